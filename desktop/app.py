@@ -1,0 +1,32 @@
+"""Start Qt with the qasync event loop and open the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from desktop.ui.main_window import MainWindow
+
+
+def run(*, workspace_path: str | None = None) -> int:
+    """Run the app until its window closes; returns the exit status."""
+    import qasync
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Botdesk")
+    app.setOrganizationName("Botdesk")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    window = MainWindow()
+    window.messages.install_excepthook()
+    if workspace_path:
+        window.open_path(workspace_path)
+    window.show()
+    with loop:
+        loop.run_until_complete(closed.wait())
+    return 0

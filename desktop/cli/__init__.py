@@ -1,0 +1,51 @@
+"""The `botdesk` command line: a stable contract that scripts and the hosted service rely on.
+
+Exit status: 0 on success, 1 on a failure (one-line reason on stderr), 2 on a usage error.
+Progress goes to stderr, results to stdout (`--json` for machine-readable output).
+Each concern registers its verbs from its own module; all of them call desktop.services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from desktop import __version__
+from desktop.core.errors import BotdeskError
+
+# Modules under desktop.cli, each with register(subparsers).
+COMMAND_MODULES = ("workspace", "content", "index", "answers", "publish", "gui")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="botdesk",
+        description="Curate what a website chatbot knows: ingest, preview, curate, test, publish.",
+    )
+    parser.add_argument("--version", action="version", version=f"botdesk {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(handler(args))
+    except BotdeskError as exc:
+        print(f"botdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("botdesk: interrupted.", file=sys.stderr)
+        return EXIT_FAILURE

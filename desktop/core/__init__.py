@@ -1,0 +1,1 @@
+"""The pipeline and the workspace: pure Python and asyncio, no Qt, no print()."""

@@ -1,0 +1,1 @@
+"""The workspace database: one SQLite file per workspace, migrations, transactions."""

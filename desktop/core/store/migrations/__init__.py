@@ -1,0 +1,69 @@
+"""Named schema migrations, applied in order, each in its own transaction with its record.
+
+A migration is a module `mNNNN_name.py` in this package with `migrate(conn)`. The
+workspace's `PRAGMA user_version` is the number of the last one applied; a workspace
+whose number is higher than the highest we know was written by a newer Botdesk and is
+refused, never touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import apsw
+
+_NAME = re.compile(r"^m(\d{4})_(\w+)$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    migrate: Callable[[apsw.Connection], None]
+
+
+def all_migrations() -> list[Migration]:
+    """Every migration shipped with this Botdesk, in order."""
+    found: list[Migration] = []
+    for info in pkgutil.iter_modules(__path__):
+        match = _NAME.match(info.name)
+        if not match:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.append(Migration(int(match.group(1)), info.name, module.migrate))
+    found.sort(key=lambda m: m.number)
+    numbers = [m.number for m in found]
+    assert numbers == list(range(1, len(found) + 1)), f"migration numbers have gaps: {numbers}"
+    return found
+
+
+def latest_version() -> int:
+    return len(all_migrations())
+
+
+def apply_pending(conn: apsw.Connection) -> list[str]:
+    """Apply the migrations this workspace lacks; return their names."""
+    current = int(str(conn.execute("pragma user_version").fetchall()[0][0]))
+    applied: list[str] = []
+    for migration in all_migrations():
+        if migration.number <= current:
+            continue
+        with conn:  # one transaction: the schema change and its record land together
+            if migration.number == 1:
+                conn.execute(
+                    "create table if not exists schema_migrations("
+                    " number integer primary key, name text not null, applied_at text not null)"
+                )
+            migration.migrate(conn)
+            conn.execute(
+                "insert into schema_migrations(number, name, applied_at) values (?, ?, ?)",
+                (migration.number, migration.name, datetime.now(UTC).isoformat()),
+            )
+            conn.execute(f"pragma user_version = {migration.number:d}")
+        applied.append(migration.name)
+    return applied

@@ -1,0 +1,1 @@
+"""The one API that both the UI and the CLI call. One module per concern."""

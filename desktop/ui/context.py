@@ -1,0 +1,34 @@
+"""What every page of the window shares: the open workspace, jobs, messages, undo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from desktop.core.store.workspace import Workspace
+from desktop.ui.jobs import JobsController
+from desktop.ui.messages import MessageBridge
+
+
+class WindowContext(QObject):
+    """Shared state of one main window. Pages listen to its signals; none owns the data."""
+
+    workspace_changed = Signal(object)  # Workspace | None
+    # Sources, documents or passages changed (a sync finished, a passage was edited...).
+    content_changed = Signal()
+
+    def __init__(
+        self, messages: MessageBridge, jobs: JobsController, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.messages = messages
+        self.jobs = jobs
+        self.undo_stack = QUndoStack(self)
+        self.workspace: Workspace | None = None
+
+    def set_workspace(self, workspace: Workspace | None) -> None:
+        if self.workspace is not None and self.workspace is not workspace:
+            self.workspace.close()
+        self.workspace = workspace
+        self.undo_stack.clear()  # edits are undoable until the workspace is closed
+        self.workspace_changed.emit(workspace)

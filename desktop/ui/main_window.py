@@ -1,0 +1,269 @@
+"""The one main window: a start screen, then the workspace's pages, the jobs dock, menus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import BotdeskError
+from desktop.core.store.workspace import SUFFIX, Workspace
+from desktop.services.workspaces import create_workspace, open_workspace
+from desktop.ui.context import WindowContext
+from desktop.ui.jobs import JobsController, JobsDock
+from desktop.ui.messages import MessageBridge
+from desktop.ui.pages import Page
+from desktop.ui.pages.registry import build_pages
+
+MAX_RECENT = 8
+
+
+class StartScreen(QWidget):
+    """Shown when no workspace is open: what to do next, and the recent workspaces."""
+
+    open_requested = Signal(str)
+    new_requested = Signal()
+    browse_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        title = QLabel("Botdesk")
+        title.setStyleSheet("font-size: 24pt; font-weight: 600;")
+        intro = QLabel(
+            "Curate what your website chatbot knows.\n"
+            "Create a workspace, add your website or files, and see every passage the bot "
+            "will be given."
+        )
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        intro.setWordWrap(True)
+        new_button = QPushButton("New workspace…")
+        new_button.clicked.connect(self.new_requested.emit)
+        open_button = QPushButton("Open workspace…")
+        open_button.clicked.connect(self.browse_requested.emit)
+        self.recent_list = QListWidget()
+        self.recent_list.itemActivated.connect(
+            lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+        buttons = QHBoxLayout()
+        buttons.addWidget(new_button)
+        buttons.addWidget(open_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 48, 48, 48)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel("Recent workspaces"))
+        layout.addWidget(self.recent_list, 1)
+
+    def set_recent(self, paths: list[str]) -> None:
+        self.recent_list.clear()
+        for path in paths:
+            self.recent_list.addItem(Path(path).name + "  —  " + path)
+            self.recent_list.item(self.recent_list.count() - 1).setData(
+                Qt.ItemDataRole.UserRole, path
+            )
+
+
+class MainWindow(QMainWindow):
+    """Botdesk's main window, one per workspace."""
+
+    def __init__(self, *, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("Botdesk", "Botdesk")
+        self.messages = MessageBridge(self)
+        self.jobs = JobsController(self.messages, self)
+        self.context = WindowContext(self.messages, self.jobs, self)
+        self.setWindowTitle("Botdesk")
+        self.resize(1280, 800)
+
+        self.start_screen = StartScreen()
+        self.start_screen.open_requested.connect(self.open_path)
+        self.start_screen.new_requested.connect(self.new_workspace_dialog)
+        self.start_screen.browse_requested.connect(self.open_workspace_dialog)
+
+        self.pages: list[Page] = build_pages(self.context)
+        self.nav = QListWidget()
+        self.nav.setObjectName("page-list")
+        self.nav.setMaximumWidth(170)
+        self.page_stack = QStackedWidget()
+        for page in self.pages:
+            self.nav.addItem(page.title)
+            self.page_stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.page_stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        workspace_view = QWidget()
+        row = QHBoxLayout(workspace_view)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.nav)
+        row.addWidget(self.page_stack, 1)
+
+        self.central = QStackedWidget()
+        self.central.addWidget(self.start_screen)
+        self.central.addWidget(workspace_view)
+        self.setCentralWidget(self.central)
+
+        self.jobs_dock = JobsDock(self.jobs, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
+        self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.status_label, 1)
+        self.messages.message_shown.connect(self._show_in_status_bar)
+
+        self._build_menus()
+        self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.start_screen.set_recent(self.recent_workspaces())
+        self._restore_geometry()
+
+    # -- menus ---------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(
+            file_menu, "&New workspace…", QKeySequence.StandardKey.New, self.new_workspace_dialog
+        )
+        self._action(
+            file_menu, "&Open workspace…", QKeySequence.StandardKey.Open, self.open_workspace_dialog
+        )
+        self.close_action = self._action(file_menu, "&Close workspace", None, self.close_workspace)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        undo = self.context.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.context.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        self.edit_menu = edit_menu
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.jobs_dock.toggleViewAction())
+        self.workspace_menu = self.menuBar().addMenu("&Workspace")
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About Botdesk", None, self._about)
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: QKeySequence.StandardKey | str | None,
+        slot: Callable[[], object],
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _about(self) -> None:
+        from desktop import __version__
+
+        self.messages.info(f"Botdesk {__version__}")
+
+    # -- workspaces ----------------------------------------------------------------
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.context.workspace
+
+    def new_workspace_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "New workspace", str(Path.home() / f"bot{SUFFIX}"), f"Botdesk (*{SUFFIX})"
+        )
+        if not path:
+            return
+        name, ok = QInputDialog.getText(self, "New workspace", "Bot name:", text=Path(path).stem)
+        if ok:
+            self.create_path(path, name or Path(path).stem)
+
+    def open_workspace_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open workspace", str(Path.home()), f"Botdesk (*{SUFFIX});;All files (*)"
+        )
+        if path:
+            self.open_path(path)
+
+    def create_path(self, path: str, name: str) -> bool:
+        try:
+            workspace = create_workspace(path, name=name)
+        except BotdeskError as exc:
+            self.messages.error(exc)
+            return False
+        self._set_workspace(workspace)
+        return True
+
+    def open_path(self, path: str) -> bool:
+        try:
+            workspace = open_workspace(path)
+        except BotdeskError as exc:
+            self.messages.error(exc)
+            return False
+        self._set_workspace(workspace)
+        return True
+
+    def close_workspace(self) -> None:
+        self.context.set_workspace(None)
+
+    def _set_workspace(self, workspace: Workspace) -> None:
+        self.context.set_workspace(workspace)
+        self._remember_recent(str(workspace.path.resolve()))
+
+    def _on_workspace_changed(self, workspace: Workspace | None) -> None:
+        if workspace is None:
+            self.setWindowTitle("Botdesk")
+            self.central.setCurrentWidget(self.start_screen)
+            self.start_screen.set_recent(self.recent_workspaces())
+            self.status_label.setText("")
+        else:
+            self.setWindowTitle(f"Botdesk — {workspace.path.name}")
+            self.central.setCurrentIndex(1)
+        self.close_action.setEnabled(workspace is not None)
+
+    def show_page(self, title: str) -> Page:
+        for index, page in enumerate(self.pages):
+            if page.title == title:
+                self.nav.setCurrentRow(index)
+                return page
+        raise KeyError(title)
+
+    # -- recent files and geometry -------------------------------------------------
+    def recent_workspaces(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):  # QSettings' INI format returns a lone string for one item
+            value = [value]
+        paths = [str(p) for p in value] if isinstance(value, list) else []
+        return [p for p in paths if Path(p).exists()][:MAX_RECENT]
+
+    def _remember_recent(self, path: str) -> None:
+        paths = [path] + [p for p in self.recent_workspaces() if p != path]
+        self.settings.setValue("recent", paths[:MAX_RECENT])
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+
+    def _show_in_status_bar(self, level: str, text: str) -> None:
+        if level != "bug":
+            self.statusBar().showMessage(text.splitlines()[0], 10_000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for job in self.jobs.running():
+            job.cancel()  # committed work stays; the item in flight is dropped
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.context.set_workspace(None)
+        super().closeEvent(event)

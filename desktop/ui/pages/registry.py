@@ -1,0 +1,15 @@
+"""Which pages the window shows, in order. Each concern adds its page here."""
+
+from __future__ import annotations
+
+from desktop.ui.context import WindowContext
+from desktop.ui.pages import NotBuiltPage, Page
+
+
+def build_pages(context: WindowContext) -> list[Page]:
+    return [
+        NotBuiltPage(context, title="Content", what="Sources, documents and passages."),
+        NotBuiltPage(context, title="Search", what="The retrieval preview."),
+        NotBuiltPage(context, title="Test bench", what="Answers side by side and test sets."),
+        NotBuiltPage(context, title="Publish", what="Bundle, widget and releases."),
+    ]

@@ -1,0 +1,89 @@
+"""Shared fixtures: an isolated environment, workspaces, and a qasync loop per GUI test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Set before Qt is imported anywhere.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test may touch the developer's real keyring: this backend refuses everything.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+from desktop.core.store.workspace import Workspace
+from desktop.services.workspaces import create_workspace
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for var in (
+        "MISTRAL_API_KEY",
+        "BOTDESK_PUBLISH_TOKEN",
+        "OLLAMA_HOST",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A new, empty workspace (keyword search only)."""
+    ws = create_workspace(tmp_path / "test.botdesk", name="Test bot")
+    yield ws
+    ws.close()
+
+
+class QtAsyncDriver:
+    """Drives a qasync loop from a test: asyncio tasks and Qt events both run meanwhile.
+
+    pytest-qt's waitUntil only processes Qt events; asyncio tasks on a qasync loop run
+    only while the loop itself runs, so tests wait through here.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def run(self, awaitable: Any, timeout: float = 30.0) -> Any:
+        return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+    def wait_until(self, predicate: Any, timeout: float = 10.0) -> None:
+        async def poll() -> None:
+            while not predicate():
+                await asyncio.sleep(0.01)
+
+        try:
+            self.run(poll(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"condition not met within {timeout} s") from None
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[QtAsyncDriver]:
+    """A qasync event loop for one test; task exceptions are re-raised at teardown."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    yield QtAsyncDriver(loop)
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+    if errors:
+        raise AssertionError(f"unhandled errors in the event loop: {errors}")
