@@ -8,6 +8,7 @@
     ├── FetchError                    one crawl item could not be fetched (HTTP, network, limits)
     │   └── BlockedAddressError       a link or redirect to a private/loopback address (SSRF)
     ├── ExtractionError               a document's content could not be extracted (broken PDF, ...)
+    │   └── NoTextError               the document has no text layer ("no text, scanned?")
     ├── ProviderError                 a model back-end (Ollama, Mistral) failed
     │   ├── ProviderUnavailableError  server down or unreachable
     │   ├── ModelNotFoundError        model not pulled / unknown
@@ -72,6 +73,10 @@ class BlockedAddressError(FetchError):
 
 class ExtractionError(BotdeskError):
     """A document's content could not be extracted."""
+
+
+class NoTextError(ExtractionError):
+    """The document has no extractable text (a scanned PDF, an empty page)."""
 
 
 class ProviderError(BotdeskError):

@@ -1,0 +1,1 @@
+"""Getting content in: crawling sites, reading files, extracting main content as Markdown."""
