@@ -1,0 +1,1 @@
+"""Grounded answers with cited passages, and test sets that measure them."""
