@@ -1,0 +1,303 @@
+"""Answers and the test bench as the UI and the CLI use them: profiles, ask, ask_pair, test runs.
+
+Joins the answering core to the two things it does not know: the model back-ends
+(desktop.providers) and the search (desktop.services.index). Both are reached through
+`AnswerBackends`, which tests replace with loopback-backed or fake ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop.core.answering import profiles as profile_store
+from desktop.core.answering import testbench
+from desktop.core.answering.engine import ChatModel, ModelDelta, ModelUsage, answer_question
+from desktop.core.answering.prices import PriceTable
+from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
+from desktop.core.errors import ConfigError
+from desktop.core.jobs import Job
+from desktop.core.store.workspace import Workspace
+from desktop.providers.base import ChatMessage, GenerationSettings, Generator, TextDelta, Usage
+
+__all__ = [
+    "AnswerBackends",
+    "AnswerProfile",
+    "AnswerResult",
+    "ask",
+    "ask_pair",
+    "compare_last_runs",
+    "export_test_set",
+    "get_profile",
+    "import_test_set",
+    "list_profiles",
+    "list_questions",
+    "list_runs",
+    "run_tests",
+    "set_profile",
+]
+
+# (ws-or-bundle, query, k, mode, min_score) -> hits with .chunk_id .text .heading .score .source
+SearchFunction = Callable[[Any, str, int, str, float | None], Awaitable[Sequence[Any]]]
+GeneratorFactory = Callable[[str], Generator]
+
+DEFAULT_CONCURRENCY = 4
+
+
+# -- the two back-ends -------------------------------------------------------------------
+class GeneratorModel:
+    """A providers Generator seen as the answering core's ChatModel."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+        self.name = str(generator.spec)
+        self.context_tokens = generator.context_tokens
+
+    async def stream(
+        self, system: str, user: str, *, temperature: float, max_tokens: int
+    ) -> AsyncIterator[ModelDelta | ModelUsage]:
+        messages = [ChatMessage("system", system), ChatMessage("user", user)]
+        settings = GenerationSettings(temperature=temperature, max_tokens=max_tokens)
+        async for event in self.generator.stream(messages, settings):
+            if isinstance(event, TextDelta):
+                yield ModelDelta(event.text)
+            elif isinstance(event, Usage):
+                yield ModelUsage(event.prompt_tokens, event.completion_tokens)
+
+
+def _default_generator_factory(spec_text: str) -> Generator:
+    try:
+        factory: Any = importlib.import_module("desktop.providers.factory")
+    except ImportError as exc:
+        raise ConfigError(
+            "The model back-ends are not available in this build yet.",
+            hint="Answers need desktop.providers.factory (the providers part).",
+        ) from exc
+    spec = factory.parse_model_spec(spec_text)
+    if spec is None:
+        raise ConfigError("This profile has no generator.", hint="Set one: ollama:MODEL.")
+    generator: Generator = factory.make_generator(spec)
+    return generator
+
+
+async def _default_search(
+    target: Any, query: str, k: int, mode: str, min_score: float | None
+) -> Sequence[Any]:
+    try:
+        index: Any = importlib.import_module("desktop.services.index")
+    except ImportError as exc:
+        raise ConfigError(
+            "Search is not available in this build yet.",
+            hint="Answers need desktop.services.index (the index part).",
+        ) from exc
+    hits: Sequence[Any] = await index.search(target, query, k=k, mode=mode, min_score=min_score)
+    return hits
+
+
+def _as_passage(hit: Any) -> RetrievedPassage:
+    source = dict(getattr(hit, "source", {}) or {})
+    return RetrievedPassage(
+        chunk_id=int(hit.chunk_id),
+        text=str(hit.text),
+        heading=str(getattr(hit, "heading", "") or ""),
+        score=float(hit.score),
+        source=source,
+    )
+
+
+@dataclass
+class AnswerBackends:
+    """How answers reach models and search; one instance is shared by a pair or a run."""
+
+    make_generator: GeneratorFactory = _default_generator_factory
+    search: SearchFunction = _default_search
+    prices: PriceTable | None = None
+    _models: dict[str, ChatModel] = field(default_factory=dict)
+
+    def model(self, spec: str) -> ChatModel:
+        """One client per model, reused across the questions of a run."""
+        if spec not in self._models:
+            self._models[spec] = GeneratorModel(self.make_generator(spec))
+        return self._models[spec]
+
+    def price_table(self) -> PriceTable:
+        if self.prices is None:
+            self.prices = PriceTable.load()
+        return self.prices
+
+
+# -- profiles --------------------------------------------------------------------------
+def list_profiles(ws: Workspace) -> list[AnswerProfile]:
+    return profile_store.list_profiles(ws)
+
+
+def get_profile(ws: Workspace, name: str) -> AnswerProfile:
+    return profile_store.get_profile(ws, name)
+
+
+def set_profile(ws: Workspace, name: str, **changes: Any) -> AnswerProfile:
+    """Create or change a profile. Settings: generator, system_prompt, mode, k, min_score,
+    temperature, max_tokens, refusal."""
+    return profile_store.update_profile(ws, name, **changes)
+
+
+def delete_profile(ws: Workspace, name: str) -> None:
+    profile_store.delete_profile(ws, name)
+
+
+def default_system_prompt() -> str:
+    from desktop.core.answering.prompt import default_system_prompt as shipped
+
+    return shipped()
+
+
+# -- asking ----------------------------------------------------------------------------
+async def ask(
+    ws: Workspace,
+    question: str,
+    *,
+    profile: str | AnswerProfile = "default",
+    on_delta: Callable[[str], None] | None = None,
+    backends: AnswerBackends | None = None,
+    search_target: Any = None,
+) -> AnswerResult:
+    """Answer one question with one profile (a saved name, or unsaved settings)."""
+    if not question.strip():
+        raise ConfigError("Type a question first.")
+    chosen = profile if isinstance(profile, AnswerProfile) else get_profile(ws, profile)
+    chosen = profile_store.validate_profile(chosen)
+    backends = backends or AnswerBackends()
+    target = ws if search_target is None else search_target
+
+    async def retrieve(
+        query: str, k: int, mode: str, min_score: float | None
+    ) -> list[RetrievedPassage]:
+        hits = await backends.search(target, query, k, mode, min_score)
+        return [_as_passage(h) for h in hits]
+
+    return await answer_question(
+        question.strip(),
+        chosen,
+        retrieve=retrieve,
+        make_model=backends.model,
+        prices=backends.price_table(),
+        on_delta=on_delta,
+    )
+
+
+async def ask_pair(
+    ws: Workspace,
+    question: str,
+    profile_a: str | AnswerProfile,
+    profile_b: str | AnswerProfile,
+    on_delta: Callable[[str, str], None] | None = None,
+    *,
+    backends: AnswerBackends | None = None,
+) -> tuple[AnswerResult, AnswerResult]:
+    """Both profiles answer at once; `on_delta(side, text)` with side "a" or "b"."""
+    backends = backends or AnswerBackends()
+
+    def side(name: str) -> Callable[[str], None] | None:
+        if on_delta is None:
+            return None
+        return lambda text: on_delta(name, text)
+
+    first, second = await asyncio.gather(
+        ask(ws, question, profile=profile_a, on_delta=side("a"), backends=backends),
+        ask(ws, question, profile=profile_b, on_delta=side("b"), backends=backends),
+    )
+    return first, second
+
+
+# -- test sets -------------------------------------------------------------------------
+def import_test_set(ws: Workspace, path: Path | str) -> testbench.ImportReport:
+    """Add a CSV/JSONL file's questions; a file with a bad row is refused whole."""
+    return testbench.save_questions(ws, testbench.read_test_file(Path(path)))
+
+
+def export_test_set(ws: Workspace, path: Path | str) -> int:
+    questions = testbench.list_questions(ws)
+    testbench.write_test_file(Path(path), questions)
+    return len(questions)
+
+
+def list_questions(ws: Workspace) -> list[testbench.TestQuestion]:
+    return testbench.list_questions(ws)
+
+
+def add_question(ws: Workspace, question: testbench.TestQuestion) -> testbench.ImportReport:
+    return testbench.save_questions(ws, [question])
+
+
+def delete_questions(ws: Workspace, ids: Sequence[int]) -> None:
+    testbench.delete_questions(ws, ids)
+
+
+def open_bundle_target(bundle: Path | str) -> Any:
+    """The search target for a built bundle file, served by the same search code.
+
+    Needs the index part's bundle reader; says so plainly while it is not there.
+    """
+    path = Path(bundle)
+    if not path.is_file():
+        raise ConfigError(f"No bundle file at {path}.")
+    try:
+        index: Any = importlib.import_module("desktop.services.index")
+        opener = index.open_bundle
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            "Testing against a bundle file is not available in this build yet.",
+            hint="It needs the index part's bundle reader (services.index.open_bundle); "
+            "run the test set against the workspace meanwhile.",
+        ) from exc
+    return opener(path)
+
+
+async def run_tests(
+    ws: Workspace,
+    job: Job,
+    profiles: Sequence[str | AnswerProfile] = ("default",),
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    bundle: Path | str | None = None,
+    backends: AnswerBackends | None = None,
+) -> testbench.RunReport:
+    """Run the saved test set against each profile as a background job."""
+    chosen = [p if isinstance(p, AnswerProfile) else get_profile(ws, p) for p in profiles]
+    backends = backends or AnswerBackends()
+    target: Any = None
+    target_name = "workspace"
+    if bundle is not None:
+        target = open_bundle_target(bundle)
+        target_name = f"bundle:{Path(bundle).resolve()}"
+
+    async def answer(question: str, profile: AnswerProfile) -> AnswerResult:
+        return await ask(ws, question, profile=profile, backends=backends, search_target=target)
+
+    return await testbench.run_test_set(
+        ws, job, chosen, answer, concurrency=concurrency, target=target_name
+    )
+
+
+def list_runs(ws: Workspace) -> list[testbench.RunInfo]:
+    return testbench.list_runs(ws)
+
+
+def run_results(ws: Workspace, run_id: int) -> list[dict[str, Any]]:
+    return testbench.run_results(ws, run_id)
+
+
+def compare_runs(ws: Workspace, previous_id: int, current_id: int) -> dict[str, Any]:
+    return testbench.compare_runs(ws, previous_id, current_id)
+
+
+def compare_last_runs(ws: Workspace) -> dict[str, Any] | None:
+    """The newest run against the one before it; None with fewer than two runs."""
+    runs = [r for r in testbench.list_runs(ws) if r.status != "running"]
+    if len(runs) < 2:
+        return None
+    return testbench.compare_runs(ws, runs[1].id, runs[0].id)
