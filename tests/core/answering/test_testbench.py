@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from desktop.core.answering import testbench
-from desktop.core.answering.testbench import TestQuestion
 from desktop.core.answering.profiles import default_profile
+from desktop.core.answering.testbench import TestQuestion
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
 from desktop.core.errors import CancelledError, ConfigError
 from desktop.core.jobs import Job
