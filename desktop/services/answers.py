@@ -113,16 +113,23 @@ def _as_passage(hit: Any) -> RetrievedPassage:
 class AnswerBackends:
     """How answers reach models and search; one instance is shared by a pair or a run."""
 
-    make_generator: GeneratorFactory = _default_generator_factory
-    search: SearchFunction = _default_search
+    make_generator: GeneratorFactory | None = None  # None: the providers' factory
+    search: SearchFunction | None = None  # None: services.index.search
     prices: PriceTable | None = None
     _models: dict[str, ChatModel] = field(default_factory=dict)
 
     def model(self, spec: str) -> ChatModel:
         """One client per model, reused across the questions of a run."""
         if spec not in self._models:
-            self._models[spec] = GeneratorModel(self.make_generator(spec))
+            factory = self.make_generator or _default_generator_factory
+            self._models[spec] = GeneratorModel(factory(spec))
         return self._models[spec]
+
+    async def find(
+        self, target: Any, query: str, k: int, mode: str, min_score: float | None
+    ) -> Sequence[Any]:
+        search = self.search or _default_search
+        return await search(target, query, k, mode, min_score)
 
     def price_table(self) -> PriceTable:
         if self.prices is None:
@@ -176,7 +183,7 @@ async def ask(
     async def retrieve(
         query: str, k: int, mode: str, min_score: float | None
     ) -> list[RetrievedPassage]:
-        hits = await backends.search(target, query, k, mode, min_score)
+        hits = await backends.find(target, query, k, mode, min_score)
         return [_as_passage(h) for h in hits]
 
     return await answer_question(

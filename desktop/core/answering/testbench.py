@@ -378,7 +378,8 @@ def compute_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     hits = sum(1 for r in checked if r["checks"]["retrieval"])
     valid = sum(1 for r in answered if r["citations"] and not r["invalid_citations"])
-    declines = sum(1 for r in decline_checked if r["checks"]["decline"])
+    should_decline = [r for r in decline_checked if r["expected"].get("should_decline")]
+    declines = sum(1 for r in should_decline if r["checks"]["decline"])
     return {
         "questions": len(rows),
         "passed": sum(1 for r in rows if r["passed"]),
@@ -390,7 +391,9 @@ def compute_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "valid_citations": valid,
         "valid_citation_rate": rate(valid, len(answered)),
         "correct_declines": declines,
+        "should_decline": len(should_decline),
         "decline_checked": len(decline_checked),
+        "decline_checks_passed": sum(1 for r in decline_checked if r["checks"]["decline"]),
         "prompt_tokens": sum(r["prompt_tokens"] or 0 for r in rows),
         "completion_tokens": sum(r["completion_tokens"] or 0 for r in rows),
         "cost": round(sum(costs), 6) if costs else (0.0 if not rows else None),
@@ -403,14 +406,16 @@ def compute_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _store_result(ws: Workspace, run_id: int, item: QuestionResult) -> None:
     r = item.result
     ws.execute(
-        "insert into test_results(run_id, question_id, question, profile, answer, declined,"
-        " citations, invalid_citations, passages, retrieved, checks, passed, error, notes,"
+        "insert into test_results(run_id, question_id, question, expected, profile, answer,"
+        " declined,"
+        "  citations, invalid_citations, passages, retrieved, checks, passed, error, notes,"
         " prompt_tokens, completion_tokens, first_token_s, total_s, cost, created_at)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run_id,
             item.question.id,
             item.question.question,
+            json.dumps(item.question.to_json(), ensure_ascii=False),
             r.profile,
             r.answer,
             int(r.declined),
@@ -437,9 +442,21 @@ def _store_result(ws: Workspace, run_id: int, item: QuestionResult) -> None:
 
 def run_results(ws: Workspace, run_id: int) -> list[dict[str, Any]]:
     """A run's stored results, JSON columns decoded."""
-    rows = ws.fetch_all("select * from test_results where run_id = ? order by id", (run_id,))
+    rows = ws.fetch_all(
+        "select r.* from test_results r left join test_questions q on q.id = r.question_id"
+        " where r.run_id = ? order by q.ordinal is null, q.ordinal, r.question, r.id",
+        (run_id,),
+    )
     for row in rows:
-        for key in ("citations", "invalid_citations", "passages", "retrieved", "checks", "notes"):
+        for key in (
+            "citations",
+            "invalid_citations",
+            "passages",
+            "retrieved",
+            "checks",
+            "notes",
+            "expected",
+        ):
             row[key] = json.loads(row[key])
         row["declined"] = bool(row["declined"])
         row["passed"] = bool(row["passed"])

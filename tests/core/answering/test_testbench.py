@@ -216,7 +216,8 @@ def test_run_is_bounded_stored_totalled_and_reports_failures(workspace: Workspac
     totals = report.totals["default"]
     assert totals["questions"] == 8 and totals["passed"] == 7 and totals["errors"] == 1
     assert totals["retrieval_hit_rate"] == 1.0 and totals["correct_declines"] == 1
-    assert totals["decline_checked"] == 2 and totals["valid_citations"] == 0  # no citations set
+    assert totals["decline_checked"] == 2 and totals["should_decline"] == 1
+    assert totals["valid_citations"] == 0  # no citations set
     stored = testbench.run_results(workspace, report.run_id)
     assert len(stored) == 16 and stored[0]["checks"] == {
         "retrieval": True,

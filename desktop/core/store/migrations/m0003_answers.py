@@ -58,6 +58,7 @@ create table test_results(
     run_id integer not null references test_runs(id) on delete cascade,
     question_id integer references test_questions(id) on delete set null,
     question text not null,
+    expected text not null default '{}',         -- JSON: the question's expectations then
     profile text not null,
     answer text not null default '',
     declined integer not null default 0,
