@@ -16,6 +16,7 @@ from typing import Any
 
 from desktop.core.answering import profiles as profile_store
 from desktop.core.answering import testbench
+from desktop.core.answering.citations import CITATION_PATTERN, cited_numbers
 from desktop.core.answering.engine import ChatModel, ModelDelta, ModelUsage, answer_question
 from desktop.core.answering.prices import PriceTable
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
@@ -25,11 +26,13 @@ from desktop.core.store.workspace import Workspace
 from desktop.providers.base import ChatMessage, GenerationSettings, Generator, TextDelta, Usage
 
 __all__ = [
+    "CITATION_PATTERN",
     "AnswerBackends",
     "AnswerProfile",
     "AnswerResult",
     "ask",
     "ask_pair",
+    "cited_numbers",
     "compare_last_runs",
     "export_test_set",
     "get_profile",
@@ -46,6 +49,7 @@ SearchFunction = Callable[[Any, str, int, str, float | None], Awaitable[Sequence
 GeneratorFactory = Callable[[str], Generator]
 
 DEFAULT_CONCURRENCY = 4
+TestQuestion = testbench.TestQuestion
 
 
 # -- the two back-ends -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from desktop.core.answering.types import Citation, GivenPassage
 
 # [1], [1, 2], [1; 3], [2-4]; [1][2] is two matches.
-_CITATION = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[,;]|[-–])\s*\d{1,3})*)\s*\]")
+CITATION_PATTERN = _CITATION = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[,;]|[-–])\s*\d{1,3})*)\s*\]")
 _RANGE_LIMIT = 50  # "[1-999]" is not a citation we expand
 
 

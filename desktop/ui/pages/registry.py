@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from desktop.ui.context import WindowContext
 from desktop.ui.pages import NotBuiltPage, Page
+from desktop.ui.pages.testbench import TestBenchPage
 
 
 def build_pages(context: WindowContext) -> list[Page]:
     return [
         NotBuiltPage(context, title="Content", what="Sources, documents and passages."),
         NotBuiltPage(context, title="Search", what="The retrieval preview."),
-        NotBuiltPage(context, title="Test bench", what="Answers side by side and test sets."),
+        TestBenchPage(context),
         NotBuiltPage(context, title="Publish", what="Bundle, widget and releases."),
     ]
