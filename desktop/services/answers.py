@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,11 @@ async def ask(
     chosen = profile_store.validate_profile(chosen)
     backends = backends or AnswerBackends()
     target = ws if search_target is None else search_target
+    notes: list[str] = []
+    if search_target is None and chosen.mode != "keyword" and ws.setting("embedder") == "none":
+        # Without an embedder there are no vectors: keyword search is all there is.
+        chosen = replace(chosen, mode="keyword")
+        notes.append("the workspace has no embedder: keyword search was used")
 
     async def retrieve(
         query: str, k: int, mode: str, min_score: float | None
@@ -190,7 +195,7 @@ async def ask(
         hits = await backends.find(target, query, k, mode, min_score)
         return [_as_passage(h) for h in hits]
 
-    return await answer_question(
+    result = await answer_question(
         question.strip(),
         chosen,
         retrieve=retrieve,
@@ -198,6 +203,8 @@ async def ask(
         prices=backends.price_table(),
         on_delta=on_delta,
     )
+    result.notes[:0] = notes
+    return result
 
 
 async def ask_pair(

@@ -133,3 +133,16 @@ def test_run_tests_against_profiles_and_compare(workspace: Workspace, tmp_path: 
 def test_bundle_target_missing_file_is_clear(workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="No bundle file"):
         answers.open_bundle_target(tmp_path / "missing.bundle")
+
+
+def test_without_an_embedder_keyword_search_is_used_and_said(workspace: Workspace) -> None:
+    assert workspace.setting("embedder") == "none"
+    search = FakeSearch(hits(2))
+    result = asyncio.run(
+        answers.ask(workspace, "When?", backends=backends(FakeGenerator(), search))
+    )
+    assert search.calls[0][2] == "keyword"
+    assert result.notes[0] == "the workspace has no embedder: keyword search was used"
+    workspace.set_setting("embedder", "ollama:all-minilm")
+    asyncio.run(answers.ask(workspace, "When?", backends=backends(FakeGenerator(), search)))
+    assert search.calls[1][2] == "hybrid"
