@@ -165,3 +165,19 @@ def test_test_set_import_run_compare_and_cancel(
     export = tmp_path / "out.csv"
     page.export_file(export)
     assert export.read_text().count("\n") == 7
+
+
+def test_add_current_question_and_delete_it(page: TestBenchPage) -> None:
+    page.question_edit.setPlainText("Do you ship abroad?")
+    page.add_question_button.click()
+    table = page.tests.questions_table
+    assert table.rowCount() == 1 and table.item(0, 0).text() == "Do you ship abroad?"
+    table.selectRow(0)
+    page.tests.delete_button.click()
+    assert table.rowCount() == 0 and answers.list_questions(page.workspace) == []
+
+
+def test_without_a_workspace_the_page_says_what_to_do(window: MainWindow) -> None:
+    found = window.show_page("Test bench")
+    assert isinstance(found, TestBenchPage)
+    assert not found.no_workspace_label.isHidden() and not found.tabs.isEnabled()
