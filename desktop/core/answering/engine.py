@@ -8,6 +8,7 @@ provider's retries, timeout, server down, model missing, context overflow) ends 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ ModelFactory = Callable[[str], ChatModel]
 DeltaCallback = Callable[[str], None]
 
 MAX_OVERFLOW_RETRIES = 3
+# A last guard for a back-end that never finishes; the providers' own timeouts come first.
+ANSWER_TIMEOUT_S = 300.0
 
 
 async def answer_question(
@@ -59,6 +62,7 @@ async def answer_question(
     prices: PriceTable,
     on_delta: DeltaCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    timeout_s: float = ANSWER_TIMEOUT_S,
 ) -> AnswerResult:
     """Answer `question` with `profile`; never raises for a model's or a search's failure."""
     started = clock()
@@ -109,23 +113,31 @@ async def answer_question(
         pieces: list[str] = []
         try:
             result.model_called = True
-            async for event in model.stream(
-                profile.system_prompt,
-                build_user_message(question, passages),
-                temperature=profile.temperature,
-                max_tokens=profile.max_tokens,
-            ):
-                if isinstance(event, ModelDelta):
-                    if not event.text:
-                        continue
-                    if result.first_token_s is None:
-                        result.first_token_s = clock() - started
-                    pieces.append(event.text)
-                    if on_delta is not None:
-                        on_delta(event.text)
-                else:
-                    result.prompt_tokens = event.prompt_tokens
-                    result.completion_tokens = event.completion_tokens
+            async with asyncio.timeout(timeout_s):
+                async for event in model.stream(
+                    profile.system_prompt,
+                    build_user_message(question, passages),
+                    temperature=profile.temperature,
+                    max_tokens=profile.max_tokens,
+                ):
+                    if isinstance(event, ModelDelta):
+                        if not event.text:
+                            continue
+                        if result.first_token_s is None:
+                            result.first_token_s = clock() - started
+                        pieces.append(event.text)
+                        if on_delta is not None:
+                            on_delta(event.text)
+                    else:
+                        result.prompt_tokens = event.prompt_tokens
+                        result.completion_tokens = event.completion_tokens
+        except TimeoutError:
+            result.answer = "".join(pieces)
+            result.error = (
+                f"{profile.generator} gave no complete answer within {timeout_s:g} s. "
+                "The model may be overloaded; try again or use a smaller model."
+            )
+            break
         except InputTooLongError as exc:
             if pieces or count <= 1:
                 result.error = f"The prompt does not fit the model's context: {exc}"

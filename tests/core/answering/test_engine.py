@@ -180,3 +180,21 @@ def test_cost_uses_the_price_table(tmp_path: Path) -> None:
     unknown = run(FakeGenerator(), profile=replace(profile, generator="mistral:unknown-x"))
     assert unknown.cost is None
     assert "no price for mistral:unknown-x in the price table" in unknown.notes
+
+
+def test_a_model_that_never_finishes_is_cut_off_with_a_message() -> None:
+    async def retrieve(*_a: object) -> list[RetrievedPassage]:
+        return [RetrievedPassage(1, "x", "", 1.0, {})]
+
+    generator = FakeGenerator(delay_s=5.0)
+    result = asyncio.run(
+        answer_question(
+            "Q?",
+            default_profile(),
+            retrieve=retrieve,
+            make_model=lambda spec: GeneratorModel(generator),
+            prices=PRICES,
+            timeout_s=0.05,
+        )
+    )
+    assert "gave no complete answer within 0.05 s" in result.error
