@@ -181,3 +181,21 @@ def test_without_a_workspace_the_page_says_what_to_do(window: MainWindow) -> Non
     found = window.show_page("Test bench")
     assert isinstance(found, TestBenchPage)
     assert not found.no_workspace_label.isHidden() and not found.tabs.isEnabled()
+
+
+def test_run_against_a_missing_bundle_says_why(
+    page: TestBenchPage, qloop: Any, tmp_path: Path
+) -> None:
+    use_fakes(page, FakeGenerator())
+    page.question_edit.setPlainText("When?")
+    page.add_question_button.click()
+    messages: list[tuple[str, str]] = []
+    page.context.messages.message_shown.connect(lambda level, text: messages.append((level, text)))
+    page.tests.bundle_check.setChecked(True)
+    assert page.run_tests(True, False, 1) is None
+    assert "Choose the bundle file" in messages[-1][1]
+    page.tests.bundle_edit.setText(str(tmp_path / "missing.bundle"))
+    assert page.run_tests(True, False, 1) is not None
+    qloop.wait_until(lambda: page.run_job is None)
+    assert messages[-1][0] == "error" and "No bundle file at" in messages[-1][1]
+    assert "failed" in page.tests.progress_label.text()

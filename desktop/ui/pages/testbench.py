@@ -417,11 +417,20 @@ class TestSetsPanel(QWidget):
                 self.with_a.isChecked(), self.with_b.isChecked(), self.concurrency_spin.value()
             )
         )
-        self.bundle_label = QLabel(
-            "Runs search the workspace. Testing a built bundle file: `botdesk test WS --bundle "
-            "FILE` (needs the index part's bundle reader)."
-        )
-        self.bundle_label.setWordWrap(True)
+        # What is tested is what goes live: optionally search a built bundle file instead.
+        self.bundle_check = QCheckBox("Search a built bundle file instead of the workspace:")
+        self.bundle_edit = QLineEdit()
+        self.bundle_edit.setPlaceholderText("bundle file built by Publish")
+        self.bundle_edit.setEnabled(False)
+        self.bundle_browse = QPushButton("Choose…")
+        self.bundle_browse.setEnabled(False)
+        self.bundle_check.toggled.connect(self.bundle_edit.setEnabled)
+        self.bundle_check.toggled.connect(self.bundle_browse.setEnabled)
+        self.bundle_browse.clicked.connect(self._choose_bundle)
+        bundle_row = QHBoxLayout()
+        bundle_row.addWidget(self.bundle_check)
+        bundle_row.addWidget(self.bundle_edit, 1)
+        bundle_row.addWidget(self.bundle_browse)
         self.progress_label = QLabel("")
         self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QHBoxLayout()
@@ -474,7 +483,7 @@ class TestSetsPanel(QWidget):
         top_layout.addWidget(self.empty_label)
         top_layout.addWidget(self.questions_table)
         top_layout.addLayout(buttons)
-        top_layout.addWidget(self.bundle_label)
+        top_layout.addLayout(bundle_row)
         top_layout.addWidget(self.progress_label)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
@@ -488,6 +497,17 @@ class TestSetsPanel(QWidget):
         split.addWidget(bottom)
         layout = QVBoxLayout(self)
         layout.addWidget(split)
+
+    def _choose_bundle(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Bundle to test", "", "All files (*)")
+        if path:
+            self.bundle_edit.setText(path)
+
+    def bundle_path(self) -> str | None:
+        """The bundle file to search, or None for the workspace."""
+        if not self.bundle_check.isChecked():
+            return None
+        return self.bundle_edit.text().strip() or None
 
 
 class TestBenchPage(Page):
@@ -773,10 +793,14 @@ class TestBenchPage(Page):
             self.context.messages.info("Choose profile A, B or both to run the test set with.")
             return None
         backends = self.backends_factory()
+        bundle = self.tests.bundle_path()
+        if self.tests.bundle_check.isChecked() and bundle is None:
+            self.context.messages.info("Choose the bundle file to test, or untick the option.")
+            return None
 
         async def work(job: Job) -> Any:
             return await answers.run_tests(
-                ws, job, profiles, concurrency=concurrency, backends=backends
+                ws, job, profiles, concurrency=concurrency, backends=backends, bundle=bundle
             )
 
         self.run_job = self.context.jobs.start("Test run", work)
