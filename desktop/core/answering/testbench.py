@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.answering.types import AnswerProfile, AnswerResult
-from desktop.core.errors import CancelledError, ConfigError
+from desktop.core.errors import BotdeskError, CancelledError, ConfigError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace, utc_now
 
@@ -517,7 +517,15 @@ async def run_test_set(
     async def worker() -> None:
         while not work.empty() and not job.cancel_requested:
             question, profile = work.get_nowait()
-            result = await ask(question.question, profile)
+            try:
+                result = await ask(question.question, profile)
+            except BotdeskError as exc:  # e.g. a profile setting refused: this item fails
+                result = AnswerResult(
+                    question=question.question,
+                    profile=profile.name,
+                    generator=profile.generator,
+                    error=str(exc),
+                )
             item = QuestionResult(question, result, evaluate(question, result))
             _store_result(ws, run_id, item)
             report.results.append(item)
@@ -528,13 +536,16 @@ async def run_test_set(
 
     status = "finished"
     try:
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, work.qsize()))))
+        # A task group: a bug in one worker stops the others instead of leaving them running.
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(concurrency, work.qsize())):
+                group.create_task(worker())
     except asyncio.CancelledError:
         status = "cancelled"
         raise
-    except BaseException:
+    except BaseExceptionGroup as errors:
         status = "failed"
-        raise
+        raise errors.exceptions[0] from None
     finally:
         if status == "finished" and job.cancel_requested:
             status = "cancelled"

@@ -277,3 +277,30 @@ def test_compare_runs_shows_better_and_worse(workspace: Workspace) -> None:
     assert by_question["b?"]["change"] == "worse"
     assert diff["counts"]["better"] == 1 and diff["counts"]["worse"] == 1
     json.dumps(diff)  # JSON-ready for the CLI
+
+
+def test_a_refused_item_fails_alone_and_a_bug_stops_the_run(workspace: Workspace) -> None:
+    seed(workspace, 3)
+    base = fake_ask()
+
+    async def ask(question: str, profile: AnswerProfile) -> AnswerResult:
+        if question == "question 1?":
+            raise ConfigError("Unknown generator 'x'.")
+        return await base(question, profile)
+
+    report = asyncio.run(testbench.run_test_set(workspace, Job("t"), [default_profile()], ask))
+    assert report.status == "finished" and len(report.results) == 5
+    failed = [r for r in report.results if r.result.error == "Unknown generator 'x'."]
+    assert len(failed) == 1
+
+    async def buggy(question: str, profile: AnswerProfile) -> AnswerResult:
+        if question == "question 1?":
+            raise KeyError("bug")
+        await asyncio.sleep(0.01)
+        return await base(question, profile)
+
+    with pytest.raises(KeyError):
+        asyncio.run(
+            testbench.run_test_set(workspace, Job("t"), [default_profile()], buggy, concurrency=2)
+        )
+    assert testbench.list_runs(workspace)[0].status == "failed"
