@@ -1,0 +1,1 @@
+"""Publishing: the index bundle, the widget config, the endpoint protocol and pre-publish checks."""

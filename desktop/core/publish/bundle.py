@@ -1,0 +1,510 @@
+"""The index bundle: one SQLite file with the included passages, FTS5 and vec0, and a manifest.
+
+The hosted service (and any sqlite-vec client) reads this file; its format is a contract,
+documented in docs/bundle-format.md. The bundle is built in memory, written with
+`VACUUM INTO` to a temporary file next to the target, checked, then renamed into place, so a
+reader never sees half a bundle. Built twice from the same content with the same
+`created_at`, it is byte-for-byte the same file: an interrupted publish re-run uploads
+nothing twice.
+
+What never goes in: excluded or removed passages, passages of excluded or removed
+documents, settings (where keys or tokens could hide), and the user's local paths (a file
+source is cited by its file name only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import apsw
+import numpy as np
+
+from desktop import __version__
+from desktop.core.errors import ConfigError, WorkspaceError
+from desktop.core.jobs import Job
+from desktop.core.store import db
+from desktop.core.store.workspace import Workspace, utc_now
+
+FORMAT_VERSION = 1
+# 'BDB1': marks a SQLite file as a Botdesk bundle (workspaces are 'BDK1').
+BUNDLE_APPLICATION_ID = 0x42444231
+# The same tokenizer as the workspace's passages_fts, so keyword scores match the app's.
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# Table names, also written into the manifest so search code can be pointed at them.
+TABLES = {
+    "manifest": "manifest",
+    "sources": "sources",
+    "passages": "passages",
+    "fts": "passages_fts",
+    "vectors": "passages_vec",
+}
+
+Quantization = Literal["none", "int8", "binary"]
+QUANTIZATIONS: tuple[Quantization, ...] = ("none", "int8", "binary")
+
+# The contract's definition of a passage the bot may use.
+INCLUDED_PASSAGES_SQL = """
+select p.id, p.document_id, p.ordinal, p.heading_path, p.page, p.text, p.text_hash
+from passages p join documents d on d.id = p.document_id
+where p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'
+order by p.id
+"""
+
+
+@dataclass(frozen=True)
+class BundleVectors:
+    """The vectors of the included passages and the embedder that made them."""
+
+    provider: str
+    model: str
+    dimensions: int
+    vectors: Mapping[int, Sequence[float] | np.ndarray[Any, Any]]  # passage id -> vector
+    distance: Literal["cosine", "l2"] = "cosine"
+
+
+# (workspace, [(passage id, text hash)]) -> vectors, or None when the workspace has none.
+VectorLoader = Callable[[Workspace, Sequence[tuple[int, str]]], BundleVectors | None]
+
+
+@dataclass(frozen=True)
+class BundlePassage:
+    """What a release held of one passage: enough to tell added, removed and edited."""
+
+    passage_id: int
+    text_hash: str
+    source_key: str
+
+
+@dataclass
+class BuiltBundle:
+    """A bundle file that was written, with what the publish step needs to know of it."""
+
+    path: Path
+    sha256: str
+    size: int
+    manifest: dict[str, Any]
+    passages: list[BundlePassage] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        return str(self.manifest["content_hash"])
+
+
+# -- reading the workspace ---------------------------------------------------------------
+def _file_name(uri: str) -> str:
+    """The last part of a local path, whichever system wrote it."""
+    name = PureWindowsPath(uri).name if "\\" in uri else PurePosixPath(uri).name
+    return name or "file"
+
+
+def _source_row(document: db.Row) -> dict[str, Any]:
+    """A citation target: a public URL for web pages, a file name for files, never a path."""
+    uri = str(document["uri"])
+    kind = str(document["kind"])
+    url: str | None = None
+    name: str | None = None
+    if urlsplit(uri).scheme in ("http", "https"):
+        url = uri
+    elif kind == "files" or uri.startswith(("/", "file:")) or "\\" in uri:
+        name = _file_name(uri.removeprefix("file://"))
+    # text and qa sources have neither: their title is what a citation shows.
+    title = str(document["title"] or "")
+    if not title and name is None and url is None:
+        title = str(document["source_title"] or "")
+    if _looks_like_path(title):
+        title = _file_name(title)
+    return {"id": int(document["id"]), "kind": kind, "url": url, "name": name, "title": title}
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.startswith("/") or (len(text) > 2 and text[1] == ":" and text[2] in "\\/")
+
+
+def source_key(source: Mapping[str, Any]) -> str:
+    """How a release snapshot names a source: its URL, or its file name, or its title."""
+    return str(source.get("url") or source.get("name") or source.get("title") or "")
+
+
+def included_passages(ws: Workspace) -> list[db.Row]:
+    return ws.fetch_all(INCLUDED_PASSAGES_SQL)
+
+
+def _chunker_settings(ws: Workspace, source_ids: Sequence[int]) -> dict[str, Any]:
+    """The chunker defaults and any per-source overrides (settings JSON, minus locations)."""
+    per_source: dict[str, Any] = {}
+    for row in ws.fetch_all("select id, settings from sources order by id"):
+        if row["id"] not in source_ids:
+            continue
+        try:
+            settings = json.loads(row["settings"] or "{}")
+        except json.JSONDecodeError:
+            continue
+        chunking = settings.get("chunking") or settings.get("chunker")
+        if isinstance(chunking, dict) and chunking:
+            per_source[str(row["id"])] = chunking
+    default = ws.setting("chunker", None) or ws.setting("chunking", None) or {}
+    return {"default": default, "per_source": per_source}
+
+
+def default_vector_loader(
+    ws: Workspace, passages: Sequence[tuple[int, str]]
+) -> BundleVectors | None:
+    """The index part's vectors for these passages, or None while the workspace has none.
+
+    The index part (desktop.core.index) owns where vectors live; it exposes
+    `bundle_vectors(ws, passages)`. Until it does, bundles are keyword-only.
+    """
+    try:
+        module: Any = importlib.import_module("desktop.core.index")
+        loader = module.bundle_vectors
+    except (ImportError, AttributeError):
+        return None
+    result: BundleVectors | None = loader(ws, passages)
+    return result
+
+
+# -- building -----------------------------------------------------------------------------
+_SCHEMA = """
+create table manifest(key text primary key, value text not null);
+create table sources(
+    id integer primary key,
+    kind text not null,
+    url text,
+    name text,
+    title text not null default ''
+);
+create table passages(
+    id integer primary key,
+    source_id integer not null references sources(id),
+    ordinal integer not null,
+    heading_path text not null default '',
+    page integer,
+    text text not null,
+    text_hash text not null
+);
+create index passages_source on passages(source_id, ordinal);
+"""
+
+_FTS = f"""
+create virtual table passages_fts using fts5(
+    text, heading_path, content='passages', content_rowid='id',
+    tokenize='{FTS_TOKENIZER}'
+);
+insert into passages_fts(passages_fts) values ('rebuild');
+"""
+
+
+def _vec_column(quantization: Quantization, dimensions: int, distance: str) -> str:
+    if quantization == "int8":
+        return f"int8[{dimensions}] distance_metric={distance}"
+    if quantization == "binary":
+        return f"bit[{dimensions}]"  # hamming distance is the only one for bit vectors
+    return f"float[{dimensions}] distance_metric={distance}"
+
+
+def _vector_blob(vector: np.ndarray[Any, Any], quantization: Quantization) -> bytes:
+    """The stored form: float32, int8 of the unit vector scaled by 127, or sign bits."""
+    if quantization == "int8":
+        unit = _unit(vector)
+        return np.clip(np.round(unit * 127.0), -127, 127).astype(np.int8).tobytes()
+    if quantization == "binary":
+        return np.packbits(vector > 0, bitorder="little").tobytes()
+    return vector.astype(np.float32).tobytes()
+
+
+def _unit(vector: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def quantize_query(vector: Sequence[float] | np.ndarray[Any, Any], quantization: str) -> bytes:
+    """A query vector in the form the bundle's vec0 column expects (see the format doc)."""
+    array = np.asarray(vector, dtype=np.float32)
+    if quantization not in QUANTIZATIONS:
+        raise ConfigError(f"Unknown quantization {quantization!r}.")
+    return _vector_blob(array, quantization)
+
+
+def _check_vectors(
+    vectors: BundleVectors, passages: Sequence[db.Row]
+) -> dict[int, np.ndarray[Any, Any]]:
+    arrays: dict[int, np.ndarray[Any, Any]] = {}
+    missing = 0
+    for row in passages:
+        raw = vectors.vectors.get(int(row["id"]))
+        if raw is None:
+            missing += 1
+            continue
+        array = np.asarray(raw, dtype=np.float32)
+        if array.shape != (vectors.dimensions,):
+            raise ConfigError(
+                f"Passage {row['id']} has a vector of {array.size} dimensions; "
+                f"the embedder {vectors.provider}:{vectors.model} gives {vectors.dimensions}.",
+                hint="Re-embed the workspace (sync) before building the bundle.",
+            )
+        arrays[int(row["id"])] = array
+    if missing:
+        raise ConfigError(
+            f"{missing} included passage(s) have no vector yet.",
+            hint="Sync the workspace so every included passage is embedded, then build again.",
+        )
+    return arrays
+
+
+def _content_hash(
+    head: Mapping[str, Any],
+    sources: Sequence[Mapping[str, Any]],
+    passages: Sequence[db.Row],
+    source_of: Mapping[int, int],
+    blobs: Mapping[int, bytes],
+) -> str:
+    """A hash of everything a bot answers from (not the build time, not the bot id)."""
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        digest.update(json.dumps(value, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+
+    feed(head)
+    for source in sources:
+        feed(source)
+    for row in passages:
+        pid = int(row["id"])
+        feed([pid, source_of[pid], row["ordinal"], row["heading_path"], row["page"], row["text"]])
+        if pid in blobs:
+            digest.update(hashlib.sha256(blobs[pid]).digest())
+    return digest.hexdigest()
+
+
+def build_bundle(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    bot_id: str = "",
+    quantization: Quantization = "none",
+    created_at: str | None = None,
+    vector_loader: VectorLoader | None = None,
+    job: Job | None = None,
+) -> BuiltBundle:
+    """Write the bundle of `ws`'s included passages to `out` (atomically) and describe it.
+
+    `created_at` defaults to now; pass an earlier bundle's to rebuild it byte for byte.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ConfigError(
+            f"Unknown quantization {quantization!r}.", hint="Use none, int8 or binary."
+        )
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise ConfigError(f"The folder {out.parent} does not exist.")
+    if job is not None:
+        job.stage("read passages")
+    passages = included_passages(ws)
+    documents = {
+        int(r["id"]): r
+        for r in ws.fetch_all(
+            "select d.id, d.uri, d.title, d.source_id, s.kind, s.title as source_title"
+            " from documents d join sources s on s.id = d.source_id"
+        )
+    }
+    sources_by_id: dict[int, dict[str, Any]] = {}
+    source_of: dict[int, int] = {}
+    for row in passages:
+        document = documents[int(row["document_id"])]
+        sources_by_id.setdefault(int(document["id"]), _source_row(document))
+        source_of[int(row["id"])] = int(document["id"])
+    sources = [sources_by_id[k] for k in sorted(sources_by_id)]
+    source_ids = sorted({int(d["source_id"]) for d in documents.values()})
+
+    loader = vector_loader or default_vector_loader
+    vectors = loader(ws, [(int(r["id"]), str(r["text_hash"])) for r in passages])
+    blobs: dict[int, bytes] = {}
+    embedding: dict[str, Any] | None = None
+    distance = "none"
+    if vectors is not None:
+        arrays = _check_vectors(vectors, passages)
+        blobs = {pid: _vector_blob(a, quantization) for pid, a in arrays.items()}
+        embedding = {
+            "provider": vectors.provider,
+            "model": vectors.model,
+            "dimensions": vectors.dimensions,
+        }
+        distance = "hamming" if quantization == "binary" else vectors.distance
+    head = {
+        "format_version": FORMAT_VERSION,
+        "embedding": embedding,
+        "distance": distance,
+        "quantization": quantization if vectors is not None else "none",
+        "chunker": _chunker_settings(ws, source_ids),
+        "fts_tokenizer": FTS_TOKENIZER,
+    }
+    manifest: dict[str, Any] = {
+        **head,
+        "bot_id": bot_id,
+        "created_at": created_at or utc_now(),
+        "passage_count": len(passages),
+        "source_count": len(sources),
+        "content_hash": _content_hash(head, sources, passages, source_of, blobs),
+        "tables": dict(TABLES) if vectors is not None else _tables_without_vectors(),
+        "generator": f"botdesk {__version__}",
+    }
+
+    if job is not None:
+        job.stage("write bundle", total=len(passages))
+    memory = apsw.Connection(":memory:")
+    try:
+        db.load_sqlite_vec(memory)
+        with memory:
+            memory.execute(_SCHEMA)
+            memory.executemany(
+                "insert into manifest(key, value) values (?, ?)",
+                [(k, json.dumps(v, sort_keys=True)) for k, v in sorted(manifest.items())],
+            )
+            memory.executemany(
+                "insert into sources(id, kind, url, name, title) values (?, ?, ?, ?, ?)",
+                [(s["id"], s["kind"], s["url"], s["name"], s["title"]) for s in sources],
+            )
+            memory.executemany(
+                "insert into passages(id, source_id, ordinal, heading_path, page, text, text_hash)"
+                " values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r["id"],
+                        source_of[int(r["id"])],
+                        r["ordinal"],
+                        r["heading_path"],
+                        r["page"],
+                        r["text"],
+                        r["text_hash"],
+                    )
+                    for r in passages
+                ],
+            )
+            memory.execute(_FTS)
+            if vectors is not None:
+                column = _vec_column(quantization, vectors.dimensions, vectors.distance)
+                memory.execute(
+                    f"create virtual table passages_vec using vec0("
+                    f"passage_id integer primary key, embedding {column})"
+                )
+                insert = (
+                    "insert into passages_vec(passage_id, embedding) values (?, vec_bit(?))"
+                    if quantization == "binary"
+                    else "insert into passages_vec(passage_id, embedding) values (?, vec_int8(?))"
+                    if quantization == "int8"
+                    else "insert into passages_vec(passage_id, embedding) values (?, ?)"
+                )
+                for done, row in enumerate(passages, 1):
+                    pid = int(row["id"])
+                    memory.execute(insert, (pid, blobs[pid]))
+                    if job is not None and done % 500 == 0:
+                        job.check()
+                        job.advance(500)
+            memory.execute(f"pragma application_id = {BUNDLE_APPLICATION_ID:d}")
+            memory.execute(f"pragma user_version = {FORMAT_VERSION:d}")
+        if job is not None:
+            job.stage("save bundle")
+        return _write_atomically(
+            memory,
+            out,
+            manifest=manifest,
+            passages=passages,
+            source_of=source_of,
+            sources_by_id=sources_by_id,
+        )
+    finally:
+        memory.close()
+
+
+def _tables_without_vectors() -> dict[str, str]:
+    return {k: v for k, v in TABLES.items() if k != "vectors"}
+
+
+def _write_atomically(
+    memory: apsw.Connection,
+    out: Path,
+    *,
+    manifest: dict[str, Any],
+    passages: Sequence[db.Row],
+    source_of: Mapping[int, int],
+    sources_by_id: Mapping[int, Mapping[str, Any]],
+) -> BuiltBundle:
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # VACUUM INTO refuses an existing file
+    try:
+        memory.execute("vacuum into ?", (str(tmp),))
+        check = apsw.Connection(str(tmp), flags=apsw.SQLITE_OPEN_READONLY)
+        try:
+            verdict = db.scalar(check, "pragma integrity_check")
+        finally:
+            check.close()
+        if verdict != "ok":
+            raise WorkspaceError(f"The bundle written to {out} failed its integrity check.")
+        with tmp.open("rb") as file:
+            os.fsync(file.fileno())
+        sha256, size = file_sha256(tmp)
+        os.replace(tmp, out)
+    except apsw.Error as exc:
+        raise WorkspaceError(f"Could not write the bundle to {out}: {exc}") from exc
+    except OSError as exc:
+        raise WorkspaceError(f"Could not write the bundle to {out}: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    snapshot = [
+        BundlePassage(
+            int(r["id"]), str(r["text_hash"]), source_key(sources_by_id[source_of[int(r["id"])]])
+        )
+        for r in passages
+    ]
+    return BuiltBundle(out, sha256, size, manifest, snapshot)
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """The sha256 (hex) and size of a file, read in blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+# -- reading a bundle ---------------------------------------------------------------------
+def open_bundle(path: Path | str) -> apsw.Connection:
+    """Open a bundle read-only with sqlite-vec loaded; refuse files that are not bundles."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"No bundle file at {path}.")
+    with path.open("rb") as file:
+        if file.read(16) != b"SQLite format 3\x00":
+            raise ConfigError(f"{path} is not a Botdesk bundle (not a SQLite file).")
+    try:
+        conn = db.connect(path, readonly=True)
+        application_id = int(db.scalar(conn, "pragma application_id"))
+    except apsw.Error as exc:
+        raise ConfigError(f"{path} is not a Botdesk bundle ({exc}).") from exc
+    if application_id != BUNDLE_APPLICATION_ID:
+        conn.close()
+        raise ConfigError(f"{path} is not a Botdesk bundle.")
+    return conn
+
+
+def read_manifest(conn: apsw.Connection) -> dict[str, Any]:
+    return {
+        str(key): json.loads(value)
+        for key, value in conn.execute("select key, value from manifest")
+    }

@@ -1,0 +1,191 @@
+"""The bundle file: only included passages, no path or secret, readable by plain sqlite-vec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import numpy as np
+import pytest
+import sqlite_vec
+
+from desktop.core.errors import ConfigError
+from desktop.core.publish import bundle as bundle_mod
+from desktop.core.publish.bundle import BundleVectors, build_bundle, open_bundle, read_manifest
+from desktop.core.store.workspace import Workspace
+from tests.core.publish.factory import (
+    PLANTED_KEY,
+    fake_vectors,
+    hashed_vector,
+    sample_workspace,
+)
+
+
+def _loader(dimensions: int = 64) -> bundle_mod.VectorLoader:
+    def load(ws: Workspace, passages: object) -> BundleVectors:
+        return BundleVectors("ollama", "fake-embed", dimensions, fake_vectors(ws, dimensions))
+
+    return load
+
+
+def _plain(path: Path) -> apsw.Connection:
+    conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec.loadable_path())
+    return conn
+
+
+def _all_text(path: Path) -> str:
+    """Every text value of every table, and the raw bytes, as one string to scan."""
+    conn = _plain(path)
+    parts: list[str] = []
+    tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+    for table in tables:
+        if table.startswith("passages_vec_") or table.startswith("sqlite_"):
+            continue
+        for row in conn.execute(f'select * from "{table}"'):
+            parts.extend(str(v) for v in row if isinstance(v, str))
+    conn.close()
+    parts.append(path.read_bytes().decode("latin-1"))
+    return "\n".join(parts)
+
+
+def test_bundle_holds_only_included_passages_and_no_path_or_secret(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    content = sample_workspace(workspace, str(tmp_path))
+    out = tmp_path / "bot.bundle"
+    built = build_bundle(workspace, out, bot_id="acme", vector_loader=_loader())
+    conn = _plain(out)
+    ids = {r[0] for r in conn.execute("select id from passages")}
+    expected = {content.ids[k] for k in ("shipping", "refund", "battery", "warranty", "hours")}
+    assert ids == expected
+    assert {p.passage_id for p in built.passages} == expected
+    text = _all_text(out)
+    for marker in ("SECRET-EXCLUDED", "REMOVED-PASSAGE", "GONE-DOCUMENT", "HIDDEN-DOCUMENT"):
+        assert marker not in text
+    assert str(tmp_path) not in text
+    assert PLANTED_KEY not in text
+    # The edited text went in, the file is cited by name, the page kept.
+    row = conn.execute(
+        "select p.text, p.page, s.name, s.url from passages p join sources s on s.id = p.source_id"
+        " where p.id = ?",
+        (content.ids["warranty"],),
+    ).fetchall()[0]
+    assert row == ("The warranty covers screen repair for three years.", 4, "manual.pdf", None)
+    urls = {r[0] for r in conn.execute("select url from sources where url is not null")}
+    assert urls == {"https://example.com/shipping"}
+    manifest = read_manifest(conn)
+    assert manifest["format_version"] == 1
+    assert manifest["bot_id"] == "acme"
+    assert manifest["embedding"] == {"provider": "ollama", "model": "fake-embed", "dimensions": 64}
+    assert manifest["passage_count"] == 5
+    assert manifest["distance"] == "cosine"
+    assert manifest["content_hash"] == built.content_hash
+    conn.close()
+
+
+def test_plain_sqlite_vec_runs_knn_and_fts(workspace: Workspace, tmp_path: Path) -> None:
+    content = sample_workspace(workspace, str(tmp_path))
+    out = tmp_path / "bot.bundle"
+    build_bundle(workspace, out, vector_loader=_loader())
+    conn = _plain(out)
+    query = hashed_vector("how long does the warranty cover screen repair")
+    knn = conn.execute(
+        "select passage_id, distance from passages_vec where embedding match ? and k = 3"
+        " order by distance",
+        (query.astype(np.float32).tobytes(),),
+    ).fetchall()
+    assert knn[0][0] == content.ids["warranty"]
+    fts = conn.execute(
+        "select rowid from passages_fts where passages_fts match ? order by bm25(passages_fts)",
+        ("refunds",),  # porter stemming: refunds -> refund
+    ).fetchall()
+    assert [r[0] for r in fts] == [content.ids["refund"]]
+    conn.close()
+
+
+@pytest.mark.parametrize("quantization", ["int8", "binary"])
+def test_quantized_bundle_answers_knn(
+    workspace: Workspace, tmp_path: Path, quantization: bundle_mod.Quantization
+) -> None:
+    content = sample_workspace(workspace, str(tmp_path))
+    out = tmp_path / "bot.bundle"
+    build_bundle(workspace, out, quantization=quantization, vector_loader=_loader())
+    conn = _plain(out)
+    manifest = read_manifest(conn)
+    assert manifest["quantization"] == quantization
+    query = bundle_mod.quantize_query(hashed_vector("warranty screen repair years"), quantization)
+    wrap = "vec_int8(?)" if quantization == "int8" else "vec_bit(?)"
+    knn = conn.execute(
+        f"select passage_id from passages_vec where embedding match {wrap} and k = 2"
+        " order by distance",
+        (query,),
+    ).fetchall()
+    assert knn[0][0] == content.ids["warranty"]
+    conn.close()
+
+
+def test_same_content_same_bytes_and_hash(workspace: Workspace, tmp_path: Path) -> None:
+    sample_workspace(workspace, str(tmp_path))
+    first = build_bundle(workspace, tmp_path / "a.bundle", vector_loader=_loader())
+    second = build_bundle(
+        workspace,
+        tmp_path / "b.bundle",
+        created_at=first.manifest["created_at"],
+        vector_loader=_loader(),
+    )
+    assert first.sha256 == second.sha256
+    assert first.content_hash == second.content_hash
+    workspace.execute(
+        "update passages set excluded = 1 where id = ?", (first.passages[0].passage_id,)
+    )
+    third = build_bundle(workspace, tmp_path / "c.bundle", vector_loader=_loader())
+    assert third.content_hash != first.content_hash
+
+
+def test_keyword_only_bundle_without_vectors(workspace: Workspace, tmp_path: Path) -> None:
+    sample_workspace(workspace, str(tmp_path))
+    out = tmp_path / "bot.bundle"
+    built = build_bundle(workspace, out, vector_loader=lambda ws, p: None)
+    assert built.manifest["embedding"] is None
+    assert "vectors" not in built.manifest["tables"]
+    conn = open_bundle(out)
+    names = {r[0] for r in conn.execute("select name from sqlite_master")}
+    assert "passages_vec" not in names and "passages_fts" in names
+    conn.close()
+
+
+def test_missing_or_wrong_vectors_refused_and_target_untouched(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    sample_workspace(workspace, str(tmp_path))
+    out = tmp_path / "bot.bundle"
+    out.write_bytes(b"previous bundle")
+
+    def partial(ws: Workspace, passages: object) -> BundleVectors:
+        vectors = dict(fake_vectors(ws))
+        vectors.pop(next(iter(vectors)))
+        return BundleVectors("ollama", "fake-embed", 64, vectors)
+
+    with pytest.raises(ConfigError, match="no vector yet"):
+        build_bundle(workspace, out, vector_loader=partial)
+    with pytest.raises(ConfigError, match="32 dimensions"):
+        build_bundle(
+            workspace,
+            out,
+            vector_loader=lambda ws, p: BundleVectors("ollama", "m", 64, fake_vectors(ws, 32)),
+        )
+    assert out.read_bytes() == b"previous bundle"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_open_bundle_refuses_other_files(workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a Botdesk bundle"):
+        open_bundle(workspace.path)
+    junk = tmp_path / "junk.bundle"
+    junk.write_bytes(b"not sqlite at all" * 10)
+    with pytest.raises(ConfigError, match="not a Botdesk bundle"):
+        open_bundle(junk)
+    with pytest.raises(ConfigError, match="No bundle file"):
+        open_bundle(tmp_path / "missing.bundle")
