@@ -199,15 +199,15 @@ def load(ws: Workspace) -> dict[str, Any]:
 
 def save(ws: Workspace, config: Mapping[str, Any]) -> dict[str, Any]:
     """Validate and save the config; an invalid one is refused and the saved one kept."""
-    config = copy.deepcopy(dict(config))
-    raise_problems(validate(config))
+    saved = copy.deepcopy(dict(config))
+    raise_problems(validate(saved))
     with ws.transaction():
         _ensure_row(ws)
         ws.execute(
             "update publish_settings set widget = ?, updated_at = ? where id = 1",
-            (json.dumps(config, ensure_ascii=False), utc_now()),
+            (json.dumps(saved, ensure_ascii=False), utc_now()),
         )
-    return config
+    return saved
 
 
 # -- dotted keys ------------------------------------------------------------------------
