@@ -31,6 +31,7 @@ create table publish_releases(
     created_at text not null,         -- when the bundle was built (also its manifest's created_at)
     published_at text,
     notes text not null default '',
+    idempotency_key text not null default '',   -- sent with the release call, reused on re-run
     manifest text not null default '{}',
     widget text not null default '{}',
     unique (endpoint, bot_id, release_id)

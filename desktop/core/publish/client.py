@@ -1,0 +1,411 @@
+"""The hosted endpoint's publish protocol (docs/publish-protocol.md), spoken with httpx.
+
+    PUT  {endpoint}/v1/bots/{bot}/bundles/{sha256}     201 stored, 200 already there, 400 bad hash
+    HEAD {endpoint}/v1/bots/{bot}/bundles/{sha256}     200 there, 404 not (skip a second upload)
+    POST {endpoint}/v1/bots/{bot}/releases             201 {release_id, version}: goes live
+    GET  {endpoint}/v1/bots/{bot}/releases             {releases: [...]}
+    POST {endpoint}/v1/bots/{bot}/releases/{id}/activate   roll back (or forward) to a release
+
+The token (`Authorization: Bearer`) comes from the keyring under the endpoint's URL, or the
+BOTDESK_PUBLISH_TOKEN environment variable; it is never put in a message, a log or the
+workspace. 429, 5xx, timeouts and dropped connections are retried with backoff (Retry-After
+honoured, capped), then reported plainly. Every other refusal says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from desktop import __version__
+from desktop.core import secrets
+from desktop.core.errors import ConfigError, PublishError
+
+TOKEN_ENV = "BOTDESK_PUBLISH_TOKEN"  # noqa: S105 (a variable name, not a secret)
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_ATTEMPTS = 5
+MAX_RETRY_AFTER_S = 60.0
+UPLOAD_CHUNK = 256 * 1024
+_RETRYABLE = {429, 500, 502, 503, 504}
+
+Sleep = Callable[[float], Awaitable[None]]
+# (bytes sent, total) for the upload's progress.
+UploadProgress = Callable[[int, int], None]
+
+
+def normalize_endpoint(endpoint: str) -> str:
+    """The endpoint's base URL without a trailing slash; https, or http to this computer only.
+
+    A token sent over plain http to another host could be read on the way.
+    """
+    text = endpoint.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{endpoint!r} is not an endpoint URL.",
+            hint="Write it like https://chat.example.com.",
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            "The endpoint URL may not carry a query, a fragment or credentials.",
+            hint="Store the token with `botdesk token WS --endpoint URL`.",
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{text} uses plain http: the publish token would travel unencrypted.",
+            hint="Use the endpoint's https:// address.",
+        )
+    return text
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def token_account(endpoint: str) -> str:
+    """The keyring account a token is stored under: the endpoint's URL."""
+    return f"publish:{normalize_endpoint(endpoint)}"
+
+
+def get_token(endpoint: str) -> str:
+    """The endpoint's token; a PublishError saying how to set it when there is none."""
+    token = secrets.get_secret(token_account(endpoint), env_var=TOKEN_ENV)
+    if not token:
+        raise PublishError(
+            f"No publish token for {normalize_endpoint(endpoint)}.",
+            hint=f"Store it with `botdesk token WS --endpoint {normalize_endpoint(endpoint)}` "
+            f"(reads it from stdin), or set the environment variable {TOKEN_ENV}.",
+        )
+    return token
+
+
+def set_token(endpoint: str, token: str) -> None:
+    """Keep the token in the keyring; without one, SecretStoreError says to use the variable."""
+    token = token.strip()
+    if not token or any(c.isspace() for c in token):
+        raise ConfigError("A publish token is one word with no spaces; nothing was stored.")
+    secrets.set_secret(token_account(endpoint), token, env_var=TOKEN_ENV)
+
+
+@dataclass(frozen=True)
+class RemoteRelease:
+    """A release as the endpoint lists it."""
+
+    release_id: str
+    version: int
+    bundle_sha256: str
+    created_at: str = ""
+    notes: str = ""
+    active: bool = False
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreatedRelease:
+    release_id: str
+    version: int
+
+
+class PublishClient:
+    """One endpoint and bot. Pass `client` to share a connection pool (tests pass theirs)."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        bot_id: str,
+        token: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        attempts: int = DEFAULT_ATTEMPTS,
+        backoff_s: float = 1.0,
+        max_retry_after_s: float = MAX_RETRY_AFTER_S,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.endpoint = normalize_endpoint(endpoint)
+        if not bot_id.strip() or "/" in bot_id:
+            raise ConfigError(
+                f"{bot_id!r} is not a bot id.", hint="Pass the id the service gave you: --bot-id."
+            )
+        self.bot_id = bot_id.strip()
+        self._token = token
+        self._client = client
+        self.timeout_s = timeout_s
+        self.attempts = max(1, attempts)
+        self.backoff_s = backoff_s
+        self.max_retry_after_s = max_retry_after_s
+        self._sleep = sleep
+
+    def __repr__(self) -> str:  # never the token
+        return f"PublishClient({self.endpoint!r}, {self.bot_id!r})"
+
+    # -- the five calls -------------------------------------------------------------------
+    def _url(self, *parts: str) -> str:
+        return "/".join([self.endpoint, "v1", "bots", quote(self.bot_id, safe=""), *parts])
+
+    async def bundle_exists(self, sha256: str) -> bool:
+        response = await self._request("HEAD", self._url("bundles", sha256), ok=(200, 404))
+        return response.status_code == 200
+
+    async def upload_bundle(
+        self, path: Path, sha256: str, *, progress: UploadProgress | None = None
+    ) -> bool:
+        """PUT the bundle; True if it was stored now, False if the endpoint already had it."""
+        size = path.stat().st_size
+
+        def body() -> AsyncIterator[bytes]:
+            return _file_chunks(path, size, progress)
+
+        response = await self._request(
+            "PUT",
+            self._url("bundles", sha256),
+            ok=(200, 201),
+            body=body,
+            headers={"Content-Type": "application/vnd.sqlite3", "Content-Length": str(size)},
+            size=size,
+        )
+        return response.status_code == 201
+
+    async def create_release(
+        self,
+        *,
+        bundle_sha256: str,
+        widget: Mapping[str, Any],
+        manifest: Mapping[str, Any],
+        notes: str = "",
+        idempotency_key: str = "",
+    ) -> CreatedRelease:
+        """Make the bundle and widget live, in one call on the endpoint's side."""
+        payload = {
+            "bundle_sha256": bundle_sha256,
+            "widget": dict(widget),
+            "manifest": dict(manifest),
+            "notes": notes,
+        }
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        response = await self._request(
+            "POST", self._url("releases"), ok=(200, 201), json_body=payload, headers=headers
+        )
+        data = _json(response)
+        try:
+            return CreatedRelease(str(data["release_id"]), int(data["version"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PublishError(
+                "The endpoint accepted the release but its answer lacks release_id/version.",
+                hint="Check `botdesk releases WS`; the release may be live.",
+            ) from exc
+
+    async def list_releases(self) -> list[RemoteRelease]:
+        response = await self._request("GET", self._url("releases"), ok=(200,))
+        data = _json(response)
+        rows = data.get("releases") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise PublishError("The endpoint's release list is not in the expected form.")
+        releases: list[RemoteRelease] = []
+        for row in rows:
+            try:
+                releases.append(
+                    RemoteRelease(
+                        release_id=str(row["release_id"]),
+                        version=int(row["version"]),
+                        bundle_sha256=str(row.get("bundle_sha256", "")),
+                        created_at=str(row.get("created_at", "")),
+                        notes=str(row.get("notes", "")),
+                        active=bool(row.get("active", False)),
+                        manifest=dict(row.get("manifest") or {}),
+                    )
+                )
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise PublishError("The endpoint listed a release without id or version.") from exc
+        return releases
+
+    async def activate(self, release_id: str) -> None:
+        await self._request(
+            "POST", self._url("releases", quote(release_id, safe=""), "activate"), ok=(200, 201)
+        )
+
+    # -- transport, retries and errors -----------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        ok: tuple[int, ...],
+        body: Callable[[], AsyncIterator[bytes]] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        size: int | None = None,
+    ) -> httpx.Response:
+        all_headers = {
+            "Authorization": f"Bearer {self._token}",
+            "User-Agent": f"botdesk/{__version__}",
+            **(headers or {}),
+        }
+        if json_body is not None:
+            all_headers["Content-Type"] = "application/json"
+        owned = self._client is None
+        client = self._client or httpx.AsyncClient(
+            timeout=self.timeout_s, follow_redirects=False, trust_env=False
+        )
+        what = _describe_call(method, url)
+        try:
+            for attempt in range(1, self.attempts + 1):
+                delay: float | None = None
+                problem = ""
+                last_status: int | None = None
+                try:
+                    content: Any = body() if body is not None else None
+                    if json_body is not None:
+                        content = json.dumps(json_body).encode()
+                    response = await client.request(
+                        method, url, content=content, headers=all_headers, timeout=self.timeout_s
+                    )
+                except httpx.TimeoutException:
+                    problem = f"no answer within {self.timeout_s:g} s"
+                except httpx.TransportError as exc:
+                    problem = f"the connection failed ({type(exc).__name__})"
+                else:
+                    if response.status_code in ok:
+                        return response
+                    if response.status_code not in _RETRYABLE:
+                        raise self._refusal(response, method=method, size=size)
+                    problem = f"HTTP {response.status_code}"
+                    last_status = response.status_code
+                    delay = _retry_after(response)
+                if attempt == self.attempts:
+                    raise PublishError(
+                        f"The endpoint failed {what}: {problem}, {self.attempts} attempts.",
+                        hint="Nothing changed on the live bot. Try again later; an upload that "
+                        "got through is not sent twice.",
+                        status=last_status,
+                    )
+                wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
+                if delay is not None:
+                    wait = delay
+                await self._sleep(min(wait, self.max_retry_after_s))
+            raise AssertionError("unreachable")
+        finally:
+            if owned:
+                await client.aclose()
+
+    def _refusal(self, response: httpx.Response, *, method: str, size: int | None) -> PublishError:
+        status = response.status_code
+        reason = _server_reason(response)
+        detail = f" ({reason})" if reason else ""
+        if status in (401, 403):
+            return PublishError(
+                f"The endpoint rejected the publish token (HTTP {status}){detail}.",
+                hint=f"Store a valid token with `botdesk token WS --endpoint {self.endpoint}` "
+                f"(reads it from stdin) or set {TOKEN_ENV}.",
+                status=status,
+            )
+        if status == 404:
+            return PublishError(
+                f"The endpoint has no bot {self.bot_id!r} (or no such release){detail}.",
+                hint="Check the bot id (--bot-id) and the endpoint URL.",
+                status=status,
+            )
+        if status == 409:
+            return PublishError(
+                f"The endpoint refused: conflict{detail}.",
+                hint="Another publish may be under way; look at `botdesk releases WS` and retry.",
+                status=status,
+            )
+        if status == 413:
+            limit = _limit_bytes(response)
+            limit_text = f", the limit is {_size_text(limit)}" if limit else ""
+            size_text = _size_text(size) if size is not None else "the request"
+            return PublishError(
+                f"The bundle is too large for the endpoint: {size_text}{limit_text}.",
+                hint="Exclude passages you do not need, or build with --quantize int8 or binary.",
+                status=status,
+            )
+        if status == 400 and method == "PUT":
+            return PublishError(
+                f"The endpoint received a bundle whose sha256 does not match{detail}.",
+                hint="The upload was damaged on the way; publish again.",
+                status=status,
+            )
+        return PublishError(
+            f"The endpoint refused the request (HTTP {status}){detail}.", status=status
+        )
+
+
+async def _file_chunks(
+    path: Path, size: int, progress: UploadProgress | None
+) -> AsyncIterator[bytes]:
+    sent = 0
+    with path.open("rb") as file:
+        while block := file.read(UPLOAD_CHUNK):
+            sent += len(block)
+            if progress is not None:
+                progress(sent, size)
+            yield block
+
+
+def _describe_call(method: str, url: str) -> str:
+    if "/bundles/" in url:
+        return "to take the bundle" if method == "PUT" else "to say whether it has the bundle"
+    if url.endswith("/activate"):
+        return "to activate the release"
+    return "to create the release" if method == "POST" else "to list releases"
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PublishError(
+            f"The endpoint answered HTTP {response.status_code} with something that is not JSON."
+        ) from exc
+
+
+def _server_reason(response: httpx.Response) -> str:
+    """The endpoint's one-line error, if it sent one (bounded, single line)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    reason = data.get("error") if isinstance(data, dict) else None
+    return " ".join(str(reason).split())[:200] if reason else ""
+
+
+def _limit_bytes(response: httpx.Response) -> int | None:
+    try:
+        data = response.json()
+        return int(data["limit_bytes"])
+    except (ValueError, KeyError, TypeError):
+        header = response.headers.get("X-Max-Bundle-Bytes")
+        return int(header) if header and header.isdigit() else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _size_text(size: int | None) -> str:
+    if size is None:
+        return "unknown"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
