@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import apsw
 import numpy as np
@@ -117,6 +117,9 @@ def _source_row(document: db.Row) -> dict[str, Any]:
         url = uri
     elif kind == "files" or uri.startswith(("/", "file:")) or "\\" in uri:
         name = _file_name(uri.removeprefix("file://"))
+        base = _public_base(document.get("source_settings"))
+        if base:  # the user said where these files are on the web
+            url = f"{base.rstrip('/')}/{quote(name)}"
     # text and qa sources have neither: their title is what a citation shows.
     title = str(document["title"] or "")
     if not title and name is None and url is None:
@@ -124,6 +127,17 @@ def _source_row(document: db.Row) -> dict[str, Any]:
     if _looks_like_path(title):
         title = _file_name(title)
     return {"id": int(document["id"]), "kind": kind, "url": url, "name": name, "title": title}
+
+
+def _public_base(settings: str | None) -> str:
+    try:
+        data = json.loads(settings or "{}")
+    except json.JSONDecodeError:
+        return ""
+    base = data.get("public_url") if isinstance(data, dict) else None
+    if isinstance(base, str) and urlsplit(base).scheme in ("http", "https"):
+        return base
+    return ""
 
 
 def _looks_like_path(text: str) -> bool:
@@ -309,22 +323,9 @@ def build_bundle(
         raise ConfigError(f"The folder {out.parent} does not exist.")
     if job is not None:
         job.stage("read passages")
-    passages = included_passages(ws)
-    documents = {
-        int(r["id"]): r
-        for r in ws.fetch_all(
-            "select d.id, d.uri, d.title, d.source_id, s.kind, s.title as source_title"
-            " from documents d join sources s on s.id = d.source_id"
-        )
-    }
-    sources_by_id: dict[int, dict[str, Any]] = {}
-    source_of: dict[int, int] = {}
-    for row in passages:
-        document = documents[int(row["document_id"])]
-        sources_by_id.setdefault(int(document["id"]), _source_row(document))
-        source_of[int(row["id"])] = int(document["id"])
+    passages, sources_by_id, source_of = _read_content(ws)
     sources = [sources_by_id[k] for k in sorted(sources_by_id)]
-    source_ids = sorted({int(d["source_id"]) for d in documents.values()})
+    source_ids = [int(r["id"]) for r in ws.fetch_all("select id from sources order by id")]
 
     loader = vector_loader or default_vector_loader
     vectors = loader(ws, [(int(r["id"]), str(r["text_hash"])) for r in passages])
@@ -424,6 +425,39 @@ def build_bundle(
         )
     finally:
         memory.close()
+
+
+def _read_content(
+    ws: Workspace,
+) -> tuple[list[db.Row], dict[int, dict[str, Any]], dict[int, int]]:
+    """The included passages, their citation targets by document id, passage -> document."""
+    passages = included_passages(ws)
+    documents = {
+        int(r["id"]): r
+        for r in ws.fetch_all(
+            "select d.id, d.uri, d.title, d.source_id, s.kind, s.title as source_title,"
+            " s.settings as source_settings"
+            " from documents d join sources s on s.id = d.source_id"
+        )
+    }
+    sources_by_id: dict[int, dict[str, Any]] = {}
+    source_of: dict[int, int] = {}
+    for row in passages:
+        document = documents[int(row["document_id"])]
+        sources_by_id.setdefault(int(document["id"]), _source_row(document))
+        source_of[int(row["id"])] = int(document["id"])
+    return passages, sources_by_id, source_of
+
+
+def passage_snapshot(ws: Workspace) -> list[BundlePassage]:
+    """What a bundle built now would hold, passage by passage (no file is written)."""
+    passages, sources_by_id, source_of = _read_content(ws)
+    return [
+        BundlePassage(
+            int(r["id"]), str(r["text_hash"]), source_key(sources_by_id[source_of[int(r["id"])]])
+        )
+        for r in passages
+    ]
 
 
 def _tables_without_vectors() -> dict[str, str]:

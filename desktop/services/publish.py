@@ -1,0 +1,635 @@
+"""Publishing as the UI and the CLI use it: widget config, checks, bundle, publish, releases.
+
+A publish either fully succeeds or changes nothing live: the bundle is uploaded first (by
+its sha256, idempotently) and only the final release call makes it live on the endpoint.
+An interrupted publish leaves a 'pending' row; a re-run rebuilds the very same bytes (same
+`created_at` while the content is unchanged), sees the endpoint already has them, and
+re-sends the release call with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from desktop.core.errors import ConfigError, PublishError
+from desktop.core.jobs import Job
+from desktop.core.publish import bundle as bundle_core
+from desktop.core.publish import checks as checks_core
+from desktop.core.publish import client as client_core
+from desktop.core.publish import widget_config
+from desktop.core.publish.bundle import BuiltBundle, BundlePassage, Quantization, VectorLoader
+from desktop.core.publish.checks import Check
+from desktop.core.publish.client import PublishClient
+from desktop.core.store.workspace import Workspace, utc_now
+
+__all__ = [
+    "BuiltBundle",
+    "Changes",
+    "Check",
+    "PublishReport",
+    "ReleaseInfo",
+    "build_bundle",
+    "changes_since_last_release",
+    "get_target",
+    "get_widget",
+    "list_releases",
+    "publish",
+    "rollback",
+    "set_token",
+    "set_widget",
+    "set_widget_value",
+]
+
+
+# -- widget config -----------------------------------------------------------------------
+def get_widget(ws: Workspace, key: str | None = None) -> Any:
+    """The whole widget config, or one dotted setting of it."""
+    config = widget_config.load(ws)
+    return config if not key else widget_config.get_value(config, key)
+
+
+def set_widget_value(ws: Workspace, key: str, value: Any) -> dict[str, Any]:
+    """Set one dotted setting (a string from the command line is read as JSON where it parses)."""
+    if isinstance(value, str):
+        value = widget_config.parse_value(value)
+    return widget_config.save(ws, widget_config.set_value(widget_config.load(ws), key, value))
+
+
+def set_widget(ws: Workspace, config: Mapping[str, Any]) -> dict[str, Any]:
+    return widget_config.save(ws, config)
+
+
+def load_widget_file(ws: Workspace, path: Path | str) -> dict[str, Any]:
+    """Replace the config with a JSON file's; refused (saved config kept) if invalid."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object (the widget config).")
+    return widget_config.save(ws, data)
+
+
+def widget_problems(config: Mapping[str, Any]) -> list[str]:
+    return [str(p) for p in widget_config.publish_problems(config)]
+
+
+# -- endpoint, bot id, token -------------------------------------------------------------
+def get_target(ws: Workspace) -> tuple[str | None, str | None]:
+    row = ws.fetch_one("select endpoint, bot_id from publish_settings where id = 1")
+    return (row["endpoint"], row["bot_id"]) if row else (None, None)
+
+
+def remember_target(ws: Workspace, endpoint: str, bot_id: str) -> None:
+    with ws.transaction():
+        ws.execute(
+            "insert into publish_settings(id, widget, updated_at) values (1, '{}', ?)"
+            " on conflict(id) do nothing",
+            (utc_now(),),
+        )
+        ws.execute(
+            "update publish_settings set endpoint = ?, bot_id = ?, updated_at = ? where id = 1",
+            (endpoint, bot_id, utc_now()),
+        )
+
+
+def _resolve_target(ws: Workspace, endpoint: str | None, bot_id: str | None) -> tuple[str, str]:
+    saved_endpoint, saved_bot = get_target(ws)
+    chosen_endpoint = endpoint or saved_endpoint
+    chosen_bot = bot_id or saved_bot
+    if not chosen_endpoint:
+        raise ConfigError(
+            "No publish endpoint yet.", hint="Give it once with --endpoint https://… ."
+        )
+    if not chosen_bot:
+        raise ConfigError("No bot id yet.", hint="Give it once with --bot-id ID.")
+    chosen_endpoint = client_core.normalize_endpoint(chosen_endpoint)
+    if (chosen_endpoint, chosen_bot) != (saved_endpoint, saved_bot):
+        remember_target(ws, chosen_endpoint, chosen_bot)
+    return chosen_endpoint, chosen_bot
+
+
+def set_token(endpoint: str, token: str) -> None:
+    """Store the endpoint's token in the keyring (SecretStoreError says what to do without one)."""
+    client_core.set_token(endpoint, token)
+
+
+def token_available(endpoint: str) -> bool:
+    try:
+        client_core.get_token(endpoint)
+    except PublishError:
+        return False
+    return True
+
+
+def set_source_public_url(ws: Workspace, source_id: int, url: str) -> None:
+    """Where a file source's files are on the web, so their citations can link there."""
+    parsed = urlsplit(url)
+    if url and (parsed.scheme not in ("http", "https") or not parsed.hostname):
+        raise ConfigError(f"{url!r} is not a web address.", hint="Write https://… .")
+    row = ws.fetch_one("select kind, settings from sources where id = ?", (source_id,))
+    if row is None:
+        raise ConfigError(f"No source {source_id}.")
+    if row["kind"] != "files":
+        raise ConfigError("Only file sources need a public URL; web pages have theirs.")
+    settings = json.loads(row["settings"] or "{}")
+    settings["public_url"] = url
+    ws.execute("update sources set settings = ? where id = ?", (json.dumps(settings), source_id))
+
+
+# -- bundle and changes ------------------------------------------------------------------
+def build_bundle(
+    ws: Workspace,
+    out: Path | str,
+    *,
+    quantization: Quantization = "none",
+    job: Job | None = None,
+    vector_loader: VectorLoader | None = None,
+    created_at: str | None = None,
+) -> BuiltBundle:
+    _, bot_id = get_target(ws)
+    return bundle_core.build_bundle(
+        ws,
+        out,
+        bot_id=bot_id or "",
+        quantization=quantization,
+        job=job,
+        vector_loader=vector_loader,
+        created_at=created_at,
+    )
+
+
+@dataclass
+class Changes:
+    """What differs between the workspace now and the last release published from it."""
+
+    base_release_id: str | None
+    base_version: int | None
+    passages_added: list[int] = field(default_factory=list)
+    passages_removed: list[int] = field(default_factory=list)
+    passages_edited: list[int] = field(default_factory=list)
+    sources_added: list[str] = field(default_factory=list)
+    sources_removed: list[str] = field(default_factory=list)
+    passage_count: int = 0
+
+    @property
+    def first_release(self) -> bool:
+        return self.base_release_id is None
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.passages_added
+            or self.passages_removed
+            or self.passages_edited
+            or self.sources_added
+            or self.sources_removed
+        )
+
+    def summary(self) -> str:
+        if self.first_release:
+            return f"First release: {self.passage_count} passages."
+        if not self.any:
+            return f"No change since release {self.base_version}."
+        return (
+            f"Since release {self.base_version}: {len(self.passages_added)} passages added, "
+            f"{len(self.passages_removed)} removed, {len(self.passages_edited)} edited; "
+            f"{len(self.sources_added)} sources added, {len(self.sources_removed)} removed."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first_release"] = self.first_release
+        data["summary"] = self.summary()
+        return data
+
+
+def changes_since_last_release(
+    ws: Workspace,
+    *,
+    endpoint: str | None = None,
+    bot_id: str | None = None,
+    current: Sequence[BundlePassage] | None = None,
+) -> Changes:
+    saved_endpoint, saved_bot = get_target(ws)
+    endpoint, bot_id = endpoint or saved_endpoint, bot_id or saved_bot
+    now = list(current) if current is not None else bundle_core.passage_snapshot(ws)
+    base = ws.fetch_one(
+        "select id, release_id, version from publish_releases"
+        " where status = 'published' and endpoint = ? and bot_id = ?"
+        " order by published_at desc, id desc limit 1",
+        (endpoint or "", bot_id or ""),
+    )
+    if base is None:
+        return Changes(
+            None,
+            None,
+            passages_added=[p.passage_id for p in now],
+            sources_added=sorted({p.source_key for p in now}),
+            passage_count=len(now),
+        )
+    before = {
+        int(r["passage_id"]): (str(r["text_hash"]), str(r["source_key"]))
+        for r in ws.fetch_all(
+            "select passage_id, text_hash, source_key from publish_release_passages"
+            " where release_row_id = ?",
+            (base["id"],),
+        )
+    }
+    after = {p.passage_id: (p.text_hash, p.source_key) for p in now}
+    sources_before = {v[1] for v in before.values()}
+    sources_after = {v[1] for v in after.values()}
+    return Changes(
+        base_release_id=str(base["release_id"]),
+        base_version=int(base["version"]),
+        passages_added=sorted(set(after) - set(before)),
+        passages_removed=sorted(set(before) - set(after)),
+        passages_edited=sorted(
+            pid for pid in set(after) & set(before) if after[pid][0] != before[pid][0]
+        ),
+        sources_added=sorted(sources_after - sources_before),
+        sources_removed=sorted(sources_before - sources_after),
+        passage_count=len(now),
+    )
+
+
+# -- publishing --------------------------------------------------------------------------
+@dataclass
+class PublishReport:
+    """What a publish (or a dry run) found and did."""
+
+    dry_run: bool
+    endpoint: str
+    bot_id: str
+    checks: list[Check]
+    changes: Changes
+    bundle_size: int
+    bundle_sha256: str
+    content_hash: str
+    passage_count: int
+    embedding: dict[str, Any] | None
+    token_found: bool
+    uploaded: bool = False  # False on a re-run when the endpoint already had the bundle
+    release_id: str | None = None
+    version: int | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return bool(checks_core.blocking(self.checks))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "endpoint": self.endpoint,
+            "bot_id": self.bot_id,
+            "checks": [c.to_json() for c in self.checks],
+            "blocked": self.blocked,
+            "changes": self.changes.to_json(),
+            "bundle": {
+                "size": self.bundle_size,
+                "sha256": self.bundle_sha256,
+                "content_hash": self.content_hash,
+                "passage_count": self.passage_count,
+                "embedding": self.embedding,
+            },
+            "token_found": self.token_found,
+            "uploaded": self.uploaded,
+            "release_id": self.release_id,
+            "version": self.version,
+        }
+
+
+def _pending(ws: Workspace, endpoint: str, bot_id: str) -> dict[str, Any] | None:
+    return ws.fetch_one(
+        "select * from publish_releases where status = 'pending' and endpoint = ? and bot_id = ?"
+        " order by id desc limit 1",
+        (endpoint, bot_id),
+    )
+
+
+async def publish(
+    ws: Workspace,
+    job: Job | None = None,
+    *,
+    endpoint: str | None = None,
+    bot_id: str | None = None,
+    notes: str = "",
+    dry_run: bool = False,
+    quantization: Quantization = "none",
+    vector_loader: VectorLoader | None = None,
+    client: httpx.AsyncClient | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> PublishReport:
+    """Check, build, upload and release; with `dry_run`, check and measure, send nothing.
+
+    Refused (ConfigError, nothing sent) when a check is an error: an invalid widget config,
+    no allowed origins, an embedder the hosted service does not use, nothing to publish.
+    """
+    job = job or Job("Publish")
+    endpoint, bot_id = _resolve_target(ws, endpoint, bot_id)
+    widget = widget_config.load(ws)
+    pending = _pending(ws, endpoint, bot_id)
+    with tempfile.TemporaryDirectory(prefix="botdesk-publish-") as folder:
+        out = Path(folder) / "bundle.sqlite"
+        built = bundle_core.build_bundle(
+            ws,
+            out,
+            bot_id=bot_id,
+            quantization=quantization,
+            job=job,
+            vector_loader=vector_loader,
+            created_at=pending["created_at"] if pending else None,
+        )
+        if pending and built.content_hash != pending["content_hash"]:
+            # The content changed since the interrupted publish: a new bundle, built now.
+            built = bundle_core.build_bundle(
+                ws,
+                out,
+                bot_id=bot_id,
+                quantization=quantization,
+                job=job,
+                vector_loader=vector_loader,
+            )
+        found = checks_core.run_checks(ws, widget, embedding=built.manifest["embedding"])
+        changes = changes_since_last_release(
+            ws, endpoint=endpoint, bot_id=bot_id, current=built.passages
+        )
+        report = PublishReport(
+            dry_run=dry_run,
+            endpoint=endpoint,
+            bot_id=bot_id,
+            checks=found,
+            changes=changes,
+            bundle_size=built.size,
+            bundle_sha256=built.sha256,
+            content_hash=built.content_hash,
+            passage_count=int(built.manifest["passage_count"]),
+            embedding=built.manifest["embedding"],
+            token_found=token_available(endpoint),
+        )
+        if dry_run:
+            job.finish(f"Dry run: nothing sent. {changes.summary()}")
+            return report
+        errors = checks_core.blocking(found)
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise ConfigError(f"Publishing refused: {errors[0].message}{more}", hint=errors[0].fix)
+        token = client_core.get_token(endpoint)
+        key = _start_pending(
+            ws,
+            endpoint=endpoint,
+            bot_id=bot_id,
+            built=built,
+            widget=widget,
+            notes=notes,
+            pending=pending,
+        )
+        api = PublishClient(endpoint, bot_id, token, client=client, **dict(client_options or {}))
+        job.stage("upload bundle", total=built.size)
+        if await api.bundle_exists(built.sha256):
+            job.advance(built.size, "already on the endpoint")
+        else:
+
+            def progress(sent: int, total: int) -> None:
+                job.done = sent
+                job.advance(0)
+
+            report.uploaded = await api.upload_bundle(out, built.sha256, progress=progress)
+        job.check()  # a cancel before the release call leaves the live bot untouched
+        job.stage("release")
+        created = await api.create_release(
+            bundle_sha256=built.sha256,
+            widget=widget,
+            manifest=built.manifest,
+            notes=notes,
+            idempotency_key=key,
+        )
+    _finish_release(ws, (endpoint, bot_id), built, created.release_id, created.version)
+    report.release_id, report.version = created.release_id, created.version
+    job.finish(f"Release {created.version} is live. {changes.summary()}")
+    return report
+
+
+def _start_pending(
+    ws: Workspace,
+    *,
+    endpoint: str,
+    bot_id: str,
+    built: BuiltBundle,
+    widget: Mapping[str, Any],
+    notes: str,
+    pending: Mapping[str, Any] | None,
+) -> str:
+    """Record the publish before sending anything; reuse the interrupted one's key if same."""
+    if pending is not None and pending["bundle_sha256"] == built.sha256:
+        with ws.transaction():
+            ws.execute(
+                "update publish_releases set widget = ?, notes = ? where id = ?",
+                (json.dumps(widget), notes, pending["id"]),
+            )
+        return str(pending["idempotency_key"])
+    key = uuid.uuid4().hex
+    with ws.transaction():
+        ws.execute(
+            "delete from publish_releases where status = 'pending' and endpoint = ? and bot_id = ?",
+            (endpoint, bot_id),
+        )
+        ws.execute(
+            "insert into publish_releases(endpoint, bot_id, status, bundle_sha256, bundle_size,"
+            " content_hash, created_at, notes, idempotency_key, manifest, widget)"
+            " values (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                endpoint,
+                bot_id,
+                built.sha256,
+                built.size,
+                built.content_hash,
+                built.manifest["created_at"],
+                notes,
+                key,
+                json.dumps(built.manifest),
+                json.dumps(widget),
+            ),
+        )
+        row_id = ws.last_insert_id()
+        ws.conn.executemany(
+            "insert into publish_release_passages(release_row_id, passage_id, text_hash,"
+            " source_key) values (?, ?, ?, ?)",
+            [(row_id, p.passage_id, p.text_hash, p.source_key) for p in built.passages],
+        )
+    return key
+
+
+def _finish_release(
+    ws: Workspace, target: tuple[str, str], built: BuiltBundle, release_id: str, version: int
+) -> None:
+    endpoint, bot_id = target
+    with ws.transaction():
+        # A release the list showed earlier as 'seen' is this one: keep one row.
+        ws.execute(
+            "delete from publish_releases where status = 'seen' and endpoint = ? and bot_id = ?"
+            " and release_id = ?",
+            (endpoint, bot_id, release_id),
+        )
+        ws.execute(
+            "update publish_releases set active = 0 where endpoint = ? and bot_id = ?",
+            (endpoint, bot_id),
+        )
+        ws.execute(
+            "update publish_releases set status = 'published', release_id = ?, version = ?,"
+            " active = 1, published_at = ? where status = 'pending' and endpoint = ?"
+            " and bot_id = ? and bundle_sha256 = ?",
+            (release_id, version, utc_now(), endpoint, bot_id, built.sha256),
+        )
+
+
+# -- releases ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReleaseInfo:
+    release_id: str
+    version: int
+    bundle_sha256: str
+    created_at: str
+    published_at: str
+    notes: str
+    active: bool
+    mine: bool  # published from this workspace (else only seen on the endpoint)
+    passage_count: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ReleaseList:
+    endpoint: str | None
+    bot_id: str | None
+    releases: list[ReleaseInfo]
+    remote_error: str = ""  # set when the endpoint could not be asked: the list is local
+
+
+def _local_releases(ws: Workspace, endpoint: str, bot_id: str) -> list[ReleaseInfo]:
+    rows = ws.fetch_all(
+        "select * from publish_releases where status != 'pending' and endpoint = ? and bot_id = ?"
+        " order by version desc, id desc",
+        (endpoint, bot_id),
+    )
+    infos: list[ReleaseInfo] = []
+    for row in rows:
+        manifest = json.loads(row["manifest"] or "{}")
+        infos.append(
+            ReleaseInfo(
+                release_id=str(row["release_id"]),
+                version=int(row["version"] or 0),
+                bundle_sha256=str(row["bundle_sha256"]),
+                created_at=str(row["created_at"]),
+                published_at=str(row["published_at"] or ""),
+                notes=str(row["notes"]),
+                active=bool(row["active"]),
+                mine=row["status"] == "published",
+                passage_count=manifest.get("passage_count"),
+            )
+        )
+    return infos
+
+
+def _make_client(
+    ws: Workspace,
+    endpoint: str,
+    bot_id: str,
+    client: httpx.AsyncClient | None,
+    client_options: Mapping[str, Any] | None,
+) -> PublishClient:
+    token = client_core.get_token(endpoint)
+    return PublishClient(endpoint, bot_id, token, client=client, **dict(client_options or {}))
+
+
+def _merge_remote(
+    ws: Workspace, endpoint: str, bot_id: str, remote: Sequence[client_core.RemoteRelease]
+) -> None:
+    with ws.transaction():
+        ws.execute(
+            "update publish_releases set active = 0 where endpoint = ? and bot_id = ?",
+            (endpoint, bot_id),
+        )
+        for release in remote:
+            known = ws.scalar(
+                "select id from publish_releases where endpoint = ? and bot_id = ?"
+                " and release_id = ?",
+                (endpoint, bot_id, release.release_id),
+            )
+            if known is None:
+                ws.execute(
+                    "insert into publish_releases(endpoint, bot_id, release_id, version, status,"
+                    " active, bundle_sha256, created_at, notes, manifest)"
+                    " values (?, ?, ?, ?, 'seen', ?, ?, ?, ?, ?)",
+                    (
+                        endpoint,
+                        bot_id,
+                        release.release_id,
+                        release.version,
+                        int(release.active),
+                        release.bundle_sha256,
+                        release.created_at,
+                        release.notes,
+                        json.dumps(dict(release.manifest)),
+                    ),
+                )
+            else:
+                ws.execute(
+                    "update publish_releases set active = ? where id = ?",
+                    (int(release.active), known),
+                )
+
+
+async def list_releases(
+    ws: Workspace,
+    *,
+    refresh: bool = True,
+    client: httpx.AsyncClient | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> ReleaseList:
+    """The releases of the remembered endpoint and bot, asking the endpoint when possible."""
+    endpoint, bot_id = get_target(ws)
+    if not endpoint or not bot_id:
+        return ReleaseList(endpoint, bot_id, [], "No endpoint yet: nothing was published.")
+    error = ""
+    if refresh:
+        try:
+            api = _make_client(ws, endpoint, bot_id, client, client_options)
+            _merge_remote(ws, endpoint, bot_id, await api.list_releases())
+        except PublishError as exc:
+            error = str(exc)
+    return ReleaseList(endpoint, bot_id, _local_releases(ws, endpoint, bot_id), error)
+
+
+async def rollback(
+    ws: Workspace,
+    release_id: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> ReleaseInfo:
+    """Make an earlier (or later) release live again, on the endpoint, in one call."""
+    endpoint, bot_id = get_target(ws)
+    if not endpoint or not bot_id:
+        raise ConfigError("No endpoint yet: nothing was published from this workspace.")
+    api = _make_client(ws, endpoint, bot_id, client, client_options)
+    await api.activate(release_id)
+    _merge_remote(ws, endpoint, bot_id, await api.list_releases())
+    for info in _local_releases(ws, endpoint, bot_id):
+        if info.release_id == release_id:
+            return info
+    raise PublishError(f"The endpoint activated {release_id} but does not list it.")
