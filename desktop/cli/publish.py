@@ -1,9 +1,263 @@
-"""Commands of this concern are registered here (work in progress: none yet)."""
+"""`botdesk bundle`, `publish`, `releases`, `rollback`, `widget` and `token`: going live."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop.cli.output import StderrProgress, print_json, print_table
+from desktop.core.errors import ConfigError
+from desktop.core.jobs import Job
+from desktop.core.publish.bundle import QUANTIZATIONS
+from desktop.services import publish
+from desktop.services.workspaces import open_workspace
+
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """No commands yet."""
+def register(subparsers: SubParsers) -> None:
+    parser = subparsers.add_parser(
+        "bundle",
+        help="write the index bundle file",
+        description="Write the included passages, their full-text index and vectors to one "
+        "SQLite file (the format the hosted service reads: docs/bundle-format.md).",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    parser.add_argument("-o", "--output", metavar="FILE", required=True, type=Path)
+    parser.add_argument(
+        "--quantize", choices=QUANTIZATIONS, default="none", help="shrink the vectors"
+    )
+    parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    parser.set_defaults(handler=run_bundle)
+
+    parser = subparsers.add_parser(
+        "publish",
+        help="check, upload and release the bundle and widget config",
+        description="Publish to the hosted chat service in one step that fully succeeds or "
+        "changes nothing live. The endpoint and bot id are remembered once given.",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    parser.add_argument("--endpoint", metavar="URL", help="the hosted service (remembered)")
+    parser.add_argument("--bot-id", metavar="ID", help="the bot on that service (remembered)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run the checks, show changes and bundle size; send nothing",
+    )
+    parser.add_argument("--notes", default="", help="release notes")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(handler=run_publish)
+
+    parser = subparsers.add_parser(
+        "releases",
+        help="list the releases on the endpoint",
+        description="The releases of the remembered endpoint and bot (live one marked).",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=run_releases)
+
+    parser = subparsers.add_parser(
+        "rollback",
+        help="make an earlier release live again",
+        description="Activate RELEASE_ID on the endpoint (see `botdesk releases`).",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    parser.add_argument("release_id", metavar="RELEASE_ID")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(handler=run_rollback)
+
+    parser = subparsers.add_parser(
+        "widget",
+        help="read or change the chat widget config",
+        description="Read (--get [KEY]) or change (--set KEY=VALUE, --file FILE) the widget "
+        "config. Keys are dotted for nested settings (theme.primary_color); values are JSON "
+        "where they parse, e.g. allowed_origins='[\"https://example.com\"]'.",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--get", nargs="?", const="", metavar="KEY", help="print a setting")
+    action.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="change a setting (repeatable)"
+    )
+    action.add_argument("--file", type=Path, metavar="FILE", help="replace with a JSON file")
+    parser.set_defaults(handler=run_widget)
+
+    parser = subparsers.add_parser(
+        "token",
+        help="store the endpoint's publish token in the keyring",
+        description="Read the publish token from stdin and keep it in the system keyring under "
+        "the endpoint's URL. Without a keyring, set BOTDESK_PUBLISH_TOKEN instead.",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    parser.add_argument("--endpoint", metavar="URL", help="defaults to the remembered one")
+    parser.set_defaults(handler=run_token)
+
+
+def _progress(title: str, quiet: bool) -> Job:
+    return Job(title, listeners=[] if quiet else [StderrProgress()])
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def run_bundle(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        built = publish.build_bundle(
+            ws, args.output, quantization=args.quantize, job=_progress("Bundle", args.json)
+        )
+    if args.json:
+        print_json(
+            {
+                "path": str(built.path),
+                "sha256": built.sha256,
+                "size": built.size,
+                "manifest": built.manifest,
+            }
+        )
+        return 0
+    embedding = built.manifest["embedding"]
+    vectors = (
+        f"{embedding['provider']}:{embedding['model']} ({embedding['dimensions']} dims, "
+        f"{built.manifest['quantization']})"
+        if embedding
+        else "none (keyword search only)"
+    )
+    print(f"Wrote {built.path}: {built.manifest['passage_count']} passages, {_size(built.size)}.")
+    print(f"Vectors: {vectors}")
+    print(f"sha256 {built.sha256}")
+    return 0
+
+
+def _print_checks(checks: list[publish.Check]) -> None:
+    if not checks:
+        print("Checks: all passed.")
+        return
+    for check in checks:
+        label = "ERROR" if check.severity == "error" else "warning"
+        print(f"{label}: {check.message}")
+        for example in check.examples:
+            print(f"    {example}")
+        print(f"    fix: {check.fix}")
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        report = asyncio.run(
+            publish.publish(
+                ws,
+                _progress("Publish", args.json),
+                endpoint=args.endpoint,
+                bot_id=args.bot_id,
+                notes=args.notes,
+                dry_run=args.dry_run,
+                quantization=args.quantize,
+            )
+        )
+    if args.json:
+        print_json(report.to_json())
+    else:
+        _print_checks(report.checks)
+        print(report.changes.summary())
+        print(f"Bundle: {report.passage_count} passages, {_size(report.bundle_size)}.")
+        if report.dry_run:
+            token = "found" if report.token_found else "MISSING (botdesk token WS --endpoint URL)"
+            print(
+                f"Dry run: nothing sent to {report.endpoint} (bot {report.bot_id}); token {token}."
+            )
+        else:
+            sent = "uploaded" if report.uploaded else "already on the endpoint"
+            print(f"Release {report.version} ({report.release_id}) is live; bundle {sent}.")
+    return 1 if report.dry_run and report.blocked else 0
+
+
+def _release_rows(releases: list[publish.ReleaseInfo]) -> list[list[str]]:
+    return [
+        [
+            "*" if r.active else "",
+            str(r.version),
+            r.release_id,
+            r.published_at or r.created_at,
+            "" if r.passage_count is None else str(r.passage_count),
+            "this workspace" if r.mine else "elsewhere",
+            r.notes,
+        ]
+        for r in releases
+    ]
+
+
+def run_releases(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        listed = asyncio.run(publish.list_releases(ws))
+    if args.json:
+        print_json(
+            {
+                "endpoint": listed.endpoint,
+                "bot_id": listed.bot_id,
+                "releases": [r.to_json() for r in listed.releases],
+                "remote_error": listed.remote_error,
+            }
+        )
+        return 0
+    if listed.remote_error:
+        print(f"botdesk: showing what this workspace knows: {listed.remote_error}", file=sys.stderr)
+    if not listed.releases:
+        print("No releases yet. Publish with `botdesk publish WS --endpoint URL --bot-id ID`.")
+        return 0
+    headers = ["live", "version", "release", "published", "passages", "from", "notes"]
+    print_table(_release_rows(listed.releases), headers)
+    return 0
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        info = asyncio.run(publish.rollback(ws, args.release_id))
+    if args.json:
+        print_json(info.to_json())
+    else:
+        print(f"Release {info.version} ({info.release_id}) is live again.")
+    return 0
+
+
+def run_widget(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        if args.get is not None:
+            value: Any = publish.get_widget(ws, args.get or None)
+            print_json(value)
+            return 0
+        if args.file is not None:
+            config = publish.load_widget_file(ws, args.file)
+        else:
+            config = publish.get_widget(ws)
+            for item in args.set:
+                key, sep, raw = item.partition("=")
+                if not sep or not key.strip():
+                    raise ConfigError(
+                        f"--set needs KEY=VALUE, got {item!r}.",
+                        hint="For example --set theme.primary_color=#1a73e8.",
+                    )
+                config = publish.set_value_unchecked(config, key.strip(), raw)
+            config = publish.set_widget(ws, config)
+        problems = publish.widget_problems(config)
+    print("Saved.")
+    for problem in problems:
+        print(f"Before publishing, fix {problem}", file=sys.stderr)
+    return 0
+
+
+def run_token(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        endpoint = args.endpoint or publish.get_target(ws)[0]
+    if not endpoint:
+        raise ConfigError("Which endpoint is the token for?", hint="Pass --endpoint URL.")
+    token = getpass.getpass("Publish token: ") if sys.stdin.isatty() else sys.stdin.readline()
+    publish.set_token(endpoint, token)
+    print(f"Token stored in the keyring for {endpoint}.")
+    return 0

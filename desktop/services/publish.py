@@ -64,6 +64,13 @@ def set_widget_value(ws: Workspace, key: str, value: Any) -> dict[str, Any]:
     return widget_config.save(ws, widget_config.set_value(widget_config.load(ws), key, value))
 
 
+def set_value_unchecked(config: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A copy of `config` with one dotted setting changed; validated when saved."""
+    if isinstance(value, str):
+        value = widget_config.parse_value(value)
+    return widget_config.set_value(config, key, value)
+
+
 def set_widget(ws: Workspace, config: Mapping[str, Any]) -> dict[str, Any]:
     return widget_config.save(ws, config)
 
