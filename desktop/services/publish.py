@@ -527,7 +527,7 @@ class ReleaseList:
     remote_error: str = ""  # set when the endpoint could not be asked: the list is local
 
 
-def _local_releases(ws: Workspace, endpoint: str, bot_id: str) -> list[ReleaseInfo]:
+def local_releases(ws: Workspace, endpoint: str, bot_id: str) -> list[ReleaseInfo]:
     rows = ws.fetch_all(
         "select * from publish_releases where status != 'pending' and endpoint = ? and bot_id = ?"
         " order by version desc, id desc",
@@ -619,7 +619,7 @@ async def list_releases(
             _merge_remote(ws, endpoint, bot_id, await api.list_releases())
         except PublishError as exc:
             error = str(exc)
-    return ReleaseList(endpoint, bot_id, _local_releases(ws, endpoint, bot_id), error)
+    return ReleaseList(endpoint, bot_id, local_releases(ws, endpoint, bot_id), error)
 
 
 async def rollback(
@@ -636,7 +636,7 @@ async def rollback(
     api = _make_client(ws, endpoint, bot_id, client, client_options)
     await api.activate(release_id)
     _merge_remote(ws, endpoint, bot_id, await api.list_releases())
-    for info in _local_releases(ws, endpoint, bot_id):
+    for info in local_releases(ws, endpoint, bot_id):
         if info.release_id == release_id:
             return info
     raise PublishError(f"The endpoint activated {release_id} but does not list it.")

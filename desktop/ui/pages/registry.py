@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desktop.ui.context import WindowContext
 from desktop.ui.pages import NotBuiltPage, Page
+from desktop.ui.pages.publish import PublishPage
 from desktop.ui.pages.testbench import TestBenchPage
 
 
@@ -12,5 +13,5 @@ def build_pages(context: WindowContext) -> list[Page]:
         NotBuiltPage(context, title="Content", what="Sources, documents and passages."),
         NotBuiltPage(context, title="Search", what="The retrieval preview."),
         TestBenchPage(context),
-        NotBuiltPage(context, title="Publish", what="Bundle, widget and releases."),
+        PublishPage(context),
     ]
