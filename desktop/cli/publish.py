@@ -90,6 +90,17 @@ def register(subparsers: SubParsers) -> None:
     parser.set_defaults(handler=run_widget)
 
     parser = subparsers.add_parser(
+        "public-url",
+        help="say where a file source's files are on the web",
+        description="Citations of passages from files link to URL/FILE-NAME once the file "
+        "source has a public URL (where the same files are on your site).",
+    )
+    parser.add_argument("workspace", metavar="WS")
+    parser.add_argument("source_id", metavar="SOURCE_ID", type=int)
+    parser.add_argument("url", metavar="URL", help="e.g. https://www.example.com/manuals/")
+    parser.set_defaults(handler=run_public_url)
+
+    parser = subparsers.add_parser(
         "token",
         help="store the endpoint's publish token in the keyring",
         description="Read the publish token from stdin and keep it in the system keyring under "
@@ -249,6 +260,13 @@ def run_widget(args: argparse.Namespace) -> int:
     print("Saved.")
     for problem in problems:
         print(f"Before publishing, fix {problem}", file=sys.stderr)
+    return 0
+
+
+def run_public_url(args: argparse.Namespace) -> int:
+    with open_workspace(args.workspace) as ws:
+        publish.set_source_public_url(ws, args.source_id, args.url)
+    print(f"Files of source {args.source_id} are cited as {args.url.rstrip('/')}/FILE-NAME.")
     return 0
 
 

@@ -121,3 +121,16 @@ def test_publish_dry_run_then_publish_releases_rollback(
         assert main(["rollback", str(ws_path), "rel-2"]) == 1
         err = capsys.readouterr().err
         assert "rejected the publish token" in err and "wrong-token-xyz" not in err
+
+
+def test_public_url_for_a_file_source(ws_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conn = apsw.Connection(str(ws_path))
+    files_id = conn.execute("select id from sources where kind = 'files'").fetchall()[0][0]
+    site_id = conn.execute("select id from sources where kind = 'site'").fetchall()[0][0]
+    conn.close()
+    assert main(["public-url", str(ws_path), str(files_id), "https://example.com/docs/"]) == 0
+    assert "https://example.com/docs/FILE-NAME" in capsys.readouterr().out
+    assert main(["public-url", str(ws_path), str(site_id), "https://example.com/"]) == 1
+    assert "Only file sources" in capsys.readouterr().err
+    assert main(["public-url", str(ws_path), str(files_id), "ftp://x"]) == 1
+    assert "not a web address" in capsys.readouterr().err

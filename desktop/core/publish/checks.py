@@ -183,8 +183,8 @@ def _citations(ws: Workspace) -> list[Check]:
             "warning",
             f"{total} passage(s) from {len(files)} file(s) have no public web address: their "
             "citations will show the file name only, with no link.",
-            "Give the file source a public URL (where the files are on your site), or accept "
-            "citations without links.",
+            "Give the file source a public URL (where the same files are on your site: "
+            "`botdesk public-url WS SOURCE_ID URL`), or accept citations without links.",
             count=total,
             examples=[_public(r["uri"]) for r in files[:5]],
         )

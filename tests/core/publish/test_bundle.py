@@ -189,3 +189,20 @@ def test_open_bundle_refuses_other_files(workspace: Workspace, tmp_path: Path) -
         open_bundle(junk)
     with pytest.raises(ConfigError, match="No bundle file"):
         open_bundle(tmp_path / "missing.bundle")
+
+
+def test_file_source_with_public_url_is_cited_by_it(workspace: Workspace, tmp_path: Path) -> None:
+    content = sample_workspace(workspace, str(tmp_path))
+    workspace.execute(
+        'update sources set settings = \'{"public_url": "https://example.com/docs/"}\''
+        " where kind = 'files'"
+    )
+    out = tmp_path / "bot.bundle"
+    build_bundle(workspace, out, vector_loader=lambda ws, p: None)
+    conn = _plain(out)
+    row = conn.execute(
+        "select s.url, s.name from passages p join sources s on s.id = p.source_id where p.id = ?",
+        (content.ids["battery"],),
+    ).fetchall()
+    assert row == [("https://example.com/docs/manual.pdf", "manual.pdf")]
+    conn.close()
