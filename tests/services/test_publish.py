@@ -133,6 +133,7 @@ def test_after_a_fault_the_old_release_stays_live_and_a_retry_finishes(
         pending = ready.fetch_all("select status from publish_releases where status = 'pending'")
         assert len(pending) == 1
         uploads_before = receiver.store.stored_uploads
+        attempts_before = receiver.store.upload_attempts
         new = run_publish(ready, receiver)
         assert receiver.live().release_id == new.release_id
         assert receiver.live().bundle_sha256 == new.bundle_sha256
@@ -140,6 +141,7 @@ def test_after_a_fault_the_old_release_stays_live_and_a_retry_finishes(
         assert receiver.store.stored_uploads == 2  # each bundle stored once
         if uploads_before == 2:  # the bundle got through before the fault: not sent again
             assert not new.uploaded
+            assert receiver.store.upload_attempts == attempts_before  # not even one PUT
     statuses = [r["status"] for r in ready.fetch_all("select status from publish_releases")]
     assert statuses == ["published", "published"]
 
