@@ -9,6 +9,7 @@ re-sends the release call with the same idempotency key.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 import uuid
@@ -36,6 +37,7 @@ __all__ = [
     "Changes",
     "Check",
     "PublishReport",
+    "Quantization",
     "ReleaseInfo",
     "build_bundle",
     "changes_since_last_release",
@@ -350,25 +352,25 @@ async def publish(
     pending = _pending(ws, endpoint, bot_id)
     with tempfile.TemporaryDirectory(prefix="botdesk-publish-") as folder:
         out = Path(folder) / "bundle.sqlite"
-        built = bundle_core.build_bundle(
-            ws,
-            out,
-            bot_id=bot_id,
-            quantization=quantization,
-            job=job,
-            vector_loader=vector_loader,
-            created_at=pending["created_at"] if pending else None,
-        )
-        if pending and built.content_hash != pending["content_hash"]:
-            # The content changed since the interrupted publish: a new bundle, built now.
-            built = bundle_core.build_bundle(
+        job.stage("build bundle")
+
+        async def build(created_at: str | None) -> BuiltBundle:
+            # Reading every passage and writing the file: off the event loop, window stays live.
+            return await asyncio.to_thread(
+                bundle_core.build_bundle,
                 ws,
                 out,
                 bot_id=bot_id,
                 quantization=quantization,
-                job=job,
                 vector_loader=vector_loader,
+                created_at=created_at,
             )
+
+        built = await build(pending["created_at"] if pending else None)
+        if pending and built.content_hash != pending["content_hash"]:
+            # The content changed since the interrupted publish: a new bundle, built now.
+            built = await build(None)
+        job.check()
         found = checks_core.run_checks(ws, widget, embedding=built.manifest["embedding"])
         changes = changes_since_last_release(
             ws, endpoint=endpoint, bot_id=bot_id, current=built.passages

@@ -118,3 +118,14 @@ def test_no_workspace_says_what_to_do(window: MainWindow) -> None:
     found = window.show_page("Publish")
     assert isinstance(found, PublishPage)
     assert found.empty_label.text().startswith("Open or create a workspace")
+
+
+def test_build_bundle_file_for_the_test_bench(
+    page: PublishPage, tmp_path: Path, qloop: Any
+) -> None:
+    out = tmp_path / "acme.bundle"
+    page.quantize_combo.setCurrentText("int8")
+    assert page.build_bundle_file(str(out)) is not None
+    qloop.wait_until(lambda: page.job is None)
+    assert out.is_file()
+    assert "Wrote acme.bundle: 5 passages" in page.status_label.text()

@@ -3,6 +3,7 @@ live preview, dry run, publish with progress, and the release history with rollb
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -391,6 +393,15 @@ class PublishPage(Page):
         self.dry_run_button.clicked.connect(lambda: self.start_publish(dry_run=True))
         self.publish_button = QPushButton("Publish")
         self.publish_button.clicked.connect(lambda: self.start_publish(dry_run=False))
+        self.quantize_combo = QComboBox()
+        self.quantize_combo.addItems(["none", "int8", "binary"])
+        self.quantize_combo.setToolTip(
+            "Vector precision in the bundle: none (float32), int8 (~4x smaller vectors), "
+            "binary (~32x smaller, lower recall; see bench/bundle_size.py)"
+        )
+        self.build_button = QPushButton("Build bundle file…")
+        self.build_button.setToolTip("Write the bundle to a file, e.g. to test it in Test bench")
+        self.build_button.clicked.connect(self._choose_bundle_file)
         self.status_label = _plain_label("Run a dry run to see what would go live.")
         target_box = QGroupBox("Where")
         target_form = QFormLayout(target_box)
@@ -405,6 +416,9 @@ class PublishPage(Page):
         buttons.addWidget(self.dry_run_button)
         buttons.addWidget(self.publish_button)
         buttons.addStretch(1)
+        buttons.addWidget(QLabel("Vectors:"))
+        buttons.addWidget(self.quantize_combo)
+        buttons.addWidget(self.build_button)
         target_form.addRow(buttons)
         target_form.addRow(self.status_label)
 
@@ -567,6 +581,7 @@ class PublishPage(Page):
         bot_id = self.bot_edit.text().strip() or None
         notes = self.notes_edit.text().strip()
         loader, options = self.vector_loader, self.client_options
+        quantization = self._quantization()
 
         async def work(job: Job) -> publish.PublishReport:
             return await publish.publish(
@@ -576,6 +591,7 @@ class PublishPage(Page):
                 bot_id=bot_id,
                 notes=notes,
                 dry_run=dry_run,
+                quantization=quantization,
                 vector_loader=loader,
                 client_options=options,
             )
@@ -584,6 +600,39 @@ class PublishPage(Page):
         self.dry_run_button.setEnabled(False)
         self.publish_button.setEnabled(False)
         self.status_label.setText("Checking and building the bundle…")
+        return self.job
+
+    def _quantization(self) -> publish.Quantization:
+        text = self.quantize_combo.currentText()
+        return "int8" if text == "int8" else "binary" if text == "binary" else "none"
+
+    def _choose_bundle_file(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        suggested = str(ws.path.with_suffix(".bundle"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save bundle", suggested, "Bundle (*.bundle)")
+        if path:
+            self.build_bundle_file(path)
+
+    def build_bundle_file(self, path: str) -> Job | None:
+        """Write the bundle to `path` as a job (building reads every passage: off the click)."""
+        ws = self.workspace
+        if ws is None or self.job is not None:
+            return None
+        loader, quantization = self.vector_loader, self._quantization()
+
+        async def work(job: Job) -> publish.BuiltBundle:
+            built = await asyncio.to_thread(
+                publish.build_bundle, ws, path, quantization=quantization, vector_loader=loader
+            )
+            job.finish(
+                f"Wrote {built.path.name}: {built.manifest['passage_count']} passages, "
+                f"{_size_text(built.size)}."
+            )
+            return built
+
+        self.job = self.context.jobs.start("Build bundle", work)
         return self.job
 
     def _on_job_changed(self, event: JobEvent) -> None:
