@@ -333,6 +333,12 @@ def build_bundle(
     embedding: dict[str, Any] | None = None
     distance = "none"
     if vectors is not None:
+        if quantization == "binary" and vectors.dimensions % 8:
+            raise ConfigError(
+                f"Binary quantization needs a multiple of 8 dimensions; "
+                f"{vectors.provider}:{vectors.model} has {vectors.dimensions}.",
+                hint="Build with --quantize int8 or none.",
+            )
         arrays = _check_vectors(vectors, passages)
         blobs = {pid: _vector_blob(a, quantization) for pid, a in arrays.items()}
         embedding = {

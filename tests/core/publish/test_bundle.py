@@ -206,3 +206,14 @@ def test_file_source_with_public_url_is_cited_by_it(workspace: Workspace, tmp_pa
     ).fetchall()
     assert row == [("https://example.com/docs/manual.pdf", "manual.pdf")]
     conn.close()
+
+
+def test_binary_needs_whole_bytes(workspace: Workspace, tmp_path: Path) -> None:
+    sample_workspace(workspace, str(tmp_path))
+    with pytest.raises(ConfigError, match="multiple of 8"):
+        build_bundle(
+            workspace,
+            tmp_path / "b.bundle",
+            quantization="binary",
+            vector_loader=lambda ws, p: BundleVectors("ollama", "m", 12, fake_vectors(ws, 12)),
+        )
