@@ -210,3 +210,28 @@ def test_widget_file_and_values(workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid JSON"):
         publish.load_widget_file(workspace, path)
     assert publish.get_widget(workspace, "bot_name") == "Acme helper"
+
+
+def test_cancel_during_upload_leaves_the_live_bot_alone(ready: Workspace) -> None:
+    from desktop.core.errors import CancelledError
+    from desktop.core.jobs import JobEvent
+
+    with Receiver() as receiver:
+        old = run_publish(ready, receiver)
+        ready.execute("update passages set excluded = 1 where text like 'Charge the battery%'")
+        job = Job("Publish")
+        stages: list[str] = []
+
+        def listener(event: JobEvent) -> None:
+            stages.append(event.stage)
+            if event.stage == "upload bundle":
+                job.cancel()
+
+        job.listeners.append(listener)
+        with pytest.raises(CancelledError):
+            asyncio.run(
+                publish.publish(ready, job, vector_loader=mistral_vectors, client_options=FAST)
+            )
+        assert "build bundle" in stages and "release" not in stages
+        assert receiver.live().release_id == old.release_id
+        assert run_publish(ready, receiver).version == 2
