@@ -168,7 +168,7 @@ def _stale_sources(ws: Workspace, days: int, now: datetime) -> list[Check]:
 
 def _citations(ws: Workspace) -> list[Check]:
     rows = ws.fetch_all(
-        "select d.uri, s.kind, s.settings, count(p.id) as n from documents d"
+        "select d.uri, s.id as source_id, s.kind, s.settings, count(p.id) as n from documents d"
         " join sources s on s.id = d.source_id join passages p on p.document_id = d.id"
         f" where {_INCLUDED} and d.uri not like 'http://%' and d.uri not like 'https://%'"
         " group by d.id order by d.uri"
@@ -186,7 +186,7 @@ def _citations(ws: Workspace) -> list[Check]:
             "Give the file source a public URL (where the same files are on your site: "
             "`botdesk public-url WS SOURCE_ID URL`), or accept citations without links.",
             count=total,
-            examples=[_public(r["uri"]) for r in files[:5]],
+            examples=[f"{_public(r['uri'])} (source {r['source_id']})" for r in files[:5]],
         )
     ]
 

@@ -48,7 +48,8 @@ def test_findings_on_curated_content(workspace: Workspace, tmp_path: Path) -> No
     assert by_code["source-errors"].examples == ["https://shop.example.com/faq: HTTP 500"]
     assert "Shop (last synced" in by_code["stale-sources"].examples[0]
     # A file source has no public URL: named by file name, never by its local path.
-    assert by_code["citations-no-url"].examples == ["manual.pdf"]
+    files_id = workspace.scalar("select id from sources where kind = 'files'")
+    assert by_code["citations-no-url"].examples == [f"manual.pdf (source {files_id})"]
     assert str(tmp_path) not in repr(found)
     assert "public URL" in by_code["citations-no-url"].fix
 
