@@ -2,7 +2,8 @@
 
 Compares (a) markdownify on the whole page, (b) trafilatura's plain-text output,
 (c) trafilatura's own Markdown output, (d) Botdesk's pipeline without the recall retry,
-and (e) Botdesk's pipeline as shipped (desktop.core.ingest.html.extract_html).
+(e) the same keeping <nav> and cookie banners, and (f) Botdesk's pipeline as shipped
+(desktop.core.ingest.html.extract_html).
 Metric as in the benchmark's README: lowercase, \\w+ tokens, multiset overlap, F1 per page,
 mean over pages. Run: python bench/extraction_wcxb.py [--limit N]
 """
@@ -29,7 +30,8 @@ METHODS = (
     "b_trafilatura_txt",
     "c_trafilatura_md",
     "d_ours_no_retry",
-    "e_ours",
+    "e_ours_keep_nav",
+    "f_ours",
 )
 _TOKEN = re.compile(r"\w+")
 
@@ -66,6 +68,12 @@ def _run(method: str, html: str) -> str:
             return ours.extract_html(html).markdown
         finally:
             ours.MIN_WORDS, ours.MIN_SHARE = saved
+    if method == "e_ours_keep_nav":
+        ours.DROP_NAV = False
+        try:
+            return ours.extract_html(html).markdown
+        finally:
+            ours.DROP_NAV = True
     return ours.extract_html(html).markdown
 
 

@@ -21,6 +21,7 @@ from desktop.core.ingest.types import ExtractedDocument
 
 MAX_DEPTH = 100  # below markdownify's ~330 recursion limit, deeper than real pages go
 MIN_WORDS = 30  # trafilatura results shorter than this get a second, recall-first try
+DROP_NAV = True  # <nav> and cookie banners go before trafilatura sees the page
 MIN_SHARE = 0.1  # ...or shorter than this share of the page's words
 
 # Elements whose content never belongs in a bot's knowledge (or leaks through markdownify).
@@ -51,6 +52,7 @@ _BOILERPLATE_HINT = re.compile(
     r"cookie|consent|gdpr|banner|navbar|menu|breadcrumb|footer|header|sidebar|social|share",
     re.I,
 )
+_CONSENT_HINT = re.compile(r"cookie|consent|gdpr", re.I)
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript|file)\s*:", re.I)
 _BLANK_LINES = re.compile(r"\n{3,}")
 # huge_tree lifts libxml2's 256-level limit (to about 2,000), past which it drops the rest
@@ -100,6 +102,15 @@ def _sanitise(root: lxml.html.HtmlElement) -> None:
         if element.getparent() is not None:
             element.drop_tree()
     lxml.etree.strip_tags(root, *_UNWRAP_TAGS)
+    if DROP_NAV:
+        for element in list(root.iter("nav")):
+            if element.getparent() is not None:
+                element.drop_tree()
+        for element in list(root.iter()):
+            marker = f"{element.get('id', '')} {element.get('class', '')}"
+            keep = element.tag in ("body", "html", "main", "article")
+            if not keep and element.getparent() is not None and _CONSENT_HINT.search(marker):
+                element.drop_tree()
     for element in list(root.iter("a", "area")):
         href = element.get("href")
         if href is not None and _UNSAFE_SCHEME.match(href):
@@ -164,9 +175,9 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
     root = _parse(html)
     if root is None:
         return ExtractedDocument(title="", markdown="", warnings=["no text"])
+    title = _title(root)  # before sanitising, which drops <head>
     _sanitise(root)
     _limit_depth(root)
-    title = _title(root)
     body = root.find("body")
     page_words = _words(body.text_content()) if body is not None else 0
     cleaned = str(lxml.html.tostring(root, encoding="unicode"))
