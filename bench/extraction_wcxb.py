@@ -1,8 +1,8 @@
 """Bench: word F1 of HTML main-content extraction on WCXB dev pages, per page type.
 
 Compares (a) markdownify on the whole page, (b) trafilatura's plain-text output,
-(c) trafilatura's own Markdown output, (d) Botdesk's pipeline without the recall retry,
-(e) the same keeping <nav> and cookie banners, and (f) Botdesk's pipeline as shipped
+(c) trafilatura's own Markdown output, (d) Botdesk's pipeline keeping <nav> and cookie
+banners for trafilatura to judge, and (e) Botdesk's pipeline as shipped
 (desktop.core.ingest.html.extract_html).
 Metric as in the benchmark's README: lowercase, \\w+ tokens, multiset overlap, F1 per page,
 mean over pages. Run: python bench/extraction_wcxb.py [--limit N]
@@ -29,9 +29,8 @@ METHODS = (
     "a_markdownify_page",
     "b_trafilatura_txt",
     "c_trafilatura_md",
-    "d_ours_no_retry",
-    "e_ours_keep_nav",
-    "f_ours",
+    "d_ours_keep_nav",
+    "e_ours",
 )
 _TOKEN = re.compile(r"\w+")
 
@@ -61,14 +60,7 @@ def _run(method: str, html: str) -> str:
         return trafilatura.extract(html) or ""
     if method == "c_trafilatura_md":
         return trafilatura.extract(html, output_format="markdown", include_tables=True) or ""
-    if method == "d_ours_no_retry":
-        saved = ours.MIN_WORDS, ours.MIN_SHARE
-        ours.MIN_WORDS, ours.MIN_SHARE = 0, 0.0
-        try:
-            return ours.extract_html(html).markdown
-        finally:
-            ours.MIN_WORDS, ours.MIN_SHARE = saved
-    if method == "e_ours_keep_nav":
+    if method == "d_ours_keep_nav":
         ours.DROP_NAV = False
         try:
             return ours.extract_html(html).markdown
