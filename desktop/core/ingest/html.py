@@ -188,13 +188,19 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
     page_words = _words(body.text_content()) if body is not None else 0
     cleaned = str(lxml.html.tostring(root, encoding="unicode"))
     warnings: list[str] = []
-    main = _main_html(cleaned, url) if page_words else None
-    if main:
-        markdown = _to_markdown(main)
-    else:
-        markdown = _to_markdown(_without_boilerplate(root)) if page_words else ""
-        if markdown:
-            warnings.append("main content not found; kept the page minus navigation")
+    try:
+        main = _main_html(cleaned, url) if page_words else None
+        if main:
+            markdown = _to_markdown(main)
+        else:
+            markdown = _to_markdown(_without_boilerplate(root)) if page_words else ""
+            if markdown:
+                warnings.append("main content not found; kept the page minus navigation")
+    except RecursionError:
+        # The depth cap should prevent this; a small thread stack (macOS) may not. Plain
+        # text beats losing the page.
+        markdown = _BLANK_LINES.sub("\n\n", root.text_content()).strip().replace("<", "\\<")
+        warnings.append("page nested too deeply; kept as plain text")
     if not markdown:
         warnings.append("no text")
     return ExtractedDocument(title=title, markdown=markdown, warnings=warnings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import multiprocessing
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -29,6 +30,8 @@ _PAGE_SEPARATOR = "\n\n"
 # its start-up cost is paid once per worker, which then parses file after file.
 _CONTEXT: Any = multiprocessing.get_context("spawn")
 MAX_IDLE_WORKERS = 2
+# Parses at once: each is a process; more than the cores only adds memory.
+MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -162,6 +165,7 @@ class _Worker:
 
 _idle: list[_Worker] = []
 _idle_lock = threading.Lock()
+_running = threading.BoundedSemaphore(MAX_WORKERS)
 
 
 def _take_worker(memory_mb: int) -> _Worker:
@@ -223,25 +227,14 @@ def _assemble(meta_title: str, texts: list[str], warnings: list[str]) -> Extract
     )
 
 
-def extract_pdf(
-    data: bytes,
-    *,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-    _hook: Callable[[], object] | None = None,
-) -> ExtractedDocument:
-    """Text per page (PageSpan per page) and a title; blocks until the child is done.
-
-    Raises ExtractionError with a one-line reason, NoTextError when there is no text layer.
-    Call it from a worker thread (asyncio.to_thread) in async code. ``_hook`` runs in
-    the worker before parsing (tests use it to make the worker slow or greedy).
-    """
-    if b"%PDF-" not in data[:1024]:
-        raise ExtractionError("Not a PDF file (no %PDF header)")
+def _run(
+    data: bytes, *, timeout_s: float, memory_mb: int, hook: Callable[[], object] | None
+) -> tuple[str, Any]:
+    """One request to a worker; the worker is killed on a timeout or a crash."""
     worker = _take_worker(memory_mb)
     result: tuple[str, Any] | None = None
     try:
-        worker.conn.send((data, _hook))
+        worker.conn.send((data, hook))
         if not worker.conn.poll(timeout_s):
             worker.kill()
             raise ExtractionError(f"PDF took longer than {timeout_s:g} s to parse")
@@ -258,6 +251,26 @@ def extract_pdf(
         raise
     _give_back(worker)
     assert result is not None
+    return result
+
+
+def extract_pdf(
+    data: bytes,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    _hook: Callable[[], object] | None = None,
+) -> ExtractedDocument:
+    """Text per page (PageSpan per page) and a title; blocks until the child is done.
+
+    Raises ExtractionError with a one-line reason, NoTextError when there is no text layer.
+    Call it from a worker thread (asyncio.to_thread) in async code. ``_hook`` runs in
+    the worker before parsing (tests use it to make the worker slow or greedy).
+    """
+    if b"%PDF-" not in data[:1024]:
+        raise ExtractionError("Not a PDF file (no %PDF header)")
+    with _running:
+        result = _run(data, timeout_s=timeout_s, memory_mb=memory_mb, hook=_hook)
     status, payload = result
     if status == "error":
         raise ExtractionError(str(payload))

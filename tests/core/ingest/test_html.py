@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from desktop.core.ingest import html as html_module
 from desktop.core.ingest.html import extract_html
 
 PARAGRAPH = (
@@ -106,6 +109,14 @@ def test_deep_nesting_does_not_crash() -> None:
         assert "support team" in document.markdown
     deep = extract_html("<html><body>" + "<div>" * 400 + "Deeply nested words." + "</body>")
     assert "Deeply nested words." in deep.markdown
+
+
+def test_recursion_past_the_depth_cap_falls_back_to_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html_module, "MAX_DEPTH", 100_000)
+    nested = "<div>" * 1500 + "Deeply nested words here." + "</div>" * 1500
+    document = extract_html(f"<html><body>{nested}</body></html>")
+    assert "Deeply nested words here." in document.markdown
+    assert document.warnings == ["page nested too deeply; kept as plain text"]
 
 
 def test_broken_markup_still_extracts() -> None:

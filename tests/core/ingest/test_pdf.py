@@ -85,3 +85,12 @@ def test_a_crashing_worker_is_reported_and_replaced() -> None:
     with pytest.raises(ExtractionError, match="crashed"):
         extract_pdf(pdfs.text_pdf(), _hook=functools.partial(os._exit, 3))
     assert "alpha" in extract_pdf(pdfs.text_pdf(["alpha"])).markdown
+
+
+def test_concurrent_parses_share_a_bounded_set_of_workers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [pdfs.text_pdf([f"document {i}"]) for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(extract_pdf, datas))
+    assert [r.markdown for r in results] == [f"document {i}" for i in range(8)]
