@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import multiprocessing
 import os
 import sys
@@ -115,6 +116,9 @@ def _serve(conn: Connection, memory_mb: int) -> None:
     """The worker's loop: one request (data, hook) in, one (status, payload) out."""
     _limit_memory(memory_mb)
     sys.setrecursionlimit(5000)
+    # pypdf logs every repair it makes; the one-line error we send back is what users see,
+    # and the worker's stderr is the CLI's progress stream.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     while True:
         try:
             request = conn.recv()
