@@ -53,6 +53,7 @@ _BOILERPLATE_HINT = re.compile(
     re.I,
 )
 _CONSENT_HINT = re.compile(r"cookie|consent|gdpr", re.I)
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript|file)\s*:", re.I)
 _BLANK_LINES = re.compile(r"\n{3,}")
 # huge_tree lifts libxml2's 256-level limit (to about 2,000), past which it drops the rest
@@ -121,7 +122,8 @@ def _sanitise(root: lxml.html.HtmlElement) -> None:
                 element.drop_tree()
     for element in list(root.iter("a", "area")):
         href = element.get("href")
-        if href is not None and _UNSAFE_SCHEME.match(href):
+        # Browsers ignore tabs, newlines and control characters inside a scheme.
+        if href is not None and _UNSAFE_SCHEME.match(_INVISIBLE.sub("", href)):
             element.drop_tag() if element.tag == "a" else element.drop_tree()
     for element in list(root.iter("img", "source", "video", "audio", "picture")):
         if element.getparent() is not None:
@@ -172,6 +174,8 @@ def _without_boilerplate(root: lxml.html.HtmlElement) -> str:
         marker = f"{element.get('id', '')} {element.get('class', '')} {element.get('role', '')}"
         if _BOILERPLATE_HINT.search(marker) and element.tag not in ("body", "html", "main"):
             element.drop_tree()
+    # Links go as on the main path (text only): no URL from the page reaches the Markdown.
+    lxml.etree.strip_tags(root, "a")
     body = root.find("body")
     return str(lxml.html.tostring(body if body is not None else root, encoding="unicode"))
 

@@ -85,13 +85,26 @@ def test_unsafe_links_lose_their_target_but_keep_their_text() -> None:
     links = f"""<h1>Links</h1><p>{PARAGRAPH * 3}
     <a href="javascript:alert(1)">Run me</a> <a href="data:text/html,x">Data link</a>
     <a href="file:///etc/passwd">Local file</a> <a href="VBScript:x">VB link</a>
+    <a href="java&#9;script:alert(4)">Tab link</a>
     <img src="javascript:alert(2)" onerror="alert(3)"></p>"""
     document = extract_html(page(links))
-    for text in ("Run me", "Data link", "Local file", "VB link"):
+    for text in ("Run me", "Data link", "Local file", "VB link", "Tab link"):
         assert text in document.markdown
     lowered = document.markdown.lower()
-    for scheme in ("javascript:", "data:", "file:", "vbscript:", "onerror"):
+    for scheme in ("javascript:", "script:", "data:", "file:", "vbscript:", "onerror"):
         assert scheme not in lowered
+
+
+def test_fallback_path_keeps_link_text_without_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html_module, "_main_html", lambda cleaned, url: None)
+    html = (
+        '<html><body><div>Call us: <a href="java&#10;script:alert(1)">here</a> or '
+        '<a href="https://acme.test/contact">contact</a>.</div></body></html>'
+    )
+    document = extract_html(html)
+    assert "Call us: here or contact." in document.markdown
+    assert document.warnings == ["main content not found; kept the page minus navigation"]
+    assert "acme.test" not in document.markdown and "script" not in document.markdown
 
 
 def test_escaped_markup_stays_text() -> None:
