@@ -1,0 +1,1 @@
+"""The content pipeline: chunking, curation and reconciliation, boilerplate, sync."""

@@ -1,0 +1,124 @@
+"""Passages that repeat across many documents of a source: footers, legal notes, menus.
+
+A normalised text seen on at least MIN_DOCUMENTS documents, or on at least SHARE of a
+source's documents (and two or more), is boilerplate. Groups are keyed by the hash of the
+normalised text so "exclude this group" is one action that also holds after a re-sync.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from desktop.core.content.models import BoilerplateGroup
+from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.text import sha256_hex
+
+MIN_DOCUMENTS = 3
+SHARE = 0.3
+_SPACE = re.compile(r"\s+")
+_NOISE = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    return _SPACE.sub(" ", _NOISE.sub(" ", text.lower())).strip()
+
+
+def group_key(text: str) -> str:
+    return sha256_hex(normalise(text))[:16]
+
+
+def _candidates(ws: Workspace) -> dict[str, list[dict[str, object]]]:
+    rows = ws.fetch_all(
+        "select p.id, p.source_text, p.excluded, p.document_id, d.source_id from passages p"
+        " join documents d on d.id = p.document_id"
+        " where p.origin = 'chunker' and p.removed = 0 and d.status != 'removed'"
+    )
+    groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        groups[group_key(str(row["source_text"]))].append(row)
+    return groups
+
+
+def detect(ws: Workspace) -> int:
+    """Recompute the boilerplate flag of every passage; returns how many are flagged."""
+    docs_per_source = {
+        int(row["source_id"]): int(row["n"])
+        for row in ws.fetch_all(
+            "select source_id, count(*) as n from documents where status != 'removed'"
+            " group by source_id"
+        )
+    }
+    flagged: list[int] = []
+    for rows in _candidates(ws).values():
+        documents = {row["document_id"] for row in rows}
+        sources = {int(str(row["source_id"])) for row in rows}
+        n_docs = len(documents)
+        largest = max(docs_per_source.get(s, 0) for s in sources)
+        if n_docs >= MIN_DOCUMENTS or (n_docs >= 2 and largest and n_docs / largest >= SHARE):
+            flagged.extend(int(str(row["id"])) for row in rows)
+    with ws.transaction():
+        ws.execute("update passages set boilerplate = 0 where boilerplate = 1")
+        for passage_id in flagged:
+            ws.execute("update passages set boilerplate = 1 where id = ?", (passage_id,))
+    return len(flagged)
+
+
+def groups(ws: Workspace) -> list[BoilerplateGroup]:
+    """The flagged passages grouped by normalised text, most widespread first."""
+    rows = ws.fetch_all(
+        "select p.id, p.source_text, p.excluded, p.document_id from passages p"
+        " where p.boilerplate = 1 and p.removed = 0 order by p.id"
+    )
+    by_key: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        by_key[group_key(str(row["source_text"]))].append(row)
+    out = [
+        BoilerplateGroup(
+            key=key,
+            text=str(members[0]["source_text"]),
+            documents=len({m["document_id"] for m in members}),
+            passage_ids=[int(str(m["id"])) for m in members],
+            excluded=sum(1 for m in members if m["excluded"]),
+        )
+        for key, members in by_key.items()
+    ]
+    out.sort(key=lambda g: (-g.documents, g.key))
+    return out
+
+
+def exclude_group(ws: Workspace, key: str) -> int:
+    """Exclude every passage of a group; remembered so later syncs exclude it too."""
+    members = [g for g in groups(ws) if g.key == key]
+    if not members:
+        from desktop.core.errors import SourceError
+
+        raise SourceError(
+            f"No boilerplate group {key!r}.", hint="List them with `botdesk boilerplate`."
+        )
+    excluded_keys = set(ws.setting("boilerplate_excluded", []))
+    with ws.transaction():
+        excluded_keys.add(key)
+        ws.set_setting("boilerplate_excluded", sorted(excluded_keys))
+        for passage_id in members[0].passage_ids:
+            ws.execute(
+                "update passages set excluded = 1, updated_at = ? where id = ?",
+                (utc_now(), passage_id),
+            )
+    return len(members[0].passage_ids)
+
+
+def apply_remembered(ws: Workspace) -> int:
+    """Exclude new passages of groups the user excluded before."""
+    keys = set(ws.setting("boilerplate_excluded", []))
+    if not keys:
+        return 0
+    n = 0
+    with ws.transaction():
+        for row in ws.fetch_all(
+            "select id, source_text from passages where boilerplate = 1 and excluded = 0"
+        ):
+            if group_key(str(row["source_text"])) in keys:
+                ws.execute("update passages set excluded = 1 where id = ?", (row["id"],))
+                n += 1
+    return n

@@ -1,0 +1,271 @@
+"""The plain values the content services hand to the UI, the CLI and the other parts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+PassageState = Literal["included", "excluded", "edited", "needs_review"]
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How a source's documents are cut into passages (tokens as count_tokens counts them)."""
+
+    target_tokens: int = 350
+    overlap_tokens: int = 40
+    min_tokens: int = 50
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class SourceInfo:
+    """One source: a site, a file or folder, a pasted text or a Q&A pair."""
+
+    id: int
+    kind: str
+    location: str
+    title: str
+    settings: dict[str, Any]
+    created_at: str
+    last_synced_at: str | None
+    documents: int = 0
+    passages: int = 0
+    last_sync_summary: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DocumentInfo:
+    """One page, file or text of a source, with its sync status."""
+
+    id: int
+    source_id: int
+    uri: str
+    title: str
+    content_type: str
+    status: str
+    status_reason: str
+    excluded: bool
+    passages: int
+    fetched_at: str | None
+    updated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DocumentDetail(DocumentInfo):
+    """A document with its extracted Markdown and PDF page spans [(page, start, end)]."""
+
+    markdown: str = ""
+    pages: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class PassageInfo:
+    """One passage as the user curates it; `text` is what the bot is given."""
+
+    id: int
+    document_id: int
+    uri: str
+    title: str
+    ordinal: int
+    heading_path: str
+    page: int | None
+    char_start: int | None
+    char_end: int | None
+    text: str
+    source_text: str
+    review_source_text: str | None
+    state: PassageState
+    excluded: bool
+    edited: bool
+    needs_review: bool
+    removed: bool
+    tokens: int
+    boilerplate: bool
+    origin: str
+    text_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ChunkPreview:
+    """A passage as a chunker setting would cut it (not stored)."""
+
+    document_id: int
+    uri: str
+    ordinal: int
+    heading_path: str
+    page: int | None
+    char_start: int
+    char_end: int
+    tokens: int
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BoilerplateGroup:
+    """Passages with the same normalised text on many documents (footers, legal notes)."""
+
+    key: str
+    text: str
+    documents: int
+    passage_ids: list[int]
+    excluded: int  # how many of them are already excluded
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ContentStats:
+    """Counts for the status bar and the summaries."""
+
+    sources: int = 0
+    documents: int = 0
+    passages: int = 0
+    included: int = 0
+    excluded: int = 0
+    edited: int = 0
+    needs_review: int = 0
+    boilerplate: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PreviewUrl:
+    """One URL of a crawl preview and whether the rules keep it."""
+
+    url: str
+    via: str
+    included: bool
+    reason: str | None  # why excluded: "pattern", "max-pages", ...
+
+
+@dataclass
+class PreviewNode:
+    """A path segment of the preview tree with the URLs below it."""
+
+    name: str
+    path: str
+    url: str | None = None
+    included: bool | None = None
+    reason: str | None = None
+    children: list[PreviewNode] = field(default_factory=list)
+    total: int = 0
+    included_count: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "url": self.url,
+            "included": self.included,
+            "reason": self.reason,
+            "total": self.total,
+            "included_count": self.included_count,
+            "children": [child.to_json() for child in self.children],
+        }
+
+
+@dataclass
+class SitePreview:
+    """What discovery found for a start URL, before any rule is applied."""
+
+    start_url: str
+    urls: list[tuple[str, str]]  # (url, via: "sitemap" | "link" | "start")
+
+
+@dataclass
+class PreviewSelection:
+    """A preview with the include/exclude rules and the page limit applied."""
+
+    urls: list[PreviewUrl]
+    tree: PreviewNode
+    count: int  # pages the crawl would fetch (at most max_pages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "urls": [asdict(u) for u in self.urls],
+            "tree": self.tree.to_json(),
+        }
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did, per the counts users and scripts read."""
+
+    fetched: int = 0
+    unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    removed: int = 0
+    no_text: int = 0
+    passages_added: int = 0
+    passages_changed: int = 0
+    passages_removed: int = 0
+    needs_review: int = 0
+    boilerplate: int = 0
+    sources: int = 0
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+    def merge(self, other: SyncSummary) -> None:
+        for name in (
+            "fetched",
+            "unchanged",
+            "removed",
+            "no_text",
+            "passages_added",
+            "passages_changed",
+            "passages_removed",
+            "sources",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, n in other.skipped.items():
+            self.skip(reason, n)
+        self.failed.update(other.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "unchanged": self.unchanged,
+            "skipped": dict(self.skipped),
+            "failed": dict(self.failed),
+            "removed": self.removed,
+            "no_text": self.no_text,
+            "passages": {
+                "added": self.passages_added,
+                "changed": self.passages_changed,
+                "removed": self.passages_removed,
+                "needs_review": self.needs_review,
+                "boilerplate": self.boilerplate,
+            },
+            "sources": self.sources,
+        }
+
+    def line(self) -> str:
+        """One human line for job summaries and the CLI."""
+        skipped = sum(self.skipped.values())
+        return (
+            f"{self.fetched} fetched, {self.unchanged} unchanged, {skipped} skipped, "
+            f"{len(self.failed)} failed, {self.removed} removed; passages "
+            f"+{self.passages_added} ~{self.passages_changed} -{self.passages_removed}, "
+            f"{self.needs_review} need review"
+        )

@@ -1,0 +1,466 @@
+"""Sync: fetch or read each source, extract, store documents, chunk and reconcile.
+
+Each document is stored and reconciled in its own transaction, so a cancel or a crash
+loses at most the item in flight; the next sync picks up where this one stopped and
+skips what is unchanged (HTTP validators, content hashes, the chunker settings used).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from desktop.core.content import boilerplate, curation
+from desktop.core.content.chunking import Chunk, chunk_markdown, settings_from
+from desktop.core.content.models import ChunkSettings, SyncSummary
+from desktop.core.errors import (
+    BotdeskError,
+    CancelledError,
+    ExtractionError,
+    NoTextError,
+    SourceError,
+)
+from desktop.core.ingest.types import (
+    ExtractedDocument,
+    FetchedPage,
+    KnownPage,
+    PageSpan,
+    SiteConfig,
+)
+from desktop.core.jobs import Job
+from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.text import count_tokens, sha256_hex
+
+NO_TEXT_REASON = "no text, scanned?"
+
+
+# -- settings --------------------------------------------------------------------------
+def source_settings(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(row.get("settings") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def workspace_chunk_settings(ws: Workspace) -> ChunkSettings:
+    return settings_from(ws.setting("chunking", None) or {})
+
+
+def effective_chunk_settings(ws: Workspace, source_row: dict[str, Any]) -> ChunkSettings:
+    """Workspace defaults overridden by the source's own `chunking` settings."""
+    return settings_from(
+        source_settings(source_row).get("chunking") or {}, workspace_chunk_settings(ws)
+    )
+
+
+def _chunk_key(settings: ChunkSettings) -> str:
+    return sha256_hex(json.dumps(settings.to_json(), sort_keys=True))[:16]
+
+
+def excluded_url_patterns(ws: Workspace) -> list[str]:
+    return [str(p) for p in ws.setting("excluded_url_patterns", [])]
+
+
+def matches_excluded_pattern(uri: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(uri, pattern) for pattern in patterns)
+
+
+def site_config(row: dict[str, Any]) -> SiteConfig:
+    settings = source_settings(row)
+    kwargs: dict[str, Any] = {
+        "include": tuple(settings.get("include") or ()),
+        "exclude": tuple(settings.get("exclude") or ()),
+    }
+    if settings.get("max_pages"):
+        kwargs["max_pages"] = int(settings["max_pages"])
+    if settings.get("max_depth") is not None:
+        kwargs["max_depth"] = int(settings["max_depth"])
+    return SiteConfig(start_url=row["location"], **kwargs)
+
+
+# -- chunking a document ---------------------------------------------------------------
+def chunks_for(
+    kind: str, markdown: str, pages: Sequence[PageSpan], settings: ChunkSettings, *, title: str = ""
+) -> list[Chunk]:
+    """The chunker for ordinary documents; a Q&A pair is one passage headed by its question."""
+    if kind == "qa":
+        text = markdown.strip()
+        return [Chunk(text, title, None, 0, len(markdown), count_tokens(text))] if text else []
+    return chunk_markdown(markdown, pages=pages, settings=settings)
+
+
+def _pages_json(pages: Sequence[PageSpan]) -> str | None:
+    return json.dumps([[p.page, p.start, p.end] for p in pages]) if pages else None
+
+
+def _pages_from(value: str | None) -> list[PageSpan]:
+    if not value:
+        return []
+    return [PageSpan(int(p), int(s), int(e)) for p, s, e in json.loads(value)]
+
+
+class SourceSync:
+    """The sync of one source: the document-level steps, each committed alone."""
+
+    def __init__(self, ws: Workspace, job: Job, source: dict[str, Any], summary: SyncSummary):
+        self.ws, self.job, self.source, self.summary = ws, job, source, summary
+        self.settings = effective_chunk_settings(ws, source)
+        self.chunk_key = _chunk_key(self.settings)
+        self.rechunk_all = source_settings(source).get("chunked_with") != self.chunk_key
+
+    # -- documents ---------------------------------------------------------------------
+    def document(self, uri: str) -> dict[str, Any] | None:
+        return self.ws.fetch_one(
+            "select * from documents where source_id = ? and uri = ?", (self.source["id"], uri)
+        )
+
+    def _ensure_document(self, uri: str) -> int:
+        row = self.document(uri)
+        if row is not None:
+            return int(row["id"])
+        now = utc_now()
+        self.ws.execute(
+            "insert into documents(source_id, uri, status, updated_at) values (?, ?, 'pending', ?)",
+            (self.source["id"], uri, now),
+        )
+        return self.ws.last_insert_id()
+
+    def store(
+        self,
+        uri: str,
+        *,
+        content_hash: str,
+        extracted: ExtractedDocument,
+        content_type: str = "",
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Store a fetched/read document and (re-)chunk it, all in one transaction."""
+        now = utc_now()
+        markdown = extracted.markdown
+        with self.ws.transaction():
+            doc_id = self._ensure_document(uri)
+            status, reason = ("ok", "") if markdown.strip() else ("no_text", NO_TEXT_REASON)
+            if extracted.warnings and status == "ok":
+                reason = "; ".join(extracted.warnings)[:500]
+            self.ws.execute(
+                "update documents set title = ?, content_type = ?, status = ?, status_reason = ?,"
+                " etag = ?, last_modified = ?, content_hash = ?, markdown = ?, markdown_hash = ?,"
+                " pages = ?, fetched_at = ?, updated_at = ? where id = ?",
+                (
+                    extracted.title or Path(uri).name,
+                    content_type,
+                    status,
+                    reason,
+                    etag,
+                    last_modified,
+                    content_hash,
+                    markdown,
+                    sha256_hex(markdown),
+                    _pages_json(extracted.pages),
+                    now,
+                    now,
+                    doc_id,
+                ),
+            )
+            if status == "no_text":
+                self.summary.no_text += 1
+                self.summary.failed[uri] = NO_TEXT_REASON
+            else:
+                self.summary.fetched += 1
+            self._chunk(doc_id, markdown, extracted.pages, extracted.title)
+
+    def _chunk(self, doc_id: int, markdown: str, pages: Sequence[PageSpan], title: str) -> None:
+        chunks = chunks_for(self.source["kind"], markdown, pages, self.settings, title=title)
+        result = curation.reconcile(self.ws, doc_id, chunks)
+        self.summary.passages_added += result.added
+        self.summary.passages_changed += result.changed
+        self.summary.passages_removed += result.removed
+        self.summary.needs_review += result.needs_review
+
+    def unchanged(
+        self, uri: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> None:
+        """Nothing new for this document; re-chunk from stored Markdown if settings changed."""
+        row = self.document(uri)
+        if row is None:
+            return
+        with self.ws.transaction():
+            status = "no_text" if row["status"] == "no_text" else "unchanged"
+            self.ws.execute(
+                "update documents set status = ?, etag = coalesce(?, etag),"
+                " last_modified = coalesce(?, last_modified), updated_at = ? where id = ?",
+                (status, etag, last_modified, utc_now(), row["id"]),
+            )
+            self.summary.unchanged += 1
+            if self.rechunk_all and row["markdown"]:
+                self._chunk(row["id"], row["markdown"], _pages_from(row["pages"]), row["title"])
+
+    def failed(self, uri: str, reason: str, *, keep_status: bool = False) -> None:
+        """A document that could not be fetched or extracted; its earlier passages stay."""
+        self.summary.failed[uri] = reason
+        self.job.item_error(uri, reason)
+        with self.ws.transaction():
+            row = self.document(uri)
+            doc_id = self._ensure_document(uri) if row is None else int(row["id"])
+            if not keep_status:
+                self.ws.execute(
+                    "update documents set status = 'failed', status_reason = ?, updated_at = ?"
+                    " where id = ?",
+                    (reason, utc_now(), doc_id),
+                )
+
+    def removed(self, uri: str, reason: str) -> None:
+        row = self.document(uri)
+        if row is None or row["status"] == "removed":
+            return
+        with self.ws.transaction():
+            self.ws.execute(
+                "update documents set status = 'removed', status_reason = ?, updated_at = ?"
+                " where id = ?",
+                (reason, utc_now(), row["id"]),
+            )
+            self.summary.passages_removed += curation.mark_document_removed(self.ws, row["id"])
+            self.summary.removed += 1
+
+    def finish(self) -> None:
+        settings = source_settings(self.source)
+        settings["chunked_with"] = self.chunk_key
+        with self.ws.transaction():
+            self.ws.execute(
+                "update sources set settings = ?, last_synced_at = ?, last_sync_summary = ?"
+                " where id = ?",
+                (
+                    json.dumps(settings),
+                    utc_now(),
+                    json.dumps(self.summary.to_json()),
+                    self.source["id"],
+                ),
+            )
+
+
+# -- per kind --------------------------------------------------------------------------
+async def _extract(data: bytes, **kwargs: Any) -> ExtractedDocument:
+    from desktop.core.ingest.files import extract_bytes_async
+
+    return await extract_bytes_async(data, **kwargs)
+
+
+async def sync_files(state: SourceSync) -> None:
+    from desktop.core.ingest.files import list_files
+
+    ws, job, source = state.ws, state.job, state.source
+    root = Path(source["location"])
+    try:
+        files = list_files([root])
+    except SourceError as exc:
+        state.summary.failed[str(root)] = exc.message
+        job.item_error(str(root), exc.message)
+        return
+    job.stage("read", len(files))
+    present = {str(path.resolve()) for path in files}
+    for path in files:
+        job.check()
+        uri = str(path.resolve())
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            state.failed(uri, f"cannot read the file: {exc.strerror or exc}")
+            job.advance(1)
+            continue
+        content_hash = sha256_hex(data)
+        row = state.document(uri)
+        if (
+            row is not None
+            and row["content_hash"] == content_hash
+            and row["status"] in ("ok", "unchanged", "no_text")
+        ):
+            state.unchanged(uri)
+            job.advance(1, path.name)
+            continue
+        try:
+            extracted = await _extract(data, filename=path.name)
+        except NoTextError:
+            extracted = ExtractedDocument(title=path.name, markdown="")
+        except ExtractionError as exc:
+            state.failed(uri, exc.message)
+            job.advance(1)
+            continue
+        if not extracted.title:
+            extracted.title = path.name
+        state.store(
+            uri,
+            content_hash=content_hash,
+            extracted=extracted,
+            content_type=path.suffix.lower().lstrip("."),
+        )
+        job.advance(1, path.name)
+    for row in ws.fetch_all(
+        "select uri from documents where source_id = ? and status != 'removed'", (source["id"],)
+    ):
+        if row["uri"] not in present:
+            state.removed(row["uri"], "file no longer there")
+
+
+async def sync_text(state: SourceSync) -> None:
+    source = state.source
+    settings = source_settings(source)
+    kind = source["kind"]
+    if kind == "qa":
+        question, answer = str(settings.get("question", "")), str(settings.get("answer", ""))
+        markdown, title = f"Q: {question}\nA: {answer}", question
+    else:
+        markdown, title = str(settings.get("text", "")), source["title"]
+    uri = f"{kind}:{source['id']}"
+    content_hash = sha256_hex(markdown)
+    row = state.document(uri)
+    if row is not None and row["content_hash"] == content_hash and row["status"] != "failed":
+        state.unchanged(uri)
+        return
+    state.store(
+        uri,
+        content_hash=content_hash,
+        content_type="text/markdown",
+        extracted=ExtractedDocument(title=title, markdown=markdown),
+    )
+
+
+async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None:
+    try:
+        # Imported by name: the crawler lands in parallel with this module.
+        crawl_site = importlib.import_module("desktop.core.ingest.crawl").crawl_site
+    except ImportError:
+        state.summary.failed[state.source["location"]] = "the website crawler is not available"
+        state.job.item_error(state.source["location"], "the website crawler is not available")
+        return
+    ws, job, source = state.ws, state.job, state.source
+    known = {
+        row["uri"]: KnownPage(row["uri"], row["etag"], row["last_modified"], row["content_hash"])
+        for row in ws.fetch_all(
+            "select uri, etag, last_modified, content_hash from documents where source_id = ?"
+            " and status in ('ok', 'unchanged', 'no_text')",
+            (source["id"],),
+        )
+    }
+    job.stage("fetch")
+
+    async def on_page(page: FetchedPage) -> None:
+        uri = page.url
+        if page.gone:
+            state.removed(uri, f"HTTP {page.status}")
+            job.advance(1, uri)
+            return
+        if page.not_modified:
+            state.unchanged(uri, etag=page.etag, last_modified=page.last_modified)
+            job.advance(1, uri)
+            return
+        content_hash = sha256_hex(page.body)
+        row = state.document(uri)
+        if (
+            row is not None
+            and row["content_hash"] == content_hash
+            and row["status"] in ("ok", "unchanged", "no_text")
+        ):
+            state.unchanged(uri, etag=page.etag, last_modified=page.last_modified)
+            job.advance(1, uri)
+            return
+        try:
+            extracted = await _extract(
+                page.body,
+                content_type=page.content_type,
+                url=page.final_url or uri,
+                charset=page.charset,
+            )
+        except NoTextError:
+            extracted = ExtractedDocument(title=uri, markdown="")
+        except ExtractionError as exc:
+            state.failed(uri, exc.message)
+            job.advance(1)
+            return
+        state.store(
+            uri,
+            content_hash=content_hash,
+            extracted=extracted,
+            content_type=page.content_type,
+            etag=page.etag,
+            last_modified=page.last_modified,
+        )
+        job.advance(1, uri)
+
+    report = await crawl_site(
+        site_config(source), known=known, on_page=on_page, job=job, client=client
+    )
+    for reason, urls in report.skipped.items():
+        if urls:
+            state.summary.skip(reason, len(urls))
+    for url, reason in report.failed.items():
+        state.summary.failed[url] = reason
+
+
+async def sync_source(
+    ws: Workspace, job: Job, source: dict[str, Any], *, client: httpx.AsyncClient | None = None
+) -> SyncSummary:
+    summary = SyncSummary(sources=1)
+    state = SourceSync(ws, job, source, summary)
+    kind = source["kind"]
+    try:
+        if kind == "files":
+            await sync_files(state)
+        elif kind in ("text", "qa"):
+            await sync_text(state)
+        elif kind == "site":
+            await sync_site(state, client)
+    except CancelledError:
+        raise
+    except BotdeskError as exc:
+        summary.failed[source["location"] or f"source {source['id']}"] = exc.message
+        job.item_error(source["location"], exc.message)
+        return summary
+    state.finish()
+    return summary
+
+
+async def sync_workspace(
+    ws: Workspace,
+    job: Job,
+    *,
+    source_ids: Sequence[int] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> SyncSummary:
+    sources = ws.fetch_all("select * from sources order by id")
+    if source_ids is not None:
+        wanted = set(source_ids)
+        sources = [s for s in sources if s["id"] in wanted]
+    total = SyncSummary()
+    for source in sources:
+        job.check()
+        total.merge(await sync_source(ws, job, source, client=client))
+    job.stage("curate")
+    total.boilerplate = boilerplate.detect(ws)
+    boilerplate.apply_remembered(ws)
+    apply_url_patterns(ws)
+    total.needs_review = int(
+        ws.scalar("select count(*) from passages where needs_review = 1 and removed = 0")
+    )
+    return total
+
+
+def apply_url_patterns(ws: Workspace) -> int:
+    """Exclude documents whose URL or path matches a pattern the user excluded."""
+    patterns = excluded_url_patterns(ws)
+    if not patterns:
+        return 0
+    n = 0
+    with ws.transaction():
+        for row in ws.fetch_all("select id, uri from documents where excluded = 0"):
+            if matches_excluded_pattern(row["uri"], patterns):
+                ws.execute("update documents set excluded = 1 where id = ?", (row["id"],))
+                n += 1
+    return n

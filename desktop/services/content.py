@@ -1,0 +1,594 @@
+"""Content services: sources, sync, documents, passages and their curation (UI and CLI call these).
+
+Every function takes the open Workspace first. Values returned are the plain dataclasses
+of desktop.core.content.models. A passage the bot may use is one of
+`INCLUDED_PASSAGES_SQL` (not excluded, not removed, its document neither excluded nor
+removed); its effective text is `passages.text`, and `passages.text_hash` keys the
+embedding cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from desktop.core.content import boilerplate, curation
+from desktop.core.content import sync as content_sync
+from desktop.core.content.chunking import settings_from
+from desktop.core.content.models import (
+    BoilerplateGroup,
+    ChunkPreview,
+    ContentStats,
+    DocumentDetail,
+    DocumentInfo,
+    PassageInfo,
+    PassageState,
+    PreviewNode,
+    PreviewSelection,
+    PreviewUrl,
+    SitePreview,
+    SourceInfo,
+    SyncSummary,
+)
+from desktop.core.errors import ConfigError, SourceError
+from desktop.core.jobs import Job
+from desktop.core.store.workspace import Workspace, utc_now
+
+INCLUDED_PASSAGES_SQL = """
+select p.* from passages p join documents d on d.id = p.document_id
+where p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'
+"""
+
+_SITE_SETTINGS = ("include", "exclude", "max_pages", "max_depth")
+_CHUNK_SETTINGS = ("target_tokens", "overlap_tokens", "min_tokens")
+
+
+# -- sources ---------------------------------------------------------------------------
+def _insert_source(
+    ws: Workspace, kind: str, location: str, title: str, settings: dict[str, Any]
+) -> SourceInfo:
+    with ws.transaction():
+        ws.execute(
+            "insert into sources(kind, location, title, settings, created_at)"
+            " values (?, ?, ?, ?, ?)",
+            (kind, location, title, json.dumps(settings), utc_now()),
+        )
+        source_id = ws.last_insert_id()
+    return get_source(ws, source_id)
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(
+            f"Not a website address: {url!r}.", hint="Give a full URL such as https://example.com/."
+        )
+    return url.strip()
+
+
+def _check_limit(name: str, value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+    return value
+
+
+def add_site(
+    ws: Workspace,
+    url: str,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+) -> SourceInfo:
+    """A website source (not fetched until sync)."""
+    url = _check_url(url)
+    settings: dict[str, Any] = {"include": list(include), "exclude": list(exclude)}
+    if _check_limit("max_pages", max_pages) is not None:
+        settings["max_pages"] = max_pages
+    if _check_limit("max_depth", max_depth) is not None:
+        settings["max_depth"] = max_depth
+    host = urlsplit(url).hostname or url
+    return _insert_source(ws, "site", url, host, settings)
+
+
+def add_files(ws: Workspace, paths: Sequence[Path | str]) -> list[SourceInfo]:
+    """One source per file or folder; SourceError (nothing added) if any path is missing."""
+    resolved: list[Path] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if not path.exists():
+            raise SourceError(f"No such file or folder: {path}", hint="Check the path.")
+        resolved.append(path.resolve())
+    if not resolved:
+        raise SourceError("No files or folders given.")
+    return [_insert_source(ws, "files", str(p), p.name, {}) for p in resolved]
+
+
+def add_text(ws: Workspace, title: str, text: str) -> SourceInfo:
+    """Pasted text as its own source (one document)."""
+    if not text.strip():
+        raise SourceError("The text is empty.")
+    title = title.strip() or "Text"
+    return _insert_source(ws, "text", "", title, {"text": text})
+
+
+def add_qa(ws: Workspace, question: str, answer: str) -> SourceInfo:
+    """A question and its answer: one passage "Q: ...\\nA: ..." headed by the question."""
+    if not question.strip() or not answer.strip():
+        raise SourceError("A Q&A pair needs both a question and an answer.")
+    return _insert_source(
+        ws, "qa", "", question.strip(), {"question": question.strip(), "answer": answer.strip()}
+    )
+
+
+def _source_info(row: dict[str, Any]) -> SourceInfo:
+    summary = json.loads(row["last_sync_summary"]) if row.get("last_sync_summary") else None
+    return SourceInfo(
+        id=row["id"],
+        kind=row["kind"],
+        location=row["location"],
+        title=row["title"],
+        settings=content_sync.source_settings(row),
+        created_at=row["created_at"],
+        last_synced_at=row["last_synced_at"],
+        documents=int(row.get("n_documents") or 0),
+        passages=int(row.get("n_passages") or 0),
+        last_sync_summary=summary,
+    )
+
+
+_SOURCE_SQL = """
+select s.*,
+  (select count(*) from documents d where d.source_id = s.id and d.status != 'removed')
+    as n_documents,
+  (select count(*) from passages p join documents d on d.id = p.document_id
+    where d.source_id = s.id and p.removed = 0) as n_passages
+from sources s
+"""
+
+
+def list_sources(ws: Workspace) -> list[SourceInfo]:
+    return [_source_info(r) for r in ws.fetch_all(_SOURCE_SQL + " order by s.id")]
+
+
+def get_source(ws: Workspace, source_id: int) -> SourceInfo:
+    row = ws.fetch_one(_SOURCE_SQL + " where s.id = ?", (source_id,))
+    if row is None:
+        raise SourceError(f"No source with id {source_id}.")
+    return _source_info(row)
+
+
+def remove_source(ws: Workspace, source_id: int) -> None:
+    """Delete a source with its documents and passages (curation included)."""
+    get_source(ws, source_id)
+    with ws.transaction():
+        ws.execute("delete from sources where id = ?", (source_id,))
+
+
+def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> SourceInfo:
+    """Change a source's rules/limits (include, exclude, max_pages, max_depth) or its
+    chunking (target_tokens, overlap_tokens, min_tokens, or chunking={...}).
+
+    Chunking changes take effect at the next sync, which re-chunks that source from the
+    stored Markdown without fetching again.
+    """
+    source = get_source(ws, source_id)
+    settings = dict(source.settings)
+    chunking = dict(settings.get("chunking") or {})
+    for key, value in changes.items():
+        if key == "chunking":
+            if not isinstance(value, dict):
+                raise ConfigError("chunking must be a mapping of settings.")
+            chunking.update(value)
+        elif key in _CHUNK_SETTINGS:
+            chunking[key] = value
+        elif key in _SITE_SETTINGS and source.kind == "site":
+            if key in ("include", "exclude"):
+                settings[key] = [str(v) for v in value]
+            else:
+                settings[key] = _check_limit(key, value)
+        else:
+            raise ConfigError(f"Unknown setting {key!r} for a {source.kind} source.")
+    if chunking:
+        settings_from(chunking, content_sync.workspace_chunk_settings(ws))  # validates
+        settings["chunking"] = chunking
+    with ws.transaction():
+        ws.execute(
+            "update sources set settings = ? where id = ?", (json.dumps(settings), source_id)
+        )
+    return get_source(ws, source_id)
+
+
+# -- site preview ----------------------------------------------------------------------
+def _crawler() -> Any:
+    try:
+        return importlib.import_module("desktop.core.ingest.crawl")
+    except ImportError as exc:
+        raise SourceError("The website crawler is not available in this build.") from exc
+
+
+async def preview_site(
+    url: str,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+    job: Job | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> SitePreview:
+    """The URLs discovery finds (sitemaps and links of the first pages), without a crawl."""
+    discover_site = _crawler().discover_site
+
+    url = _check_url(url)
+    config = content_sync.site_config(
+        {
+            "location": url,
+            "settings": json.dumps(
+                {
+                    "include": list(include),
+                    "exclude": list(exclude),
+                    "max_pages": max_pages,
+                    "max_depth": max_depth,
+                }
+            ),
+        }
+    )
+    found = await discover_site(config, job=job, client=client)
+    return SitePreview(start_url=url, urls=[(d.url, d.via) for d in found])
+
+
+def apply_site_rules(
+    preview: SitePreview,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    max_pages: int | None = None,
+) -> PreviewSelection:
+    """Instant (no network): which preview URLs the rules keep, as a tree by path."""
+    url_allowed = _crawler().url_allowed
+
+    config = content_sync.site_config(
+        {
+            "location": preview.start_url,
+            "settings": json.dumps(
+                {"include": list(include), "exclude": list(exclude), "max_pages": max_pages}
+            ),
+        }
+    )
+    limit = config.max_pages
+    urls: list[PreviewUrl] = []
+    count = 0
+    for url, via in preview.urls:
+        reason = url_allowed(url, config)
+        if reason is None and count >= limit:
+            reason = "max-pages"
+        if reason is None:
+            count += 1
+        urls.append(PreviewUrl(url=url, via=via, included=reason is None, reason=reason))
+    return PreviewSelection(urls=urls, tree=_tree(urls), count=count)
+
+
+def _tree(urls: Sequence[PreviewUrl]) -> PreviewNode:
+    root = PreviewNode(name="/", path="/")
+    for item in urls:
+        parts = urlsplit(item.url)
+        segments = [s for s in PurePosixPath(parts.path or "/").parts if s != "/"]
+        node = root
+        path = ""
+        for segment in segments:
+            path += "/" + segment
+            child = next((c for c in node.children if c.name == segment), None)
+            if child is None:
+                child = PreviewNode(name=segment, path=path)
+                node.children.append(child)
+            node = child
+        if node.url is not None:  # same path twice (query strings): a leaf of its own
+            leaf = PreviewNode(name=parts.query or item.url, path=node.path)
+            node.children.append(leaf)
+            node = leaf
+        node.url, node.included, node.reason = item.url, item.included, item.reason
+    _count(root)
+    return root
+
+
+def _count(node: PreviewNode) -> None:
+    node.total = 1 if node.url else 0
+    node.included_count = 1 if node.included else 0
+    for child in node.children:
+        _count(child)
+        node.total += child.total
+        node.included_count += child.included_count
+
+
+# -- sync ------------------------------------------------------------------------------
+async def sync(
+    ws: Workspace,
+    job: Job,
+    *,
+    source_ids: Sequence[int] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> SyncSummary:
+    """Fetch/read, extract, chunk and reconcile every source (or those given), incrementally.
+
+    Each document commits alone: a cancel (CancelledError) keeps what was done, and the
+    next sync resumes, skipping what is unchanged.
+    """
+    summary = await content_sync.sync_workspace(ws, job, source_ids=source_ids, client=client)
+    job.finish(summary.line())
+    return summary
+
+
+# -- documents -------------------------------------------------------------------------
+_DOC_SQL = """
+select d.id, d.source_id, d.uri, d.title, d.content_type, d.status, d.status_reason,
+  d.excluded, d.fetched_at, d.updated_at,
+  (select count(*) from passages p where p.document_id = d.id and p.removed = 0) as n_passages
+from documents d
+"""
+
+
+def _document_info(row: dict[str, Any]) -> DocumentInfo:
+    return DocumentInfo(
+        id=row["id"],
+        source_id=row["source_id"],
+        uri=row["uri"],
+        title=row["title"],
+        content_type=row["content_type"],
+        status=row["status"],
+        status_reason=row["status_reason"],
+        excluded=bool(row["excluded"]),
+        passages=int(row["n_passages"]),
+        fetched_at=row["fetched_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def list_documents(ws: Workspace, *, source_id: int | None = None) -> list[DocumentInfo]:
+    if source_id is None:
+        rows = ws.fetch_all(_DOC_SQL + " order by d.source_id, d.uri")
+    else:
+        rows = ws.fetch_all(_DOC_SQL + " where d.source_id = ? order by d.uri", (source_id,))
+    return [_document_info(r) for r in rows]
+
+
+def get_document(ws: Workspace, document_id: int) -> DocumentDetail:
+    row = ws.fetch_one(_DOC_SQL + " where d.id = ?", (document_id,))
+    if row is None:
+        raise SourceError(f"No document with id {document_id}.")
+    extra = ws.fetch_one("select markdown, pages from documents where id = ?", (document_id,))
+    assert extra is not None
+    info = _document_info(row)
+    pages = [(int(p), int(s), int(e)) for p, s, e in json.loads(extra["pages"] or "[]")]
+    return DocumentDetail(**info.__dict__, markdown=extra["markdown"] or "", pages=pages)
+
+
+def exclude_document(ws: Workspace, document_id: int, excluded: bool = True) -> None:
+    """Keep a whole document out of (or back in) the bot's knowledge."""
+    get_document(ws, document_id)
+    with ws.transaction():
+        ws.execute(
+            "update documents set excluded = ?, updated_at = ? where id = ?",
+            (int(excluded), utc_now(), document_id),
+        )
+
+
+def exclude_url_pattern(ws: Workspace, pattern: str) -> int:
+    """Exclude every document whose URL or path matches a glob, now and in future syncs."""
+    pattern = pattern.strip()
+    if not pattern:
+        raise SourceError("The URL pattern is empty.")
+    patterns = content_sync.excluded_url_patterns(ws)
+    if pattern not in patterns:
+        patterns.append(pattern)
+        ws.set_setting("excluded_url_patterns", patterns)
+    return content_sync.apply_url_patterns(ws)
+
+
+# -- passages --------------------------------------------------------------------------
+_PASSAGE_SQL = """
+select p.*, d.uri, d.title from passages p join documents d on d.id = p.document_id
+"""
+
+
+def _state(row: dict[str, Any]) -> PassageState:
+    if row["needs_review"]:
+        return "needs_review"
+    if row["excluded"]:
+        return "excluded"
+    if row["edited_text"] is not None:
+        return "edited"
+    return "included"
+
+
+def _passage_info(row: dict[str, Any]) -> PassageInfo:
+    return PassageInfo(
+        id=row["id"],
+        document_id=row["document_id"],
+        uri=row["uri"],
+        title=row["title"],
+        ordinal=row["ordinal"],
+        heading_path=row["heading_path"],
+        page=row["page"],
+        char_start=row["char_start"],
+        char_end=row["char_end"],
+        text=row["text"],
+        source_text=row["source_text"],
+        review_source_text=row["review_source_text"],
+        state=_state(row),
+        excluded=bool(row["excluded"]),
+        edited=row["edited_text"] is not None,
+        needs_review=bool(row["needs_review"]),
+        removed=bool(row["removed"]),
+        tokens=row["tokens"],
+        boilerplate=bool(row["boilerplate"]),
+        origin=row["origin"],
+        text_hash=row["text_hash"],
+    )
+
+
+def _fts_query(query: str) -> str:
+    """User words as an FTS5 query of quoted terms (no syntax errors from punctuation)."""
+    terms = [t.replace('"', '""') for t in query.split() if t.strip()]
+    return " ".join(f'"{t}"' for t in terms)
+
+
+def list_passages(
+    ws: Workspace,
+    *,
+    document_id: int | None = None,
+    state: str | None = None,
+    query: str | None = None,
+    include_removed: bool = False,
+) -> list[PassageInfo]:
+    """Passages in document order; state filters by included/excluded/edited/needs_review
+    (or "boilerplate"); query is a full-text search (FTS5, best match first)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if not include_removed:
+        where.append("p.removed = 0")
+    if document_id is not None:
+        where.append("p.document_id = ?")
+        params.append(document_id)
+    order = " order by d.source_id, d.uri, p.ordinal, p.id"
+    sql = _PASSAGE_SQL
+    if query and query.strip():
+        fts = _fts_query(query)
+        if not fts:
+            return []
+        sql = (
+            "select p.*, d.uri, d.title from passages_fts f join passages p on p.id = f.rowid"
+            " join documents d on d.id = p.document_id"
+        )
+        where.append("passages_fts match ?")
+        params.append(fts)
+        order = " order by f.rank"
+    if where:
+        sql += " where " + " and ".join(where)
+    rows = ws.fetch_all(sql + order, params)
+    passages = [_passage_info(r) for r in rows]
+    if state:
+        if state == "boilerplate":
+            return [p for p in passages if p.boilerplate]
+        if state not in ("included", "excluded", "edited", "needs_review"):
+            raise SourceError(
+                f"Unknown state {state!r}.",
+                hint="Use included, excluded, edited, needs_review or boilerplate.",
+            )
+        passages = [p for p in passages if p.state == state]
+    return passages
+
+
+def get_passage(ws: Workspace, passage_id: int) -> PassageInfo:
+    row = ws.fetch_one(_PASSAGE_SQL + " where p.id = ?", (passage_id,))
+    if row is None:
+        raise SourceError(f"No passage with id {passage_id}.")
+    return _passage_info(row)
+
+
+def edit_passage(ws: Workspace, passage_id: int, text: str) -> PassageInfo:
+    """Replace a passage's text with the user's (kept across re-syncs)."""
+    with ws.transaction():
+        curation.edit_passage(ws, passage_id, text)
+    return get_passage(ws, passage_id)
+
+
+def exclude_passages(ws: Workspace, ids: Sequence[int]) -> int:
+    return curation.set_excluded(ws, ids, True)
+
+
+def include_passages(ws: Workspace, ids: Sequence[int]) -> int:
+    return curation.set_excluded(ws, ids, False)
+
+
+def add_passage(
+    ws: Workspace, document_id: int, text: str, *, heading_path: str = ""
+) -> PassageInfo:
+    """A passage written by hand under a document; never touched by a re-sync."""
+    with ws.transaction():
+        passage_id = curation.add_manual(ws, document_id, text, heading_path)
+    return get_passage(ws, passage_id)
+
+
+def resolve_review(
+    ws: Workspace, passage_id: int, *, keep: Literal["edit", "source"]
+) -> PassageInfo:
+    """Settle a passage whose source changed under the user's curation."""
+    with ws.transaction():
+        curation.resolve_review(ws, passage_id, keep)
+    return get_passage(ws, passage_id)
+
+
+# -- chunking preview ------------------------------------------------------------------
+def preview_chunking(ws: Workspace, source_id: int, settings: dict[str, Any]) -> list[ChunkPreview]:
+    """How the source's stored documents would be cut with these settings (nothing saved)."""
+    source_row = ws.fetch_one("select * from sources where id = ?", (source_id,))
+    if source_row is None:
+        raise SourceError(f"No source with id {source_id}.")
+    chunk_settings = settings_from(settings, content_sync.effective_chunk_settings(ws, source_row))
+    out: list[ChunkPreview] = []
+    for doc in ws.fetch_all(
+        "select id, uri, title, markdown, pages from documents where source_id = ?"
+        " and status != 'removed' and markdown is not null order by uri",
+        (source_id,),
+    ):
+        pages = content_sync._pages_from(doc["pages"])
+        chunks = content_sync.chunks_for(
+            source_row["kind"], doc["markdown"], pages, chunk_settings, title=doc["title"]
+        )
+        out.extend(
+            ChunkPreview(
+                document_id=doc["id"],
+                uri=doc["uri"],
+                ordinal=i,
+                heading_path=c.heading_path,
+                page=c.page,
+                char_start=c.char_start,
+                char_end=c.char_end,
+                tokens=c.tokens,
+                text=c.text,
+            )
+            for i, c in enumerate(chunks)
+        )
+    return out
+
+
+# -- boilerplate and stats -------------------------------------------------------------
+def boilerplate_groups(ws: Workspace) -> list[BoilerplateGroup]:
+    return boilerplate.groups(ws)
+
+
+def exclude_boilerplate(ws: Workspace, group_key: str) -> int:
+    """Exclude a whole group of repeated passages (and its future members)."""
+    return boilerplate.exclude_group(ws, group_key)
+
+
+def content_stats(ws: Workspace) -> ContentStats:
+    row = ws.fetch_one(
+        "select count(*) as passages,"
+        " coalesce(sum(p.excluded = 0 and d.excluded = 0 and d.status != 'removed'), 0)"
+        " as included,"
+        " coalesce(sum(p.excluded = 1 or d.excluded = 1), 0) as excluded,"
+        " coalesce(sum(p.edited_text is not null), 0) as edited,"
+        " coalesce(sum(p.needs_review), 0) as needs_review,"
+        " coalesce(sum(p.boilerplate), 0) as boilerplate"
+        " from passages p join documents d on d.id = p.document_id where p.removed = 0"
+    )
+    assert row is not None
+    return ContentStats(
+        sources=int(ws.scalar("select count(*) from sources")),
+        documents=int(ws.scalar("select count(*) from documents where status != 'removed'")),
+        passages=int(row["passages"]),
+        included=int(row["included"]),
+        excluded=int(row["excluded"]),
+        edited=int(row["edited"]),
+        needs_review=int(row["needs_review"]),
+        boilerplate=int(row["boilerplate"]),
+    )
