@@ -45,6 +45,7 @@ class _Piece:
     heading_path: str
     section: int  # index of the heading section the piece belongs to
     joiner: str = "\n\n"  # how it joins the previous piece of the same chunk
+    page: int | None = None
 
     @property
     def tokens(self) -> int:
@@ -236,11 +237,17 @@ def _line_piece(
     return _Piece(start, end, text, kind, heading_path, section)
 
 
-def _pieces(markdown: str, target: int) -> list[_Piece]:
+def _pieces(markdown: str, target: int, pages: Sequence[PageSpan]) -> list[_Piece]:
     pieces: list[_Piece] = []
     stack: list[tuple[int, str]] = []
     section = 0
+    page: int | None = None
     for kind, lines in _blocks(markdown):
+        block_page = _page_of(lines[0][0], pages)
+        if block_page != page:
+            # A PDF page is a hard boundary: a citation names one page.
+            page = block_page
+            section += 1
         if kind == "heading":
             match = _HEADING.match(lines[0][2])
             assert match is not None
@@ -250,9 +257,11 @@ def _pieces(markdown: str, target: int) -> list[_Piece]:
             stack.append((level, title))
             section += 1
         path = " > ".join(title for _, title in stack if title)
-        pieces.extend(
-            _split_big(kind, lines, markdown, target=target, heading_path=path, section=section)
-        )
+        for piece in _split_big(
+            kind, lines, markdown, target=target, heading_path=path, section=section
+        ):
+            piece.page = page
+            pieces.append(piece)
     return pieces
 
 
@@ -272,7 +281,7 @@ def chunk_markdown(
     """Cut Markdown into chunks; spans index `markdown`, pages come from the PDF spans."""
     settings = settings or ChunkSettings()
     target = settings.target_tokens
-    pieces = _pieces(markdown, target)
+    pieces = _pieces(markdown, target, pages)
     groups: list[list[_Piece]] = []
     current: list[_Piece] = []
 
@@ -284,7 +293,7 @@ def chunk_markdown(
             only_headings = all(p.kind == "heading" for p in current)
             new_section = piece.section != current[-1].section
             too_big = tokens_of([*current, piece]) > target
-            small = tokens_of(current) < settings.min_tokens
+            small = tokens_of(current) < settings.min_tokens and piece.page == current[-1].page
             if (
                 (new_section and not (only_headings or small) and not too_big)
                 or (too_big and not only_headings)
