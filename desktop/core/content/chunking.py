@@ -66,6 +66,11 @@ def settings_from(
         values[name] = value
     if not 20 <= values["target_tokens"] <= 4000:
         raise ConfigError("target_tokens must be between 20 and 4000.")
+    # Inherited values follow a smaller target rather than refusing it.
+    if "overlap_tokens" not in raw:
+        values["overlap_tokens"] = min(values["overlap_tokens"], values["target_tokens"] // 4)
+    if "min_tokens" not in raw:
+        values["min_tokens"] = min(values["min_tokens"], values["target_tokens"] // 2)
     if not 0 <= values["overlap_tokens"] < values["target_tokens"] // 2:
         raise ConfigError("overlap_tokens must be at least 0 and under half of target_tokens.")
     if not 0 <= values["min_tokens"] <= values["target_tokens"]:
