@@ -37,6 +37,7 @@ from desktop.core.content.models import (
     SyncSummary,
 )
 from desktop.core.errors import ConfigError, SourceError
+from desktop.core.ingest.files import list_files
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace, utc_now
 
@@ -105,6 +106,8 @@ def add_files(ws: Workspace, paths: Sequence[Path | str]) -> list[SourceInfo]:
         path = Path(given).expanduser()
         if not path.exists():
             raise SourceError(f"No such file or folder: {path}", hint="Check the path.")
+        if path.is_file():
+            list_files([path])  # SourceError now, not at sync, for an unsupported type
         resolved.append(path.resolve())
     if not resolved:
         raise SourceError("No files or folders given.")
@@ -322,6 +325,7 @@ async def sync(
     next sync resumes, skipping what is unchanged.
     """
     summary = await content_sync.sync_workspace(ws, job, source_ids=source_ids, client=client)
+    # The embed stage (desktop.services.index.embed_pending) runs here, before finishing.
     job.finish(summary.line())
     return summary
 

@@ -192,6 +192,9 @@ def test_full_text_search_and_bad_inputs(workspace: Workspace, folder: Path) -> 
     assert content.list_passages(workspace, query='"unbalanced (quote') == []
     with pytest.raises(SourceError, match="No such file"):
         content.add_files(workspace, [folder / "nope.md"])
+    (folder / "image.png").write_bytes(b"png")
+    with pytest.raises(SourceError, match="Unsupported file type"):
+        content.add_files(workspace, [folder / "image.png"])
     with pytest.raises(SourceError, match="Not a website"):
         content.add_site(workspace, "ftp://example.com")
     with pytest.raises(SourceError):
