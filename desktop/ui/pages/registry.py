@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from desktop.ui.context import WindowContext
 from desktop.ui.pages import NotBuiltPage, Page
+from desktop.ui.pages.content import ContentPage
 from desktop.ui.pages.publish import PublishPage
 from desktop.ui.pages.testbench import TestBenchPage
 
 
 def build_pages(context: WindowContext) -> list[Page]:
     return [
-        NotBuiltPage(context, title="Content", what="Sources, documents and passages."),
+        ContentPage(context),
         NotBuiltPage(context, title="Search", what="The retrieval preview."),
         TestBenchPage(context),
         PublishPage(context),
