@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.pages: list[Page] = build_pages(self.context)
         self.nav = QListWidget()
         self.nav.setObjectName("page-list")
-        self.nav.setMaximumWidth(170)
+        self.nav.setMaximumWidth(130)
         self.page_stack = QStackedWidget()
         for page in self.pages:
             self.nav.addItem(page.title)

@@ -62,7 +62,7 @@ class WidgetPreview(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.config: dict[str, Any] = {}
-        self.setMinimumSize(320, 420)
+        self.setMinimumSize(280, 420)
 
     def set_config(self, config: Mapping[str, Any]) -> None:
         self.config = dict(config)
@@ -234,6 +234,8 @@ class WidgetForm(QWidget):
         self.per_day.setRange(1, 1_000_000)
 
         form = QFormLayout(self)
+        # Labels above fields when the column is narrow (1280-wide screens), not a sideways scroll.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Bot name", self.bot_name)
         form.addRow("Greeting", self.greeting)
         form.addRow("Suggested questions", self.questions)
@@ -489,6 +491,7 @@ class PublishPage(Page):
         splitter.addWidget(widget_box)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([400, 800])  # the widget form and its preview need the room
         self.empty_label = _plain_label("Open or create a workspace to publish its bot.")
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label)
