@@ -87,3 +87,23 @@ def qloop(qapp: Any) -> Iterator[QtAsyncDriver]:
     asyncio.set_event_loop(None)
     if errors:
         raise AssertionError(f"unhandled errors in the event loop: {errors}")
+
+
+# -- model back-end stand-ins (tests/helpers/fake_ollama.py, fake_mistral.py) -------------
+def fast_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short backoff and timeouts for the providers' retries (RetryPolicy.from_env)."""
+    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "3")
+    monkeypatch.setenv("BOTDESK_PROVIDER_BACKOFF_S", "0.01")
+    monkeypatch.setenv("BOTDESK_PROVIDER_MAX_RETRY_AFTER_S", "2")
+    monkeypatch.setenv("BOTDESK_PROVIDER_TIMEOUT_S", "5")
+
+
+@pytest.fixture
+def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A stand-in Ollama server (FakeOllama) with OLLAMA_HOST pointing at it."""
+    from tests.helpers.fake_ollama import FakeOllama
+
+    with FakeOllama() as fake:
+        monkeypatch.setenv("OLLAMA_HOST", fake.url)
+        fast_provider_env(monkeypatch)
+        yield fake

@@ -1,0 +1,97 @@
+"""Model specs as written in settings ("ollama:all-minilm", "mistral:mistral-embed", "none")
+and the embedder or generator each one names.
+
+Ollama's host comes from OLLAMA_HOST (default http://127.0.0.1:11434); Mistral's key from
+the keyring (MISTRAL_API_KEY where there is none) and its server from BOTDESK_MISTRAL_URL.
+Retries and timeouts follow `RetryPolicy.from_env()` unless a policy is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from desktop.core.errors import ConfigError
+from desktop.providers.base import Embedder, Generator, ModelSpec
+from desktop.providers.retry import RetryPolicy
+
+PROVIDERS = ("ollama", "mistral")
+# Ollama names: "all-minilm", "llama3.2:3b", "hf.co/org/model:Q4_K_M"; Mistral ids alike.
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
+_EXAMPLES = "ollama:MODEL (e.g. ollama:all-minilm), mistral:MODEL, or none"
+
+
+def parse_model_spec(text: str) -> ModelSpec | None:
+    """ "ollama:MODEL" or "mistral:MODEL" as a ModelSpec; "none" (or blank) as None.
+
+    Anything else raises ConfigError saying what is accepted.
+    """
+    cleaned = (text or "").strip()
+    if cleaned.lower() in ("", "none"):
+        return None
+    provider, sep, model = cleaned.partition(":")
+    provider = provider.strip().lower()
+    model = model.strip()
+    if not sep or provider not in PROVIDERS:
+        raise ConfigError(f"Unknown model {cleaned!r}.", hint=f"Write {_EXAMPLES}.")
+    if not model:
+        raise ConfigError(f"No model name in {cleaned!r}.", hint=f"Write {_EXAMPLES}.")
+    if not _MODEL_NAME.match(model):
+        raise ConfigError(
+            f"{model!r} is not a valid model name.",
+            hint="Model names are letters, digits and . _ : / - (e.g. llama3.2:3b).",
+        )
+    return ModelSpec("ollama" if provider == "ollama" else "mistral", model)
+
+
+def _spec(spec: ModelSpec | str) -> ModelSpec:
+    if isinstance(spec, ModelSpec):
+        return spec
+    parsed = parse_model_spec(spec)
+    if parsed is None:
+        raise ConfigError("No model is set.", hint=f"Choose one: {_EXAMPLES}.")
+    return parsed
+
+
+def make_embedder(
+    spec: ModelSpec | str,
+    *,
+    dimensions: int | None = None,
+    policy: RetryPolicy | None = None,
+) -> Embedder:
+    """The embedder for `spec`. `dimensions`: what the workspace recorded, if anything;
+    a back-end answering another size then raises BadResponseError."""
+    chosen = _spec(spec)
+    if chosen.provider == "ollama":
+        from desktop.providers.ollama import OllamaEmbedder
+
+        return OllamaEmbedder(chosen, policy=policy, dimensions=dimensions)
+    from desktop.providers.mistral import MistralEmbedder
+
+    return MistralEmbedder(chosen, policy=policy, dimensions=dimensions)
+
+
+def make_generator(spec: ModelSpec | str, *, policy: RetryPolicy | None = None) -> Generator:
+    """The chat generator for `spec` (one client per call; reuse it across questions)."""
+    chosen = _spec(spec)
+    if chosen.provider == "ollama":
+        from desktop.providers.ollama import OllamaGenerator
+
+        return OllamaGenerator(chosen, policy=policy)
+    from desktop.providers.mistral import MistralGenerator
+
+    return MistralGenerator(chosen, policy=policy)
+
+
+async def check_connection(spec: ModelSpec | str, *, policy: RetryPolicy | None = None) -> str:
+    """Try the back-end once: a one-line human summary, or the ProviderError saying why not.
+
+    For the settings dialog's "Test connection" button.
+    """
+    chosen = _spec(spec)
+    if chosen.provider == "ollama":
+        from desktop.providers import ollama
+
+        return await ollama.check_connection(chosen, policy=policy)
+    from desktop.providers import mistral
+
+    return await mistral.check_connection(chosen, policy=policy)

@@ -1,0 +1,380 @@
+"""Ollama back-end: batched embeddings (/api/embed) and streaming chat via `ollama.AsyncClient`.
+
+The client has no timeout by default, reports a server that is down as the built-in
+`ConnectionError` (or a raw httpx.ConnectError once streaming), timeouts as raw httpx
+errors, and HTTP failures as `ResponseError` with a status code (-1 for an error line in
+the middle of a stream). All of that becomes desktop.core.errors here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+import ollama
+
+from desktop.core.errors import (
+    AuthenticationError,
+    BadResponseError,
+    InputTooLongError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitedError,
+)
+from desktop.core.text import count_tokens
+from desktop.providers.base import (
+    ChatMessage,
+    GenerationEvent,
+    GenerationSettings,
+    ModelSpec,
+    TextDelta,
+    Usage,
+)
+from desktop.providers.retry import Failure, RetryPolicy, call_with_retries
+from desktop.providers.vectors import check_vectors, reject_empty_inputs, with_input_index
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+PROVIDER = "Ollama"
+EMBED_BATCH = 32
+# Unknown embedding models: a conservative context (all-minilm and mxbai-embed-large have 512).
+DEFAULT_EMBED_CONTEXT = 512
+# Chat: Ollama silently cuts a prompt longer than num_ctx from the front (losing the system
+# prompt), so we always send num_ctx, capped to keep memory use sane on a desktop.
+DEFAULT_CHAT_CONTEXT = 4096
+MAX_CHAT_CONTEXT = 16384
+# Our token estimate is within about 10% of real tokenisers: keep that much in hand.
+TOKEN_MARGIN = 0.9
+SHOW_TIMEOUT_S = 2.0
+
+_CONTEXT_WORDS = ("context length", "context window", "input length")
+
+
+def ollama_host() -> str:
+    """The server address: OLLAMA_HOST if set, else the local default."""
+    return os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+
+
+def translate(exc: BaseException, model: str, host: str) -> Failure:
+    """An `ollama`/httpx exception as a Botdesk error, and whether retrying may help."""
+    if isinstance(exc, ollama.ResponseError):
+        return _translate_response(exc.status_code, str(exc.error), model, host)
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return Failure(
+            ProviderTimeoutError(
+                f"Ollama at {host} did not answer in time ({model}).",
+                hint="The model may still be loading or the machine is busy; try again, "
+                "or use a smaller model.",
+            ),
+            retryable=True,
+        )
+    if isinstance(exc, ConnectionError | httpx.ConnectError):
+        return Failure(
+            ProviderUnavailableError(
+                f"Ollama is not running at {host}.",
+                hint="Start it with `ollama serve` (or set OLLAMA_HOST to where it runs).",
+            )
+        )
+    if isinstance(exc, httpx.TransportError):
+        # The connection dropped mid-answer (a restart, a crash of the runner): try again.
+        return Failure(
+            ProviderUnavailableError(
+                f"The connection to Ollama at {host} broke: {type(exc).__name__}.",
+                hint="Check that `ollama serve` is still running, then try again.",
+            ),
+            retryable=True,
+        )
+    if isinstance(exc, ValueError | TypeError | KeyError):
+        # Malformed JSON or a body that does not fit the client's models (pydantic errors
+        # are ValueErrors).
+        return Failure(
+            BadResponseError(
+                f"Ollama at {host} sent an answer Botdesk cannot read ({type(exc).__name__}).",
+                hint="Check that OLLAMA_HOST points at an Ollama server, and update Ollama.",
+            )
+        )
+    return Failure(ProviderError(f"Ollama failed: {type(exc).__name__}: {exc}"))
+
+
+def _translate_response(status: int, error: str, model: str, host: str) -> Failure:
+    lowered = error.lower()
+    if status == 404 or ("not found" in lowered and "model" in lowered):
+        return Failure(
+            ModelNotFoundError(
+                f"Ollama has no model {model!r}.",
+                hint=f"Download it with `ollama pull {model}`.",
+            )
+        )
+    if any(word in lowered for word in _CONTEXT_WORDS):
+        return Failure(
+            InputTooLongError(
+                f"The input is longer than {model}'s context ({error}).",
+                hint="Split the passage into smaller ones, or use a model with a longer context.",
+            )
+        )
+    if status in (401, 403):
+        return Failure(
+            AuthenticationError(
+                f"Ollama at {host} refused the request ({status}).",
+                hint="This server needs a key: set the environment variable OLLAMA_API_KEY.",
+            )
+        )
+    if status == 429:
+        return Failure(
+            RateLimitedError(f"Ollama at {host} is rate-limiting requests."), retryable=True
+        )
+    if status == 503:
+        return Failure(
+            ProviderUnavailableError(
+                f"Ollama at {host} is busy (its queue is full).",
+                hint="Try again in a moment, or run fewer things at once.",
+            ),
+            retryable=True,
+        )
+    if status >= 500:
+        return Failure(
+            BadResponseError(
+                f"Ollama failed on the request ({status}: {error}).",
+                hint="Check the Ollama server log; restarting `ollama serve` often helps.",
+            ),
+            retryable=True,
+        )
+    return Failure(ProviderError(f"Ollama refused the request ({status}: {error})."))
+
+
+# -- model details from /api/show ----------------------------------------------------------
+_limits_cache: dict[tuple[str, str], int | None] = {}
+_limits_lock = threading.Lock()
+
+
+def model_context_length(host: str, model: str) -> int | None:
+    """The model's trained context length from /api/show; None if unknown or unreachable.
+
+    Synchronous on purpose (the protocols expose limits as plain attributes) with a short
+    timeout, and cached per host and model: a local server answers in milliseconds.
+    """
+    key = (host, model)
+    with _limits_lock:
+        if key in _limits_cache:
+            return _limits_cache[key]
+    found: int | None = None
+    known = True
+    try:
+        with ollama.Client(host=host, timeout=SHOW_TIMEOUT_S) as client:
+            shown = client.show(model)
+        found = context_length_of(shown.modelinfo or {}, shown.parameters or "")
+    except Exception:
+        known = False  # down or not pulled: the real call will say so; ask again next time
+    if known:
+        with _limits_lock:
+            _limits_cache[key] = found
+    return found
+
+
+def context_length_of(model_info: Mapping[str, Any], parameters: str = "") -> int | None:
+    """`<arch>.context_length` from /api/show's model_info; a num_ctx parameter wins."""
+    for line in parameters.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "num_ctx" and parts[1].isdigit():
+            return int(parts[1])
+    for key, value in model_info.items():
+        if key.endswith(".context_length") and isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def _client(host: str, policy: RetryPolicy) -> ollama.AsyncClient:
+    timeout = httpx.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
+    return ollama.AsyncClient(host=host, timeout=timeout)
+
+
+# -- embeddings ----------------------------------------------------------------------------
+class OllamaEmbedder:
+    """Embeds with an Ollama model through /api/embed, `max_batch` texts per request."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        host: str | None = None,
+        policy: RetryPolicy | None = None,
+        dimensions: int | None = None,
+        max_batch: int = EMBED_BATCH,
+        max_input_tokens: int | None = None,
+    ) -> None:
+        self.spec = spec
+        self.host = host or ollama_host()
+        self.policy = policy or RetryPolicy.from_env()
+        self.max_batch = max_batch
+        if max_input_tokens is None:
+            context = model_context_length(self.host, spec.model) or DEFAULT_EMBED_CONTEXT
+            max_input_tokens = max(1, int(context * TOKEN_MARGIN))
+        self.max_input_tokens = max_input_tokens
+        # Learnt from the first vector unless the workspace already recorded it.
+        self.dimensions = dimensions
+        self.requests = 0  # HTTP embedding calls made, for "how many calls did a sync cost"
+
+    async def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order; batches of max_batch, retried on transient failures.
+
+        A batch the server rejects as a whole (over the context, or Ollama's deterministic
+        500 for one bad input) is retried item by item so the error names the input:
+        the raised error then has `input_index` (its position in `texts`).
+        """
+        if not texts:
+            return []
+        reject_empty_inputs(texts)
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.max_batch):
+            chunk = list(texts[start : start + self.max_batch])
+            vectors.extend(await self._embed_chunk(chunk, start))
+        return vectors
+
+    async def _embed_chunk(self, chunk: list[str], offset: int) -> list[list[float]]:
+        try:
+            return await self._request(chunk)
+        except (InputTooLongError, BadResponseError) as exc:
+            if len(chunk) == 1:
+                with_input_index(exc, offset)
+                raise
+            if isinstance(exc, BadResponseError) and "dimensions" in exc.message:
+                raise  # a wrong vector size is the model's, not one input's
+        vectors: list[list[float]] = []
+        for i, text in enumerate(chunk):
+            try:
+                vectors.extend(await self._request([text]))
+            except (InputTooLongError, BadResponseError) as exc:
+                with_input_index(exc, offset + i)
+                raise
+        return vectors
+
+    async def _request(self, chunk: list[str]) -> list[list[float]]:
+        async def attempt() -> list[list[float]]:
+            self.requests += 1
+            async with _client(self.host, self.policy) as client:
+                response = await client.embed(model=self.spec.model, input=chunk)
+            return [list(map(float, v)) for v in response.embeddings]
+
+        vectors = await call_with_retries(
+            attempt,
+            lambda exc: translate(exc, self.spec.model, self.host),
+            policy=self.policy,
+            provider=PROVIDER,
+        )
+        self.dimensions = check_vectors(vectors, len(chunk), self.dimensions, PROVIDER)
+        return vectors
+
+
+# -- chat ----------------------------------------------------------------------------------
+class OllamaGenerator:
+    """Streams a chat answer from an Ollama model through /api/chat (NDJSON)."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        host: str | None = None,
+        policy: RetryPolicy | None = None,
+        context_tokens: int | None = None,
+    ) -> None:
+        self.spec = spec
+        self.host = host or ollama_host()
+        self.policy = policy or RetryPolicy.from_env()
+        if context_tokens is None:
+            trained = model_context_length(self.host, spec.model)
+            context_tokens = min(trained, MAX_CHAT_CONTEXT) if trained else DEFAULT_CHAT_CONTEXT
+        self.context_tokens = context_tokens
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], settings: GenerationSettings
+    ) -> AsyncIterator[GenerationEvent]:
+        """TextDelta pieces, then one Usage from the final `done` line's counts."""
+        prompt = sum(count_tokens(m.content) for m in messages)
+        if prompt + settings.max_tokens > self.context_tokens:
+            # Ollama would not refuse: it would drop the start of the prompt without a word.
+            raise InputTooLongError(
+                f"The prompt (about {prompt} tokens) and answer ({settings.max_tokens}) "
+                f"exceed {self.spec.model}'s context of {self.context_tokens} tokens.",
+                hint="Use fewer or shorter passages, or a model with a longer context.",
+            )
+        payload = [{"role": m.role, "content": m.content} for m in messages]
+        options = {
+            "temperature": settings.temperature,
+            "num_predict": settings.max_tokens,
+            "num_ctx": self.context_tokens,
+        }
+        async with _client(self.host, self.policy) as client:
+
+            async def start() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
+                # The request goes out on the first iteration: retry up to the first line.
+                opened = await client.chat(
+                    model=self.spec.model, messages=payload, stream=True, options=options
+                )
+                return opened, await anext(opened, None)
+
+            parts, part = await call_with_retries(
+                start, self._translate, policy=self.policy, provider=PROVIDER
+            )
+            try:
+                while part is not None:
+                    text = part.message.content if part.message is not None else None
+                    if text:
+                        yield TextDelta(text)
+                    if part.done:
+                        yield Usage(int(part.prompt_eval_count or 0), int(part.eval_count or 0))
+                        return
+                    try:
+                        part = await anext(parts, None)
+                    except Exception as exc:
+                        raise self._translate(exc).error from exc
+                raise BadResponseError(
+                    f"Ollama's answer from {self.spec.model} ended without its final message.",
+                    hint="The server may have restarted; try again.",
+                )
+            finally:
+                # Cancelled or abandoned mid-answer: close the HTTP stream now, not at GC.
+                close = getattr(parts, "aclose", None)
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        await close()
+
+    def _translate(self, exc: BaseException) -> Failure:
+        return translate(exc, self.spec.model, self.host)
+
+
+# -- connection test -----------------------------------------------------------------------
+async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None) -> str:
+    """A one-line summary of the server and the model, or the ProviderError that says why not."""
+    host = ollama_host()
+    policy = policy or RetryPolicy.from_env()
+    model = spec.model
+
+    async def probe() -> tuple[list[str], ollama.ShowResponse]:
+        async with _client(host, policy) as client:
+            listed = await client.list()
+            names = [m.model or "" for m in listed.models]
+            shown = await client.show(model)
+        return names, shown
+
+    one_try = RetryPolicy(attempts=1, timeout_s=min(policy.timeout_s, 30.0), connect_timeout_s=2.0)
+    names, shown = await call_with_retries(
+        probe, lambda exc: translate(exc, model, host), policy=one_try, provider=PROVIDER
+    )
+    if not _has_model(names, model):
+        raise ModelNotFoundError(
+            f"Ollama has no model {model!r}.", hint=f"Download it with `ollama pull {model}`."
+        )
+    context = context_length_of(shown.modelinfo or {}, shown.parameters or "")
+    capabilities = ", ".join(shown.capabilities or []) or "unknown capabilities"
+    details = f"context {context} tokens" if context else "context length not reported"
+    return f"Ollama at {host}: {model} is available ({capabilities}; {details})."
+
+
+def _has_model(names: Sequence[str], model: str) -> bool:
+    wanted = model if ":" in model else f"{model}:latest"
+    return any(name in (model, wanted) for name in names)
