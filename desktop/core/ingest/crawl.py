@@ -1,0 +1,656 @@
+"""The website crawl: breadth-first over one site, within the user's rules and the site's.
+
+`crawl_site` fetches each page once (canonical URLs, redirects and `<link
+rel=canonical>` deduplicated), starting from the start URL, the sitemaps and the URLs
+the last sync stored (revisited with conditional GETs, so a 404/410 is seen and the
+page marked removed). It obeys robots.txt, the include/exclude globs, max pages and
+max depth, keeps to `concurrency` requests at a time per host with the delay the site
+asks for, and never reaches a private address the user did not type. A crawl trap
+(endless calendars, session ids) simply runs into those limits. Every URL not fetched
+is reported with a reason; one bad page never ends the crawl.
+
+`discover_site` is the cheap version for the crawl preview: sitemaps and the links of a
+few pages, no full crawl. `url_allowed` is the rule check without network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from desktop.core.errors import BlockedAddressError, FetchError
+from desktop.core.ingest.fetch import (
+    PRIVATE_REASON,
+    AddressGuard,
+    FetchLimits,
+    Response,
+    fetch,
+    http_reason,
+    is_private_literal,
+)
+from desktop.core.ingest.links import PageLinks, extract_links
+from desktop.core.ingest.robots import (
+    ROBOTS_MAX_BYTES,
+    ROBOTS_MAX_REDIRECTS,
+    RobotsCache,
+    RobotsRules,
+    origin_of,
+)
+from desktop.core.ingest.sitemap import SITEMAP_MAX_BYTES, read_sitemaps
+from desktop.core.ingest.types import FetchedPage, KnownPage, SiteConfig
+from desktop.core.ingest.urls import (
+    InvalidURL,
+    canonicalize_url,
+    host_port,
+    pattern_problem,
+    shape_problem,
+    site_key,
+    try_canonicalize,
+    unwanted_suffix,
+)
+from desktop.core.jobs import Job
+
+MAX_RETRY_WAIT_S = 10.0  # the longest Retry-After honoured before one retry
+MAX_HOST_FAILURES = 5  # consecutive timeouts/network errors before a host is given up
+FRONTIER_FACTOR = 4  # URLs kept waiting, as a multiple of max_pages (the rest: max-pages)
+DISCOVERY_PAGES = 20  # pages fetched for their links by discover_site
+LINKS_IN_THREAD_BYTES = 256 * 1024  # bigger HTML is parsed for links off the event loop
+POLL_S = 0.2
+# Fetch refusals reported as skipped (the user's or the site's rules); the rest are failures.
+SKIP_REASONS = frozenset(
+    {
+        "size",
+        "type",
+        "robots",
+        "offsite",
+        PRIVATE_REASON,
+        "url-too-long",
+        "path-too-deep",
+        "repeating-path",
+    }
+)  # how often a waiting crawl looks at job.check()
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did: counts, and every URL not fetched with its reason."""
+
+    fetched: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    seen_urls: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class DiscoveredUrl:
+    url: str
+    via: str  # "start" | "sitemap" | "link"
+
+
+OnPage = Callable[[FetchedPage], Awaitable[None]]
+
+
+# -- rules without network -------------------------------------------------------------
+def url_allowed(url: str, config: SiteConfig) -> str | None:
+    """None if the crawl may fetch `url` by the config's rules, else the reason.
+
+    Reasons: bad-url, offsite, url-too-long, path-too-deep, repeating-path, type
+    (an image, archive... by its suffix), pattern. Robots and addresses need the
+    network and are checked by the crawl itself.
+    """
+    try:
+        canonical = canonicalize_url(url)
+        start = canonicalize_url(config.start_url)
+    except InvalidURL:
+        return "bad-url"
+    if site_key(urlsplit(canonical).hostname or "") != site_key(urlsplit(start).hostname or ""):
+        return "offsite"
+    problem = shape_problem(canonical)
+    if problem:
+        return problem
+    if unwanted_suffix(canonical):
+        return "type"
+    return pattern_problem(canonical, config.include, config.exclude)
+
+
+# -- politeness ------------------------------------------------------------------------
+class HostLimiter:
+    """At most `concurrency` requests at once to one host, starts `interval` s apart."""
+
+    def __init__(
+        self,
+        concurrency: int,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = max(interval, 0.0)
+        self._slots = asyncio.Semaphore(max(concurrency, 1))
+        self._spacing = asyncio.Lock()
+        self._next = 0.0
+        self._clock, self._sleep = clock, sleep
+        self.failures = 0  # consecutive timeouts / network errors
+
+    async def acquire(self) -> None:
+        await self._slots.acquire()
+        try:
+            async with self._spacing:
+                wait = self._next - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+                self._next = max(self._clock(), self._next) + self.interval
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def pause(self, seconds: float) -> None:
+        """No new request to this host for `seconds` (a 429/503 with Retry-After)."""
+        self._next = max(self._next, self._clock() + seconds)
+
+
+def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
+    """Seconds from a Retry-After header (delta or HTTP date), capped."""
+    if not value:
+        return default
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_WAIT_S)
+
+
+# -- the crawl -------------------------------------------------------------------------
+class _Crawl:
+    def __init__(
+        self,
+        config: SiteConfig,
+        *,
+        known: Mapping[str, KnownPage],
+        on_page: OnPage | None,
+        job: Job | None,
+        client: httpx.AsyncClient,
+        guard: AddressGuard,
+        start: str,
+    ) -> None:
+        self.config, self.known, self.on_page, self.job = config, known, on_page, job
+        self.client, self.guard, self.start = client, guard, start
+        self.report = CrawlReport()
+        self.sites = {site_key(urlsplit(start).hostname or "")}
+        self.limits = FetchLimits(config.max_bytes, config.timeout_s, config.max_redirects)
+        self.robots = RobotsCache(self._fetch_robots, config.user_agent)
+        self.frontier: deque[tuple[str, int, str]] = deque()
+        self.queued: set[str] = set()
+        self.claimed: set[str] = set()  # page identities fetched or being fetched
+        self.started = 0
+        self.limiters: dict[str, HostLimiter] = {}
+        self.found: dict[str, str] | None = None  # discovery: url -> via
+        self._total: int | None = None
+        self._skipped_seen: set[tuple[str, str]] = set()
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def skip(self, reason: str, url: str) -> None:
+        if (reason, url) not in self._skipped_seen:
+            self._skipped_seen.add((reason, url))
+            self.report.skipped.setdefault(reason, []).append(url)
+
+    def fail(self, url: str, reason: str) -> None:
+        self.report.failed[url] = reason
+        if self.job is not None:
+            self.job.item_error(url, reason)
+
+    def _not_delivered(self, url: str) -> None:
+        if self.job is not None:
+            self.job.advance(1, url)
+
+    def _update_total(self) -> None:
+        if self.job is None:
+            return
+        total = min(self.config.max_pages, self.started + len(self.frontier))
+        if total != self._total:
+            self._total = total
+            self.job.set_total(total)
+
+    def in_site(self, url: str) -> bool:
+        return site_key(urlsplit(url).hostname or "") in self.sites
+
+    # -- fetch helpers -------------------------------------------------------------------
+    async def _fetch_robots(self, url: str) -> tuple[int, str]:
+        size = min(ROBOTS_MAX_BYTES, self.config.max_bytes)
+        limits = FetchLimits(size, self.config.timeout_s, ROBOTS_MAX_REDIRECTS)
+        response = await fetch(
+            self.client,
+            url,
+            guard=self.guard,
+            limits=limits,
+            headers={"User-Agent": self.config.user_agent},
+            kinds=None,
+            truncate=True,
+        )
+        return response.status, response.body.decode("utf-8", errors="replace")
+
+    async def _fetch_sitemap(self, url: str) -> bytes:
+        limits = FetchLimits(
+            max(SITEMAP_MAX_BYTES, self.config.max_bytes),
+            self.config.timeout_s,
+            self.config.max_redirects,
+        )
+        response = await fetch(
+            self.client,
+            url,
+            guard=self.guard,
+            limits=limits,
+            headers={"User-Agent": self.config.user_agent},
+            kinds=None,
+        )
+        if response.status != 200:
+            raise FetchError(http_reason(response.status), reason=f"http-{response.status}")
+        return response.body
+
+    def limiter(self, url: str, rules: RobotsRules) -> HostLimiter:
+        host = "{}:{}".format(*host_port(url))
+        if host not in self.limiters:
+            interval = max(self.config.delay_s, rules.crawl_delay or 0.0)
+            self.limiters[host] = HostLimiter(self.config.concurrency, interval)
+        return self.limiters[host]
+
+    # -- the frontier --------------------------------------------------------------------
+    def enqueue(self, url: str, depth: int, via: str) -> None:
+        if url in self.queued:
+            return
+        self.queued.add(url)
+        if not self.in_site(url):
+            host = urlsplit(url).hostname or ""
+            if is_private_literal(host) and not self.guard._may_be_private(*host_port(url)):
+                self.skip(PRIVATE_REASON, url)
+            return  # other sites' pages are not ours to crawl (and not worth reporting)
+        if self.found is not None and len(self.found) < self._max_found:
+            self.found.setdefault(url, via)
+        reason = shape_problem(url) or ("type" if unwanted_suffix(url) else None)
+        if reason is None and via != "start":
+            reason = pattern_problem(url, self.config.include, self.config.exclude)
+        if reason is None and depth > self.config.max_depth:
+            reason = "depth"
+        if reason is None and len(self.frontier) >= FRONTIER_FACTOR * self.config.max_pages:
+            reason = "max-pages"
+        if reason is not None:
+            self.skip(reason, url)
+            return
+        self.frontier.append((url, depth, via))
+
+    _max_found = 0
+
+    async def seed(self, *, with_known: bool) -> None:
+        """The start URL, then the sitemaps' URLs, then what the last sync knew."""
+        self.enqueue(self.start, 0, "start")
+        rules = await self.robots.rules_for(self.start)
+        if rules.state == "unavailable":
+            self.fail(self.start, rules.refusal())
+            return
+        seeds = [u for u in (try_canonicalize(s) for s in rules.sitemaps) if u]
+        guessed = origin_of(self.start) + "/sitemap.xml"
+        quiet = frozenset() if seeds else frozenset({guessed})
+        max_urls = FRONTIER_FACTOR * self.config.max_pages
+        if self.found is not None:
+            max_urls = max(max_urls, self._max_found)
+        result = await read_sitemaps(
+            seeds or [guessed], self._fetch_sitemap, max_urls=max_urls, quiet=quiet
+        )
+        for url, reason in result.problems.items():
+            self.fail(url, f"sitemap not read: {reason}")
+        for raw in result.urls:
+            page = try_canonicalize(raw)
+            if page is not None:
+                self.enqueue(page, 1, "sitemap")
+        if with_known:
+            for raw in self.known:
+                page = try_canonicalize(raw)
+                if page is not None:
+                    self.enqueue(page, 1, "known")
+
+    async def run(self) -> None:
+        tasks: set[asyncio.Task[None]] = set()
+        parallel = max(self.config.concurrency, 1)
+        try:
+            while True:
+                if self.job is not None:
+                    self.job.check()
+                while self.frontier and len(tasks) < parallel:
+                    if self.started >= self.config.max_pages:
+                        break
+                    url, depth, via = self.frontier.popleft()
+                    if url in self.claimed:
+                        continue
+                    self.claimed.add(url)
+                    self.started += 1
+                    tasks.add(asyncio.create_task(self.visit(url, depth, via)))
+                self._update_total()
+                if not tasks:
+                    break
+                done, _ = await asyncio.wait(
+                    tasks, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    tasks.discard(task)
+                    task.result()  # a bug or a cancel in on_page ends the crawl
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        for url, _depth, _via in self.frontier:
+            if url not in self.claimed:
+                self.skip("max-pages", url)
+        self.frontier.clear()
+
+    # -- one page ------------------------------------------------------------------------
+    async def visit(self, url: str, depth: int, via: str) -> None:
+        rules = await self.robots.rules_for(url)
+        if not rules.allowed(url):
+            self.started -= 1  # nothing fetched: the slot goes to another page
+            self.skip("robots", url)
+            return
+        limiter = self.limiter(url, rules)
+        if limiter.failures >= MAX_HOST_FAILURES:
+            self.fail(url, "not tried: the site stopped answering (several timeouts in a row)")
+            self._not_delivered(url)
+            return
+        response = await self._fetch_page(url, via, limiter)
+        if response is None:
+            self._not_delivered(url)
+            return
+        await self._handle(url, depth, via, response)
+
+    async def _fetch_page(self, url: str, via: str, limiter: HostLimiter) -> Response | None:
+        headers = {"User-Agent": self.config.user_agent}
+        known = self.known.get(url)
+        if known is not None:
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        for attempt in range(2):
+            await limiter.acquire()
+            try:
+                response = await fetch(
+                    self.client,
+                    url,
+                    guard=self.guard,
+                    limits=self.limits,
+                    headers=headers,
+                    check_hop=self._hop_checker(via),
+                )
+            except BlockedAddressError:
+                self.skip(PRIVATE_REASON, url)
+                return None
+            except FetchError as exc:
+                if exc.reason in SKIP_REASONS:
+                    self.skip(exc.reason, url)
+                else:
+                    if exc.reason in ("timeout", "network"):
+                        limiter.failures += 1
+                    self.fail(url, exc.message)
+                return None
+            finally:
+                limiter.release()
+            limiter.failures = 0
+            if response.status in (429, 503) and attempt == 0:
+                limiter.pause(retry_after_seconds(response.headers.get("retry-after")))
+                continue
+            return response
+        return response
+
+    def _hop_checker(self, via: str) -> Callable[[str], Awaitable[None]]:
+        async def check(url: str) -> None:
+            problem = shape_problem(url)
+            if problem:
+                raise FetchError(f"Redirect to a refused URL ({problem}).", reason=problem)
+            if via == "start":
+                self.sites.add(site_key(urlsplit(url).hostname or ""))
+            elif not self.in_site(url):
+                raise FetchError(f"Redirect off the site to {url}.", reason="offsite")
+            rules = await self.robots.rules_for(url)
+            if not rules.allowed(url):
+                raise FetchError(f"Redirect to {url}, {rules.refusal()}.", reason="robots")
+
+        return check
+
+    async def _deliver(self, page: FetchedPage) -> None:
+        self.report.seen_urls.add(page.url)
+        if self.on_page is not None:
+            await self.on_page(page)
+
+    async def _handle(self, url: str, depth: int, via: str, response: Response) -> None:
+        final = try_canonicalize(response.final_url) or url
+        self.report.seen_urls.add(url)
+        identity = url
+        if final != url:
+            if final in self.claimed:
+                self.skip("duplicate", url)
+                self._not_delivered(url)
+                return
+            self.claimed.add(final)
+            self.queued.add(final)
+            identity = final
+        status = response.status
+        known = self.known.get(identity)
+        if status == 304:
+            self.report.unchanged += 1
+            await self._deliver(
+                FetchedPage(
+                    identity,
+                    response.final_url,
+                    304,
+                    response.media_type,
+                    b"",
+                    etag=response.headers.get("etag") or (known.etag if known else None),
+                    last_modified=response.headers.get("last-modified")
+                    or (known.last_modified if known else None),
+                    depth=depth,
+                )
+            )
+            return
+        if status in (404, 410):
+            self.report.gone += 1
+            if identity not in self.known:
+                self.fail(identity, f"{http_reason(status)} (broken link)")
+            await self._deliver(
+                FetchedPage(identity, response.final_url, status, response.media_type, b"")
+            )
+            return
+        if status != 200:
+            detail = " (rate limited)" if status == 429 else ""
+            self.fail(identity, http_reason(status) + detail)
+            self._not_delivered(identity)
+            return
+        kind = response.kind
+        links = PageLinks()
+        if kind == "html":
+            links = await self._links(response)
+            canonical = links.canonical
+            if (
+                canonical
+                and canonical != identity
+                and self.in_site(canonical)
+                and not shape_problem(canonical)
+                and not pattern_problem(canonical, self.config.include, self.config.exclude)
+            ):
+                if canonical in self.claimed and canonical != url:
+                    self.skip("duplicate", url)
+                    self._not_delivered(url)
+                    self._follow(links, depth)
+                    return
+                self.claimed.add(canonical)
+                self.queued.add(canonical)
+                identity = canonical
+        if pattern_problem(identity, self.config.include, self.config.exclude):
+            self.skip("pattern", identity)  # the start page, fetched for its links only
+            self._not_delivered(identity)
+        else:
+            self.report.fetched += 1
+            await self._deliver(
+                FetchedPage(
+                    identity,
+                    response.final_url,
+                    200,
+                    response.media_type,
+                    response.body,
+                    charset=response.charset,
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    depth=depth,
+                )
+            )
+        self._follow(links, depth)
+
+    async def _links(self, response: Response) -> PageLinks:
+        args = (response.body, response.final_url)
+        if len(response.body) > LINKS_IN_THREAD_BYTES:
+            return await asyncio.to_thread(extract_links, *args, charset=response.charset)
+        return extract_links(*args, charset=response.charset)
+
+    def _follow(self, links: PageLinks, depth: int) -> None:
+        if links.nofollow:
+            return
+        for link in links.links:
+            self.enqueue(link, depth + 1, "link")
+
+
+async def _prepare(
+    config: SiteConfig,
+    *,
+    client: httpx.AsyncClient | None,
+    allow_private_hosts: bool | None,
+    guard: AddressGuard | None,
+) -> tuple[str, AddressGuard, httpx.AsyncClient | None]:
+    """The canonical start URL, the address guard, and a client to close (ours) if any."""
+    try:
+        start = canonicalize_url(config.start_url)
+    except InvalidURL as exc:
+        raise FetchError(f"Not a usable start URL: {exc}.", reason="bad-url") from None
+    if guard is None:
+        host, port = host_port(start)
+        if allow_private_hosts is None:
+            probe = AddressGuard()
+            private = await probe.is_private(start)
+            guard = AddressGuard(allowed=[(host, port)] if private else [])
+            guard._cache.update(probe._cache)
+        else:
+            guard = AddressGuard(allow_all_private=allow_private_hosts)
+    own = None
+    if client is None:
+        own = client = httpx.AsyncClient(
+            timeout=httpx.Timeout(config.timeout_s),
+            limits=httpx.Limits(max_connections=max(config.concurrency, 1) * 2 + 2),
+            follow_redirects=False,
+            headers={"User-Agent": config.user_agent},
+        )
+    return start, guard, own
+
+
+async def crawl_site(
+    config: SiteConfig,
+    *,
+    known: Mapping[str, KnownPage],
+    on_page: OnPage,
+    job: Job,
+    client: httpx.AsyncClient | None = None,
+    allow_private_hosts: bool | None = None,
+    guard: AddressGuard | None = None,
+) -> CrawlReport:
+    """Crawl one site; `on_page` gets each 200 (HTML/PDF), 304 and 404/410 page.
+
+    `known` maps the canonical URLs the last sync stored to their validators; they are
+    revisited (conditional GET) so unchanged pages cost a 304 and removed ones are seen.
+    `allow_private_hosts`: None means private addresses are reachable only for the start
+    URL's own host when that host is private; True allows them all; False none.
+    `guard` replaces the address rule entirely (tests use a fake resolver).
+    """
+    try:
+        start, guard, own = await _prepare(
+            config, client=client, allow_private_hosts=allow_private_hosts, guard=guard
+        )
+    except FetchError as exc:
+        report = CrawlReport()
+        report.failed[config.start_url] = exc.message
+        job.item_error(config.start_url, exc.message)
+        return report
+    http = client or own
+    assert http is not None
+    crawl = _Crawl(
+        config, known=known, on_page=on_page, job=job, client=http, guard=guard, start=start
+    )
+    try:
+        job.message = "robots.txt and sitemaps"
+        await crawl.seed(with_known=True)
+        await crawl.run()
+    finally:
+        if own is not None:
+            await own.aclose()
+    return crawl.report
+
+
+async def discover_site(
+    config: SiteConfig,
+    *,
+    job: Job | None = None,
+    client: httpx.AsyncClient | None = None,
+    max_urls: int = 5000,
+    allow_private_hosts: bool | None = None,
+    guard: AddressGuard | None = None,
+) -> list[DiscoveredUrl]:
+    """The site's URLs from its sitemaps and the links of its first pages (no full crawl).
+
+    Include/exclude rules are not applied (the preview applies them live); robots.txt
+    is: a disallowed URL is not listed. At most `max_urls` URLs.
+    """
+    start, guard, own = await _prepare(
+        config, client=client, allow_private_hosts=allow_private_hosts, guard=guard
+    )
+    http = client or own
+    assert http is not None
+    pages = max(1, min(config.max_pages, DISCOVERY_PAGES))
+    rules_free = replace(config, include=(), exclude=(), max_pages=pages)
+    crawl = _Crawl(
+        rules_free, known={}, on_page=None, job=job, client=http, guard=guard, start=start
+    )
+    crawl.found = {}
+    crawl._max_found = max_urls
+    try:
+        if job is not None:
+            job.stage("discover")
+        await crawl.seed(with_known=False)
+        # Sitemaps found plenty: only the start page is fetched for its links.
+        if len(crawl.found) >= max_urls:
+            crawl.config = replace(rules_free, max_pages=1)
+        await crawl.run()
+        found = list(crawl.found.items())[:max_urls]
+        result: list[DiscoveredUrl] = []
+        for url, via in found:
+            rules = await crawl.robots.rules_for(url)
+            if rules.allowed(url):
+                result.append(DiscoveredUrl(url, via))
+        return result
+    finally:
+        if own is not None:
+            await own.aclose()
