@@ -107,3 +107,15 @@ def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("OLLAMA_HOST", fake.url)
         fast_provider_env(monkeypatch)
         yield fake
+
+
+@pytest.fixture
+def fake_mistral(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A stand-in Mistral API (FakeMistral) with BOTDESK_MISTRAL_URL and MISTRAL_API_KEY set."""
+    from tests.helpers.fake_mistral import FakeMistral
+
+    with FakeMistral() as fake:
+        monkeypatch.setenv("BOTDESK_MISTRAL_URL", fake.url)
+        monkeypatch.setenv("MISTRAL_API_KEY", fake.key)
+        fast_provider_env(monkeypatch)
+        yield fake

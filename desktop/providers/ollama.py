@@ -37,7 +37,7 @@ from desktop.providers.base import (
     Usage,
 )
 from desktop.providers.retry import Failure, RetryPolicy, call_with_retries
-from desktop.providers.vectors import check_vectors, reject_empty_inputs, with_input_index
+from desktop.providers.vectors import check_vectors, embed_in_batches
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 PROVIDER = "Ollama"
@@ -220,38 +220,8 @@ class OllamaEmbedder:
         self.requests = 0  # HTTP embedding calls made, for "how many calls did a sync cost"
 
     async def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text, in order; batches of max_batch, retried on transient failures.
-
-        A batch the server rejects as a whole (over the context, or Ollama's deterministic
-        500 for one bad input) is retried item by item so the error names the input:
-        the raised error then has `input_index` (its position in `texts`).
-        """
-        if not texts:
-            return []
-        reject_empty_inputs(texts)
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self.max_batch):
-            chunk = list(texts[start : start + self.max_batch])
-            vectors.extend(await self._embed_chunk(chunk, start))
-        return vectors
-
-    async def _embed_chunk(self, chunk: list[str], offset: int) -> list[list[float]]:
-        try:
-            return await self._request(chunk)
-        except (InputTooLongError, BadResponseError) as exc:
-            if len(chunk) == 1:
-                with_input_index(exc, offset)
-                raise
-            if isinstance(exc, BadResponseError) and "dimensions" in exc.message:
-                raise  # a wrong vector size is the model's, not one input's
-        vectors: list[list[float]] = []
-        for i, text in enumerate(chunk):
-            try:
-                vectors.extend(await self._request([text]))
-            except (InputTooLongError, BadResponseError) as exc:
-                with_input_index(exc, offset + i)
-                raise
-        return vectors
+        """One vector per text, in order; see vectors.embed_in_batches for failures."""
+        return await embed_in_batches(texts, self.max_batch, self._request)
 
     async def _request(self, chunk: list[str]) -> list[list[float]]:
         async def attempt() -> list[list[float]]:

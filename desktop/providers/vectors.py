@@ -7,9 +7,9 @@ the model's, or NaNs would silently poison the index: each becomes BadResponseEr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from desktop.core.errors import BadResponseError, ProviderError
+from desktop.core.errors import BadResponseError, InputTooLongError, ProviderError
 
 _INDEX_ATTR = "input_index"
 
@@ -60,11 +60,13 @@ def check_vectors(
         if dimensions is None:
             dimensions = size
         if size != dimensions:
-            raise BadResponseError(
+            error = BadResponseError(
                 f"{provider} returned vectors of {size} dimensions, expected {dimensions}.",
                 hint="The model behind this name changed: choose the embedder again "
                 "to re-embed everything with one model.",
             )
+            error.vector_size = size  # type: ignore[attr-defined]
+            raise error
         if not all(math.isfinite(v) for v in vector):
             raise BadResponseError(
                 f"{provider} returned a vector with NaN or infinite values.",
@@ -72,3 +74,38 @@ def check_vectors(
             )
     assert dimensions is not None
     return dimensions
+
+
+async def embed_in_batches(
+    texts: Sequence[str],
+    max_batch: int,
+    request: Callable[[list[str]], Awaitable[list[list[float]]]],
+) -> list[list[float]]:
+    """Embed `texts` with `request` (one HTTP call per batch of at most `max_batch`).
+
+    A batch the server rejects as a whole (an input over the context, a token budget per
+    request, Ollama's deterministic 500 for one bad input) is retried item by item, so the
+    error names the input: it then carries `input_index` (its position in `texts`).
+    """
+    if not texts:
+        return []
+    reject_empty_inputs(texts)
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), max_batch):
+        chunk = list(texts[start : start + max_batch])
+        try:
+            vectors.extend(await request(chunk))
+            continue
+        except (InputTooLongError, BadResponseError) as exc:
+            if len(chunk) == 1:
+                with_input_index(exc, start)
+                raise
+            if getattr(exc, "vector_size", False):
+                raise  # a wrong vector size is the model's, not one input's
+        for i, text in enumerate(chunk):
+            try:
+                vectors.extend(await request([text]))
+            except (InputTooLongError, BadResponseError) as exc:
+                with_input_index(exc, start + i)
+                raise
+    return vectors
