@@ -1,0 +1,767 @@
+"""Retrieval: keyword (FTS5 BM25), vector (KNN) and hybrid (reciprocal rank fusion) search,
+and "why was this passage not retrieved?".
+
+One search code serves a workspace and a published bundle: each is a `Corpus` that answers
+four questions (keyword matches, vector neighbours, passage details, a passage's state);
+ranking, fusion, minimum score, filters and explanations are shared.
+
+Scores, higher is better, and `min_score` compares with the score of the mode searched:
+- keyword: -bm25 (FTS5, porter tokenizer), 0 and up;
+- vector: cosine similarity, -1 to 1 (for a binary bundle: 1 - hamming distance / D);
+- hybrid: reciprocal rank fusion (k=60) of both lists, scaled so 1.0 means first in both.
+
+Vector search in a workspace is a coarse pass over the embedder's vec0 table of sign bits
+(`bit[D]`, hamming distance) for `VECTOR_CANDIDATES` candidates, rescored exactly with the
+cached float32 vectors; with a filter, or when the workspace is no larger than that, it is
+exact. bench/search_latency.py measures its speed and recall against exact search.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import apsw
+import numpy as np
+
+from desktop.core.errors import ConfigError
+from desktop.core.index import store
+from desktop.core.index.store import EmbedderId, Vector
+from desktop.core.store.workspace import Workspace
+
+Mode = Literal["keyword", "vector", "hybrid"]
+MODES: tuple[Mode, ...] = ("hybrid", "vector", "keyword")
+RRF_K = 60
+MAX_K = 1000
+# Candidates taken from the binary coarse pass per result wanted (measured in
+# bench/search_latency.py: recall@10 against exact search), and at least this many.
+OVERSAMPLE = 10
+MIN_CANDIDATES = 100
+MAX_CANDIDATES = 4096  # sqlite-vec's limit on k
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Only passages of these workspace sources (empty: all) and under this URL or path prefix."""
+
+    source_ids: tuple[int, ...] = ()
+    url_prefix: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.source_ids or self.url_prefix)
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass
+class SearchHit:
+    """One retrieved passage: what the bot would be given, where it comes from, and why."""
+
+    rank: int
+    chunk_id: int
+    text: str
+    heading: str
+    score: float
+    source: dict[str, Any]  # {"url": ...} or {"path": ...}, with "title" and "page"
+    mode: Mode
+    scores: dict[str, float] = field(default_factory=dict)  # per mode that found it
+    ranks: dict[str, int] = field(default_factory=dict)
+    document_id: int | None = None
+    source_id: int | None = None  # the workspace source (None in a bundle)
+
+    def as_json(self) -> dict[str, Any]:
+        """The command line's contract: rank, score, chunk_id, text, heading, source."""
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "chunk_id": self.chunk_id,
+            "text": self.text,
+            "heading": self.heading,
+            "source": self.source,
+        }
+
+
+class SearchResults(list[SearchHit]):
+    """The hits, best first, with the mode actually searched and notes for the user."""
+
+    def __init__(self, hits: Iterable[SearchHit] = (), *, mode: Mode, notes: Sequence[str] = ()):
+        super().__init__(hits)
+        self.mode: Mode = mode
+        self.notes: list[str] = list(notes)
+
+
+@dataclass(frozen=True)
+class PassageState:
+    """Whether a passage could be retrieved at all, and why not."""
+
+    exists: bool
+    included: bool = True
+    reason: str = ""  # why it is not included: "excluded", "removed", "document excluded"...
+    matches_filter: bool = True
+    embedded: bool = False
+
+
+@dataclass(frozen=True)
+class ModeVerdict:
+    rank: int | None  # where it ranks among the passages this search could return
+    score: float | None
+    retrieved: bool
+    cut_by: list[str]
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    """For one question and one passage: its rank and score per mode, and what cut it."""
+
+    passage_id: int
+    query: str
+    mode: Mode
+    k: int
+    min_score: float | None
+    state: PassageState
+    modes: dict[str, ModeVerdict]
+
+    def summary(self) -> str:
+        verdict = self.modes.get(self.mode)
+        if not self.state.exists:
+            return f"There is no passage {self.passage_id}."
+        if verdict is None:
+            return "Not searched."
+        if verdict.retrieved:
+            return f"Retrieved at rank {verdict.rank} ({self.mode})."
+        return f"Not retrieved ({self.mode}): " + "; ".join(verdict.cut_by) + "."
+
+
+# -- queries ---------------------------------------------------------------------------------
+def fts_query(query: str) -> str:
+    """The user's words as an FTS5 query: each word quoted (no syntax errors), any may match."""
+    words = _WORD.findall(query)
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _unit(vector: Vector) -> Vector:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def _ids_json(ids: Iterable[int]) -> str:
+    return json.dumps(sorted({int(i) for i in ids}))
+
+
+class Corpus:
+    """What search needs of a workspace or a bundle."""
+
+    kind = ""
+    embedder: EmbedderId | None = None
+    dimensions: int | None = None
+
+    def has_vectors(self) -> bool:
+        raise NotImplementedError
+
+    def keyword(self, fts: str, limit: int | None, filters: Filters) -> list[tuple[int, float]]:
+        """(passage id, -bm25), best first, among passages search may return."""
+        raise NotImplementedError
+
+    def keyword_score(self, fts: str, passage_id: int) -> float | None:
+        raise NotImplementedError
+
+    def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
+        """(passage id, similarity), best first."""
+        raise NotImplementedError
+
+    def exact_vector(self, query: Vector, filters: Filters) -> list[tuple[int, float]]:
+        """Every eligible vector's similarity, best first (for explanations)."""
+        raise NotImplementedError
+
+    def vector_of(self, passage_id: int) -> Vector | None:
+        raise NotImplementedError
+
+    def details(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        raise NotImplementedError
+
+    def state(self, passage_id: int, filters: Filters) -> PassageState:
+        raise NotImplementedError
+
+
+def _rank_sorted(scored: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Best score first; ties by passage id, so results are stable."""
+    return sorted(scored, key=lambda item: (-item[1], item[0]))
+
+
+def _cosine(matrix: np.ndarray[Any, Any], query: Vector) -> np.ndarray[Any, Any]:
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1.0
+    return np.asarray((matrix @ _unit(query)) / norms, dtype=np.float64)
+
+
+# -- a workspace -------------------------------------------------------------------------------
+class WorkspaceCorpus(Corpus):
+    """The included passages of a workspace, with its embedder's vectors."""
+
+    kind = "workspace"
+
+    def __init__(self, ws: Workspace, embedder: EmbedderId | None = None) -> None:
+        self.ws = ws
+        self.embedder = embedder if embedder is not None else store.workspace_embedder(ws)
+        table = store.vector_table(ws, self.embedder) if self.embedder else None
+        self.table = table[0] if table else None
+        self.dimensions = table[1] if table else None
+
+    def _filter_sql(self, filters: Filters) -> tuple[str, list[Any]]:
+        sql, params = "", list[Any]()
+        if filters.source_ids:
+            sql += " and d.source_id in (select value from json_each(?))"
+            params.append(_ids_json(filters.source_ids))
+        if filters.url_prefix:
+            sql += " and substr(d.uri, 1, ?) = ?"
+            params += [len(filters.url_prefix), filters.url_prefix]
+        return sql, params
+
+    def has_vectors(self) -> bool:
+        if self.table is None:
+            return False
+        return self.ws.scalar(f"select 1 from {self.table} limit 1") is not None
+
+    def keyword(self, fts: str, limit: int | None, filters: Filters) -> list[tuple[int, float]]:
+        if not fts:
+            return []
+        where, params = self._filter_sql(filters)
+        sql = (
+            "select p.id, bm25(passages_fts) from passages_fts"
+            " join passages p on p.id = passages_fts.rowid"
+            " join documents d on d.id = p.document_id"
+            f" where passages_fts match ? and {store.INCLUDED_WHERE}{where}"
+            " order by bm25(passages_fts), p.id"
+        )
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        try:
+            rows: list[Any] = self.ws.conn.execute(sql, [fts, *params]).fetchall()
+        except apsw.SQLError as exc:  # a query FTS5 cannot parse: our quoting prevents it
+            raise ConfigError(f"The search words could not be used ({exc}).") from exc
+        return [(int(pid), -float(bm)) for pid, bm in rows]
+
+    def keyword_score(self, fts: str, passage_id: int) -> float | None:
+        if not fts:
+            return None
+        value = self.ws.scalar(
+            "select bm25(passages_fts) from passages_fts where passages_fts match ? and rowid = ?",
+            (fts, passage_id),
+        )
+        return None if value is None else -float(value)
+
+    def _eligible_vectors(
+        self, filters: Filters, ids: Sequence[int] | None
+    ) -> tuple[list[int], np.ndarray[Any, Any]]:
+        assert self.embedder is not None
+        where, params = self._filter_sql(filters)
+        if ids is not None:
+            where += " and p.id in (select value from json_each(?))"
+            params.append(_ids_json(ids))
+        rows: list[Any] = self.ws.conn.execute(
+            "select p.id, e.vector from passages p join documents d on d.id = p.document_id"
+            " join embeddings e on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
+            f" where {store.INCLUDED_WHERE}{where}",
+            [self.embedder.provider, self.embedder.model, *params],
+        ).fetchall()
+        if not rows:
+            return [], np.zeros((0, self.dimensions or 1), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+        return [int(r[0]) for r in rows], matrix
+
+    def _check_query(self, query: Vector) -> None:
+        if self.dimensions is not None and query.size != self.dimensions:
+            raise ConfigError(
+                f"The question's vector has {query.size} dimensions; the index has "
+                f"{self.dimensions}.",
+                hint="The embedder changed: sync to re-embed the passages.",
+            )
+
+    def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
+        if self.table is None or self.embedder is None:
+            return []
+        self._check_query(query)
+        if filters:
+            # The filter may keep few passages: score every one of them exactly.
+            ids, matrix = self._eligible_vectors(filters, None)
+        else:
+            candidates = min(MAX_CANDIDATES, max(MIN_CANDIDATES, OVERSAMPLE * depth))
+            rows: list[Any] = self.ws.conn.execute(
+                f"select passage_id from {self.table} where embedding match vec_bit(?) and k = ?",
+                (store.binary_code(query), candidates),
+            ).fetchall()
+            ids, matrix = self._eligible_vectors(NO_FILTERS, [int(r[0]) for r in rows])
+        if not ids:
+            return []
+        scores = _cosine(matrix, query)
+        return _rank_sorted(zip(ids, scores.tolist(), strict=True))[:depth]
+
+    def exact_vector(self, query: Vector, filters: Filters) -> list[tuple[int, float]]:
+        if self.embedder is None:
+            return []
+        self._check_query(query)
+        ids, matrix = self._eligible_vectors(filters, None)
+        if not ids:
+            return []
+        return _rank_sorted(zip(ids, _cosine(matrix, query).tolist(), strict=True))
+
+    def vector_of(self, passage_id: int) -> Vector | None:
+        if self.embedder is None:
+            return None
+        blob = self.ws.scalar(
+            "select e.vector from passages p join embeddings e on e.text_hash = p.text_hash"
+            " and e.provider = ? and e.model = ? where p.id = ?",
+            (self.embedder.provider, self.embedder.model, passage_id),
+        )
+        return None if blob is None else store.from_blob(blob)
+
+    def details(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        rows = self.ws.fetch_all(
+            "select p.id, p.text, p.heading_path, p.page, p.document_id, d.source_id, d.uri,"
+            " d.title from passages p join documents d on d.id = p.document_id"
+            " where p.id in (select value from json_each(?))",
+            (_ids_json(ids),),
+        )
+        out: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            uri = str(row["uri"])
+            place = "url" if uri.startswith(("http://", "https://")) else "path"
+            out[int(row["id"])] = {
+                "text": row["text"],
+                "heading": row["heading_path"] or "",
+                "source": {place: uri, "title": row["title"] or "", "page": row["page"]},
+                "document_id": int(row["document_id"]),
+                "source_id": int(row["source_id"]),
+            }
+        return out
+
+    def state(self, passage_id: int, filters: Filters) -> PassageState:
+        row = self.ws.fetch_one(
+            "select p.excluded, p.removed, p.text, p.text_hash, d.excluded as doc_excluded,"
+            " d.status, d.source_id, d.uri from passages p join documents d"
+            " on d.id = p.document_id where p.id = ?",
+            (passage_id,),
+        )
+        if row is None:
+            return PassageState(exists=False, included=False)
+        reason = ""
+        if row["removed"]:
+            reason = "removed (no longer in its document)"
+        elif row["status"] == "removed":
+            reason = "its document was removed"
+        elif row["doc_excluded"]:
+            reason = "its document is excluded"
+        elif row["excluded"]:
+            reason = "excluded"
+        matches = True
+        if filters.source_ids and int(row["source_id"]) not in filters.source_ids:
+            matches = False
+        if filters.url_prefix and not str(row["uri"]).startswith(filters.url_prefix):
+            matches = False
+        embedded = False
+        if self.embedder is not None:
+            embedded = (
+                self.ws.scalar(
+                    "select 1 from embeddings where text_hash = ? and provider = ? and model = ?",
+                    (row["text_hash"], self.embedder.provider, self.embedder.model),
+                )
+                is not None
+            )
+        return PassageState(True, not reason, reason, matches, embedded)
+
+
+# -- a bundle ------------------------------------------------------------------------------------
+class BundleCorpus(Corpus):
+    """A published bundle file (docs/bundle-format.md), read-only."""
+
+    kind = "bundle"
+
+    def __init__(self, conn: apsw.Connection, manifest: dict[str, Any]) -> None:
+        self.conn = conn
+        self.manifest = manifest
+        if manifest.get("format_version") != 1:
+            raise ConfigError(
+                f"This bundle has format version {manifest.get('format_version')!r}; "
+                "this Botdesk reads version 1."
+            )
+        tables = dict(manifest.get("tables") or {})
+        self.passages = str(tables.get("passages", "passages"))
+        self.sources = str(tables.get("sources", "sources"))
+        self.fts = str(tables.get("fts", "passages_fts"))
+        self.vectors = tables.get("vectors")
+        embedding = manifest.get("embedding") or None
+        self.quantization = str(manifest.get("quantization") or "none")
+        if embedding and self.vectors:
+            self.embedder = EmbedderId(str(embedding["provider"]), str(embedding["model"]))
+            self.dimensions = int(embedding["dimensions"])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _filter_sql(self, filters: Filters) -> tuple[str, list[Any]]:
+        if filters.source_ids:
+            raise ConfigError(
+                "A bundle does not keep the workspace's source ids.",
+                hint="Filter a bundle by URL prefix, or search the workspace.",
+            )
+        if filters.url_prefix:
+            return (
+                " and substr(coalesce(s.url, s.name, ''), 1, ?) = ?",
+                [len(filters.url_prefix), filters.url_prefix],
+            )
+        return "", []
+
+    def has_vectors(self) -> bool:
+        return self.embedder is not None
+
+    def keyword(self, fts: str, limit: int | None, filters: Filters) -> list[tuple[int, float]]:
+        if not fts:
+            return []
+        where, params = self._filter_sql(filters)
+        sql = (
+            f"select p.id, bm25({self.fts}) from {self.fts} join {self.passages} p"
+            f" on p.id = {self.fts}.rowid join {self.sources} s on s.id = p.source_id"
+            f" where {self.fts} match ?{where} order by bm25({self.fts}), p.id"
+        )
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return [(int(pid), -float(bm)) for pid, bm in self.conn.execute(sql, [fts, *params])]
+
+    def keyword_score(self, fts: str, passage_id: int) -> float | None:
+        if not fts:
+            return None
+        for (value,) in self.conn.execute(
+            f"select bm25({self.fts}) from {self.fts} where {self.fts} match ? and rowid = ?",
+            (fts, passage_id),
+        ):
+            return -float(value)
+        return None
+
+    def _query_blob(self, query: Vector) -> tuple[str, bytes]:
+        if self.quantization == "int8":
+            unit = _unit(query)
+            return "vec_int8(?)", np.clip(np.round(unit * 127), -127, 127).astype(np.int8).tobytes()
+        if self.quantization == "binary":
+            return "vec_bit(?)", store.binary_code(query)
+        return "?", query.astype("<f4").tobytes()
+
+    def _similarity(self, distance: float) -> float:
+        if self.quantization == "binary":
+            return 1.0 - distance / float(self.dimensions or 1)
+        return 1.0 - distance  # cosine distance
+
+    def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
+        if self.vectors is None or self.embedder is None:
+            return []
+        if self.dimensions is not None and query.size != self.dimensions:
+            raise ConfigError(
+                f"The question's vector has {query.size} dimensions; the bundle has "
+                f"{self.dimensions}."
+            )
+        where, params = self._filter_sql(filters)
+        k = min(MAX_CANDIDATES, depth if not filters else MAX_CANDIDATES)
+        wrap, blob = self._query_blob(query)
+        rows: list[Any] = self.conn.execute(
+            f"select v.passage_id, v.distance from {self.vectors} v"
+            f" join {self.passages} p on p.id = v.passage_id"
+            f" join {self.sources} s on s.id = p.source_id"
+            f" where v.embedding match {wrap} and k = ?{where}",
+            [blob, k, *params],
+        ).fetchall()
+        scored = [(int(pid), self._similarity(float(d))) for pid, d in rows]
+        return _rank_sorted(scored)[:depth]
+
+    def _decode(self, blob: bytes) -> Vector:
+        if self.quantization == "int8":
+            return np.frombuffer(blob, dtype=np.int8).astype(np.float32) / 127.0
+        if self.quantization == "binary":
+            bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8), bitorder="little")
+            return (bits[: self.dimensions].astype(np.float32) * 2.0) - 1.0
+        return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+    def exact_vector(self, query: Vector, filters: Filters) -> list[tuple[int, float]]:
+        if self.vectors is None:
+            return []
+        # The stored (possibly quantised) vectors, scored as the bundle's KNN would.
+        allowed = self._eligible_ids(filters)
+        out: list[tuple[int, float]] = []
+        for pid, blob in self.conn.execute(f"select passage_id, embedding from {self.vectors}"):
+            if int(pid) in allowed:
+                out.append((int(pid), self._stored_similarity(query, self._decode(blob))))
+        return _rank_sorted(out)
+
+    def _stored_similarity(self, query: Vector, stored: Vector) -> float:
+        if self.quantization == "binary":
+            mine = np.unpackbits(
+                np.frombuffer(store.binary_code(query), dtype=np.uint8), bitorder="little"
+            )[: self.dimensions]
+            theirs = stored > 0
+            return 1.0 - float(np.count_nonzero(mine.astype(bool) != theirs)) / float(
+                self.dimensions or 1
+            )
+        return float(np.dot(_unit(query), _unit(stored)))
+
+    def _eligible_ids(self, filters: Filters) -> set[int]:
+        where, params = self._filter_sql(filters)
+        rows = self.conn.execute(
+            f"select p.id from {self.passages} p join {self.sources} s on s.id = p.source_id"
+            f" where 1{where}",
+            params,
+        )
+        return {int(r[0]) for r in rows}
+
+    def vector_of(self, passage_id: int) -> Vector | None:
+        if self.vectors is None:
+            return None
+        for (blob,) in self.conn.execute(
+            f"select embedding from {self.vectors} where passage_id = ?", (passage_id,)
+        ):
+            return self._decode(blob)
+        return None
+
+    def details(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        out: dict[int, dict[str, Any]] = {}
+        for pid, text, heading, page, doc_id, url, name, title in self.conn.execute(
+            f"select p.id, p.text, p.heading_path, p.page, p.source_id, s.url, s.name, s.title"
+            f" from {self.passages} p join {self.sources} s on s.id = p.source_id"
+            f" where p.id in (select value from json_each(?))",
+            (_ids_json(ids),),
+        ):
+            source: dict[str, Any] = {"url": url} if url else {"path": name}
+            source.update(title=title or "", page=page)
+            out[int(pid)] = {
+                "text": text,
+                "heading": heading or "",
+                "source": source,
+                "document_id": int(doc_id),
+                "source_id": None,
+            }
+        return out
+
+    def state(self, passage_id: int, filters: Filters) -> PassageState:
+        rows = self.conn.execute(
+            f"select s.url, s.name from {self.passages} p join {self.sources} s"
+            f" on s.id = p.source_id where p.id = ?",
+            (passage_id,),
+        ).fetchall()
+        if not rows:
+            return PassageState(
+                exists=False, included=False, reason="not in the bundle (excluded or removed)"
+            )
+        url, name = rows[0]
+        matches = not filters.url_prefix or str(url or name or "").startswith(filters.url_prefix)
+        embedded = self.vector_of(passage_id) is not None
+        return PassageState(True, True, "", matches, embedded)
+
+
+# -- ranking ------------------------------------------------------------------------------------
+def list_depth(k: int) -> int:
+    """How deep each list goes before fusion: deeper than k so fusion can reorder."""
+    return min(MAX_CANDIDATES, max(2 * k, 20))
+
+
+def fuse(
+    lists: dict[str, list[tuple[int, float]]],
+) -> list[tuple[int, float, dict[str, int]]]:
+    """Reciprocal rank fusion: (passage id, scaled score, {mode: rank}), best first."""
+    fused: dict[int, float] = {}
+    ranks: dict[int, dict[str, int]] = {}
+    for name, items in lists.items():
+        for rank, (pid, _) in enumerate(items, 1):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+            ranks.setdefault(pid, {})[name] = rank
+    best = max(1, len(lists)) / (RRF_K + 1)
+    order = sorted(fused, key=lambda pid: (-fused[pid], pid))
+    return [(pid, fused[pid] / best, ranks[pid]) for pid in order]
+
+
+def check_mode(mode: str | None, corpus: Corpus) -> tuple[Mode, list[str]]:
+    """The mode to search in: hybrid by default with vectors, else keyword (and why)."""
+    notes: list[str] = []
+    has_vectors = corpus.embedder is not None and corpus.has_vectors()
+    if mode is None:
+        return ("hybrid" if has_vectors else "keyword"), notes
+    if mode not in MODES:
+        raise ConfigError(f"Unknown search mode {mode!r}.", hint="Use hybrid, vector or keyword.")
+    if mode != "keyword" and not has_vectors:
+        why = (
+            "there is no embedder (keyword search only)"
+            if corpus.embedder is None
+            else "no passage is embedded yet (sync to embed them)"
+        )
+        if mode == "vector":
+            raise ConfigError(f"Vector search is not possible: {why}.")
+        notes.append(f"keyword search was used: {why}")
+        return "keyword", notes
+    return mode, notes
+
+
+def check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ConfigError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}.")
+    return k
+
+
+def run_search(
+    corpus: Corpus,
+    query: str,
+    query_vector: Vector | None,
+    *,
+    k: int,
+    mode: Mode,
+    min_score: float | None = None,
+    filters: Filters = NO_FILTERS,
+    notes: Sequence[str] = (),
+) -> SearchResults:
+    """The k best passages for `query` in `mode` (the vector already embedded, if needed)."""
+    check_k(k)
+    depth = list_depth(k)
+    lists: dict[str, list[tuple[int, float]]] = {}
+    if mode in ("keyword", "hybrid"):
+        lists["keyword"] = corpus.keyword(fts_query(query), depth, filters)
+    if mode in ("vector", "hybrid"):
+        if query_vector is None:
+            raise ConfigError("Vector search needs the question's vector.")
+        lists["vector"] = corpus.vector(query_vector, depth, filters)
+    scores = {name: dict(items) for name, items in lists.items()}
+    ranked: list[tuple[int, float, dict[str, int]]]
+    if mode == "hybrid":
+        ranked = fuse(lists)
+    else:
+        ranked = [(pid, s, {mode: r}) for r, (pid, s) in enumerate(lists[mode], 1)]
+    if min_score is not None:
+        ranked = [item for item in ranked if item[1] >= min_score]
+    ranked = ranked[:k]
+    details = corpus.details([pid for pid, _, _ in ranked])
+    hits = SearchResults(mode=mode, notes=notes)
+    for position, (pid, score, ranks) in enumerate(ranked, 1):
+        info = details.get(pid)
+        if info is None:  # gone between the two queries
+            continue
+        per_mode = {name: scores[name][pid] for name in scores if pid in scores[name]}
+        if mode == "hybrid":
+            per_mode["hybrid"] = score
+            ranks = {**ranks, "hybrid": position}  # noqa: PLW2901
+        hits.append(
+            SearchHit(
+                rank=position,
+                chunk_id=pid,
+                text=str(info["text"]),
+                heading=str(info["heading"]),
+                score=float(score),
+                source=dict(info["source"]),
+                mode=mode,
+                scores=per_mode,
+                ranks=dict(ranks),
+                document_id=info["document_id"],
+                source_id=info["source_id"],
+            )
+        )
+    return hits
+
+
+# -- why not -------------------------------------------------------------------------------------
+def _rank_in(items: Sequence[tuple[int, float]], passage_id: int, score: float) -> int:
+    """Where a passage with `score` would rank among `items` (others only; ties by id)."""
+    better = sum(
+        1
+        for pid, s in items
+        if pid != passage_id and (s > score or (s == score and pid < passage_id))
+    )
+    return better + 1
+
+
+def why_not(
+    corpus: Corpus,
+    query: str,
+    query_vector: Vector | None,
+    passage_id: int,
+    *,
+    k: int,
+    mode: Mode,
+    min_score: float | None = None,
+    filters: Filters = NO_FILTERS,
+) -> WhyNot:
+    """The passage's rank and score in each mode for `query`, and what kept it out."""
+    check_k(k)
+    state = corpus.state(passage_id, filters)
+    modes: dict[str, ModeVerdict] = {}
+    if not state.exists:
+        return WhyNot(passage_id, query, mode, k, min_score, state, modes)
+    fts = fts_query(query)
+    depth = list_depth(k)
+    gates: list[str] = []
+    if not state.included:
+        gates.append(state.reason or "not included")
+    if not state.matches_filter:
+        gates.append("the filter leaves it out")
+
+    keyword_all = corpus.keyword(fts, None, filters)
+    kw_score = corpus.keyword_score(fts, passage_id)
+    kw_rank = None if kw_score is None else _rank_in(keyword_all, passage_id, kw_score)
+    lists_with: dict[str, list[tuple[int, float]]] = {}
+    lists_with["keyword"] = _insert(keyword_all, passage_id, kw_score)[:depth]
+
+    vec_score: float | None = None
+    vec_rank: int | None = None
+    vector_possible = query_vector is not None and corpus.embedder is not None
+    if vector_possible:
+        assert query_vector is not None
+        exact = corpus.exact_vector(query_vector, filters)
+        stored = corpus.vector_of(passage_id) if state.embedded else None
+        if stored is not None:
+            vec_score = dict(exact).get(passage_id)
+            if vec_score is None:
+                vec_score = float(np.dot(_unit(query_vector), _unit(stored)))
+            vec_rank = _rank_in(exact, passage_id, vec_score)
+        lists_with["vector"] = _insert(exact, passage_id, vec_score)[:depth]
+
+    def verdict(name: Mode, rank: int | None, score: float | None, extra: list[str]) -> ModeVerdict:
+        found = run_search(
+            corpus, query, query_vector, k=k, mode=name, min_score=min_score, filters=filters
+        )
+        if any(h.chunk_id == passage_id for h in found):
+            return ModeVerdict(rank, score, True, [])
+        cut = [*gates, *extra]
+        if rank is not None and rank > k:
+            cut.append(f"k: it ranks {rank}, below the top {k}")
+        if min_score is not None and score is not None and score < min_score:
+            cut.append(f"minimum score: {score:.4f} is under {min_score:g}")
+        if not cut:
+            cut.append(
+                "not in the lists this search ranks"
+                if rank is None
+                else "the approximate vector pass missed it"
+            )
+        return ModeVerdict(rank, score, False, cut)
+
+    kw_extra = [] if kw_score is not None else ["none of the question's words is in it"]
+    modes["keyword"] = verdict("keyword", kw_rank, kw_score, kw_extra)
+    if vector_possible:
+        vec_extra = [] if state.embedded else ["not embedded yet (sync to embed it)"]
+        modes["vector"] = verdict("vector", vec_rank, vec_score, vec_extra)
+        fused = fuse(lists_with)
+        position = next((i for i, (pid, _, _) in enumerate(fused, 1) if pid == passage_id), None)
+        hy_score = next((s for pid, s, _ in fused if pid == passage_id), None)
+        hy_extra = (
+            []
+            if position is not None
+            else [f"in neither list's top {depth}, so fusion never saw it"]
+        )
+        modes["hybrid"] = verdict("hybrid", position, hy_score, hy_extra)
+    return WhyNot(passage_id, query, mode, k, min_score, state, modes)
+
+
+def _insert(
+    items: list[tuple[int, float]], passage_id: int, score: float | None
+) -> list[tuple[int, float]]:
+    """The ranking with this passage in it at its score (as if it were eligible)."""
+    others = [(pid, s) for pid, s in items if pid != passage_id]
+    if score is None:
+        return others
+    return _rank_sorted([*others, (passage_id, score)])

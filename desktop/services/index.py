@@ -1,0 +1,328 @@
+"""Index services (UI and CLI call these): embed, search a workspace or a bundle, why-not,
+the embedder and its cost, and the index's status.
+
+`search(target, query, ...)` takes a Workspace or what `open_bundle(path)` returns and
+runs the same search code on either. The question is embedded with the target's embedder:
+the workspace's (its `embedder` setting), or the one named in the bundle's manifest.
+Embedders come from desktop.providers.factory unless one is passed in.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop.core import index as core_index
+from desktop.core.answering.prices import PriceTable
+from desktop.core.errors import ConfigError
+from desktop.core.index import store
+from desktop.core.index.embed import EmbedEstimate, EmbedReport, truncate_to_tokens
+from desktop.core.index.search import (
+    NO_FILTERS,
+    BundleCorpus,
+    Corpus,
+    Filters,
+    Mode,
+    SearchHit,
+    SearchResults,
+    WhyNot,
+    WorkspaceCorpus,
+    check_mode,
+)
+from desktop.core.index.store import EmbedderId, Vector
+from desktop.core.jobs import Job
+from desktop.core.publish import bundle as bundle_format
+from desktop.core.store.workspace import Workspace
+from desktop.providers.base import Embedder, ModelSpec
+
+__all__ = [
+    "BundleTarget",
+    "EmbedEstimate",
+    "EmbedReport",
+    "Filters",
+    "IndexStatus",
+    "SearchHit",
+    "SearchResults",
+    "WhyNot",
+    "embed_pending",
+    "estimate_embedder",
+    "index_status",
+    "open_bundle",
+    "search",
+    "set_embedder",
+    "why_not",
+]
+
+EmbedderFactory = Callable[[ModelSpec], Embedder]
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """How far the index is: for the status bar, `botdesk sync` and the search page."""
+
+    embedder: str  # "ollama:all-minilm" or "none"
+    dimensions: int | None
+    included: int  # included passages
+    embedded: int  # of those, with a vector of their current text
+    pending: int  # included, non-empty, not embedded yet
+    empty: int  # empty or whitespace-only (never embedded)
+
+    def line(self) -> str:
+        if self.embedder == "none":
+            return f"{self.included} passages, keyword search only (no embedder)"
+        dims = f", {self.dimensions} dimensions" if self.dimensions else ""
+        pending = f", {self.pending} waiting (sync)" if self.pending else ""
+        return (
+            f"{self.embedded}/{self.included} passages embedded by {self.embedder}{dims}{pending}"
+        )
+
+
+class BundleTarget:
+    """A built bundle opened for search (read-only); close() when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        conn = bundle_format.open_bundle(path)
+        try:
+            self.manifest = bundle_format.read_manifest(conn)
+            self.corpus = BundleCorpus(conn, self.manifest)
+        except BaseException:
+            conn.close()
+            raise
+
+    @property
+    def embedder(self) -> EmbedderId | None:
+        return self.corpus.embedder
+
+    def close(self) -> None:
+        self.corpus.close()
+
+    def __enter__(self) -> BundleTarget:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_bundle(path: Path | str) -> BundleTarget:
+    """Open a bundle file so `search` can run on it exactly as on the workspace."""
+    return BundleTarget(Path(path))
+
+
+# -- embedders -----------------------------------------------------------------------------------
+def _spec(embedder: EmbedderId) -> ModelSpec:
+    if embedder.provider not in ("ollama", "mistral"):
+        raise ConfigError(f"Unknown embedding provider {embedder.provider!r}.")
+    return ModelSpec(embedder.provider, embedder.model)  # type: ignore[arg-type]
+
+
+def make_embedder(embedder: EmbedderId) -> Embedder:
+    """The providers' embedder for this spec; says so plainly while they are not built."""
+    try:
+        factory: Any = importlib.import_module("desktop.providers.factory")
+    except ImportError as exc:
+        raise ConfigError(
+            f"The embedding back-ends are not available in this build, so {embedder} "
+            "cannot be used.",
+            hint="Use --embedder none (keyword search), or a build with desktop.providers.",
+        ) from exc
+    made: Embedder = factory.make_embedder(_spec(embedder))
+    return made
+
+
+def _resolve(embedder: Embedder | None, wanted: EmbedderId) -> Embedder:
+    if embedder is None:
+        return make_embedder(wanted)
+    got = EmbedderId(embedder.spec.provider, embedder.spec.model)
+    if got != wanted:
+        raise ConfigError(
+            f"The embedder given is {got}, but the index was made with {wanted}.",
+        )
+    return embedder
+
+
+async def embed_query(embedder: Embedder, query: str) -> Vector:
+    text, _ = truncate_to_tokens(query, embedder.max_input_tokens)
+    vectors = await embedder.embed_batch([text])
+    ident = EmbedderId(embedder.spec.provider, embedder.spec.model)
+    if len(vectors) != 1:
+        raise ConfigError(f"{ident} returned {len(vectors)} vectors for one question.")
+    return store.check_vector(vectors[0], None, ident)
+
+
+# -- embedding -----------------------------------------------------------------------------------
+async def embed_pending(
+    ws: Workspace,
+    job: Job,
+    *,
+    embedder: Embedder | None = None,
+    concurrency: int = core_index.embed.DEFAULT_CONCURRENCY,
+) -> EmbedReport:
+    """Embed the included passages whose text has no vector yet (nothing if no embedder)."""
+    wanted = store.workspace_embedder(ws)
+    if wanted is None:
+        job.stage("embed: none (keyword search only)", total=0)
+        return EmbedReport()
+    return await core_index.embed_pending(
+        ws, _resolve(embedder, wanted), job, concurrency=concurrency
+    )
+
+
+def _price(embedder: EmbedderId) -> float | None:
+    try:
+        price = PriceTable.load().price(str(embedder))
+    except ConfigError:
+        price = None
+    return None if price is None else price.input_per_million
+
+
+def estimate_embedder(ws: Workspace, spec: str) -> EmbedEstimate | None:
+    """What switching to `spec` would embed and cost (None for "none"), before anything starts."""
+    embedder = store.parse_embedder(spec)
+    if embedder is None:
+        return None
+    return core_index.estimate(ws, embedder, price_per_million=_price(embedder))
+
+
+def set_embedder(ws: Workspace, spec: str) -> EmbedEstimate | None:
+    """Record the workspace's embedder ("none" for keyword only) and return the cost of
+    embedding with it, to show before the next sync embeds. Vectors of earlier embedders
+    stay cached (switching back costs nothing); their vec0 tables are dropped."""
+    new = store.parse_embedder(spec)
+    old = store.workspace_embedder(ws)
+    cost = estimate_embedder(ws, spec)
+    if new == old:
+        return cost
+    if old is not None:
+        store.drop_vector_table(ws, old)
+    with ws.transaction():
+        ws.set_setting(store.EMBEDDER_SETTING, "none" if new is None else str(new))
+        dims = store.recorded_dimensions(ws, new) if new is not None else None
+        ws.set_setting(store.DIMENSIONS_SETTING, dims)
+    if new is not None and dims is not None:
+        # Vectors already cached for this embedder go straight back into its vec0 table.
+        store.ensure_vector_table(ws, new, dims)
+        with ws.transaction():
+            store.sync_vector_table(ws, new)
+    return cost
+
+
+def index_status(ws: Workspace) -> IndexStatus:
+    embedder = store.workspace_embedder(ws)
+    rows = ws.fetch_all(
+        "select p.text, p.text_hash from passages p join documents d on d.id = p.document_id"
+        f" where {store.INCLUDED_WHERE}"
+    )
+    empty = sum(1 for r in rows if not str(r["text"]).strip())
+    if embedder is None:
+        return IndexStatus("none", None, len(rows), 0, 0, empty)
+    cached = store.cached_hashes(ws, embedder)
+    embedded = sum(1 for r in rows if r["text_hash"] in cached and str(r["text"]).strip())
+    return IndexStatus(
+        str(embedder),
+        store.recorded_dimensions(ws, embedder),
+        len(rows),
+        embedded,
+        len(rows) - embedded - empty,
+        empty,
+    )
+
+
+# -- search ----------------------------------------------------------------------------------------
+def _corpus(target: Any) -> Corpus:
+    if isinstance(target, Workspace):
+        return WorkspaceCorpus(target)
+    if isinstance(target, BundleTarget):
+        return target.corpus
+    if isinstance(target, Corpus):
+        return target
+    raise ConfigError(f"Cannot search {target!r}: give a workspace or an opened bundle.")
+
+
+def _filters(filters: Filters | None, source_ids: Sequence[int], url_prefix: str) -> Filters:
+    if filters is not None:
+        return filters
+    if not source_ids and not url_prefix:
+        return NO_FILTERS
+    return Filters(tuple(int(s) for s in source_ids), url_prefix.strip())
+
+
+async def _prepare(
+    corpus: Corpus, query: str, mode: str | None, embedder: Embedder | None
+) -> tuple[Mode, Vector | None, list[str]]:
+    if not query.strip():
+        raise ConfigError("Type a question first.")
+    chosen, notes = check_mode(mode, corpus)
+    vector = None
+    if chosen != "keyword":
+        assert corpus.embedder is not None
+        vector = await embed_query(_resolve(embedder, corpus.embedder), query)
+        if corpus.dimensions is not None and vector.size != corpus.dimensions:
+            raise ConfigError(
+                f"{corpus.embedder} now gives {vector.size} dimensions; the index has "
+                f"{corpus.dimensions}.",
+                hint="The model changed on the server: set the embedder again to re-embed.",
+            )
+    return chosen, vector, notes
+
+
+async def search(
+    target: Any,
+    query: str,
+    *,
+    k: int = 10,
+    mode: str | None = None,
+    min_score: float | None = None,
+    filters: Filters | None = None,
+    source_ids: Sequence[int] = (),
+    url_prefix: str = "",
+    embedder: Embedder | None = None,
+) -> SearchResults:
+    """The k passages the bot would be given for `query`, best first.
+
+    `mode` None means hybrid when the target has vectors, else keyword; hybrid without
+    vectors falls back to keyword and says so in `results.notes`.
+    """
+    corpus = _corpus(target)
+    chosen, vector, notes = await _prepare(corpus, query, mode, embedder)
+    return core_index.run_search(
+        corpus,
+        query,
+        vector,
+        k=k,
+        mode=chosen,
+        min_score=min_score,
+        filters=_filters(filters, source_ids, url_prefix),
+        notes=notes,
+    )
+
+
+async def why_not(
+    target: Any,
+    query: str,
+    passage_id: int,
+    *,
+    k: int = 10,
+    mode: str | None = None,
+    min_score: float | None = None,
+    filters: Filters | None = None,
+    embedder: Embedder | None = None,
+) -> WhyNot:
+    """Why `passage_id` is not among the results: its rank and score per mode, what cut it."""
+    corpus = _corpus(target)
+    chosen, vector, _ = await _prepare(corpus, query, mode, embedder)
+    if vector is None and corpus.embedder is not None and corpus.has_vectors():
+        vector = await embed_query(_resolve(embedder, corpus.embedder), query)
+    return core_index.why_not(
+        corpus,
+        query,
+        vector,
+        passage_id,
+        k=k,
+        mode=chosen,
+        min_score=min_score,
+        filters=filters or NO_FILTERS,
+    )
