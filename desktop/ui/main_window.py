@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import SUFFIX, Workspace
+from desktop.services.content import content_stats
 from desktop.services.workspaces import create_workspace, open_workspace
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobsController, JobsDock
 from desktop.ui.messages import MessageBridge
 from desktop.ui.pages import Page
+from desktop.ui.pages.content import ContentPage, stats_line
 from desktop.ui.pages.registry import build_pages
 
 MAX_RECENT = 8
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.context.content_changed.connect(self.update_content_status)
         self.start_screen.set_recent(self.recent_workspaces())
         self._restore_geometry()
 
@@ -153,6 +156,8 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.jobs_dock.toggleViewAction())
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
+        self.sync_action = self._action(self.workspace_menu, "&Sync", "F5", self.sync_content)
+        self.sync_action.setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Botdesk", None, self._about)
 
@@ -231,7 +236,19 @@ class MainWindow(QMainWindow):
         else:
             self.setWindowTitle(f"Botdesk — {workspace.path.name}")
             self.central.setCurrentIndex(1)
+            self.update_content_status()
         self.close_action.setEnabled(workspace is not None)
+        self.sync_action.setEnabled(workspace is not None)
+
+    def sync_content(self) -> None:
+        """Workspace ▸ Sync (F5): every source, as a job in the jobs dock."""
+        for page in self.pages:
+            if isinstance(page, ContentPage):
+                page.start_sync()
+
+    def update_content_status(self) -> None:
+        ws = self.workspace
+        self.status_label.setText(stats_line(content_stats(ws)) if ws is not None else "")
 
     def show_page(self, title: str) -> Page:
         for index, page in enumerate(self.pages):
