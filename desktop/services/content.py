@@ -40,6 +40,8 @@ from desktop.core.errors import ConfigError, SourceError
 from desktop.core.ingest.files import list_files
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace, utc_now
+from desktop.providers.base import Embedder
+from desktop.services import index
 
 INCLUDED_PASSAGES_SQL = """
 select p.* from passages p join documents d on d.id = p.document_id
@@ -318,15 +320,19 @@ async def sync(
     *,
     source_ids: Sequence[int] | None = None,
     client: httpx.AsyncClient | None = None,
+    embedder: Embedder | None = None,
 ) -> SyncSummary:
-    """Fetch/read, extract, chunk and reconcile every source (or those given), incrementally.
+    """Fetch/read, extract, chunk and reconcile every source (or those given), incrementally,
+    then embed the included passages that have no vector yet (`embedder` None: the
+    workspace's own, from its settings).
 
     Each document commits alone: a cancel (CancelledError) keeps what was done, and the
     next sync resumes, skipping what is unchanged.
     """
     summary = await content_sync.sync_workspace(ws, job, source_ids=source_ids, client=client)
-    # The embed stage (desktop.services.index.embed_pending) runs here, before finishing.
-    job.finish(summary.line())
+    # The embed stage: vectors for what changed (each batch commits; a cancel keeps them).
+    embedded = await index.embed_pending(ws, job, embedder=embedder)
+    job.finish(f"{summary.line()}; {embedded.line()}")
     return summary
 
 
