@@ -3,16 +3,21 @@ with undo, review of changed sources, hostile text shown as text, the crawl prev
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop.core.content.models import SitePreview
+from desktop.core.jobs import JobState
 from desktop.services import content
 from desktop.services.demo import SAMPLE_DIR
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.content import EMPTY_TEXT, ContentPage
+from tests.helpers.loopback import LoopbackServer, ScriptedHandler
 
 
 @pytest.fixture
@@ -227,3 +232,169 @@ def test_hostile_html_is_shown_as_text(page: ContentPage, window: MainWindow, ql
     tip = page.documents_table.item(0, 0).toolTip()
     assert "<b>" not in tip.replace("<p style='white-space:pre-wrap'>", "")
     dialog.reject()
+
+
+SITE_PATHS = ["/", "/about", "/blog/first-post", "/blog/second-post", "/docs/setup"]
+
+
+class SiteHandler(ScriptedHandler):
+    """A small site with a sitemap; each page links to the next one."""
+
+    def do_GET(self) -> None:
+        self.record()
+        path = urlsplit(self.path).path
+        origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if path == "/robots.txt":
+            self.send_bytes(
+                200, f"User-agent: *\nAllow: /\nSitemap: {origin}/sitemap.xml\n".encode()
+            )
+        elif path == "/sitemap.xml":
+            locs = "".join(f"<url><loc>{origin}{p}</loc></url>" for p in SITE_PATHS)
+            body = (
+                '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"{locs}</urlset>"
+            )
+            self.send_bytes(200, body.encode(), "application/xml")
+        elif path in SITE_PATHS:
+            words = " ".join(f"{path.strip('/') or 'home'} word{i}" for i in range(80))
+            html_page = (
+                f"<html><head><title>Page {path}</title></head><body><main>"
+                f"<h1>Page {path}</h1><p>{words}</p></main></body></html>"
+            )
+            self.send_bytes(200, html_page.encode(), "text/html; charset=utf-8")
+        else:
+            self.send_bytes(404, b"not found")
+
+
+def test_crawl_preview_tree_with_live_rules_then_add_and_sync(
+    page: ContentPage, window: MainWindow, qloop: Any
+) -> None:
+    seen = messages(window)
+    with LoopbackServer(SiteHandler) as server:
+        dialog = page.open_add_site()
+        assert not dialog.preview_button.isEnabled()
+        dialog.url_edit.setText(server.url + "/")
+        dialog.preview_button.click()
+        assert dialog.preview_job is not None  # discovery runs as a job
+        qloop.wait_until(lambda: dialog.selection is not None, timeout=30)
+        assert dialog.selection is not None and dialog.selection.count == 5
+        rows = dict((path, kept) for path, kept, _why in dialog.tree_rows())
+        assert rows["/blog"] == "2/2" and rows["/about"] == "yes"
+        assert "5 of 5 pages" in dialog.count_label.text()
+        # Rules apply live as they are typed (no network), with the count to be fetched.
+        requests_before = len(server.requests_seen)
+        dialog.exclude_edit.setPlainText("*/blog/*")
+        qloop.wait_until(lambda: "3 of 5 pages" in dialog.count_label.text())
+        rows3 = {path: (kept, why) for path, kept, why in dialog.tree_rows()}
+        assert rows3["/blog"] == ("0/2", "")
+        assert rows3["/blog/first-post"] == ("no", "pattern")
+        dialog.max_pages_spin.setValue(2)
+        qloop.wait_until(lambda: "2 of 5 pages" in dialog.count_label.text())
+        assert "max-pages" in [why for _p, _k, why in dialog.tree_rows()]
+        assert len(server.requests_seen) == requests_before
+        dialog.max_pages_spin.setValue(50)
+        dialog.add_button.click()
+        # Adding the site starts its sync with the rules from the dialog.
+        assert page.sync_job is not None
+        wait_for_sync(page, qloop)
+        source = page.current_source()
+        assert source is not None and source.kind == "site"
+        assert source.settings["exclude"] == ["*/blog/*"]
+        uris = [d.uri for d in page.documents]
+        assert len(uris) == 3 and not any("/blog/" in u for u in uris)
+    assert not [t for level, t in seen if level in ("error", "bug")]
+
+
+def test_crawl_preview_of_a_given_site_preview(page: ContentPage) -> None:
+    dialog = page.open_add_site()
+    dialog.url_edit.setText("https://shop.example/")
+    dialog.include_edit.setPlainText("*/products/*")
+    dialog.set_preview(
+        SitePreview(
+            start_url="https://shop.example/",
+            urls=[
+                ("https://shop.example/", "start"),
+                ("https://shop.example/products/a", "sitemap"),
+                ("https://shop.example/products/b", "sitemap"),
+                ("https://shop.example/about", "link"),
+            ],
+        )
+    )
+    assert dialog.selection is not None and dialog.selection.count == 2
+    assert "2 of 4 pages" in dialog.count_label.text()
+    dialog.reject()
+
+
+def test_cancel_a_sync_from_the_jobs_dock_then_resume(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(300):
+        body = " ".join(f"topic{i} word{j}" for j in range(60))
+        (folder / f"page{i:03}.md").write_text(f"# Page {i}\n\n{body}\n", encoding="utf-8")
+    page.auto_sync = False
+    page.add_files([folder])
+    assert page.sync_job is None
+    job = page.start_sync()
+    assert job is not None
+    row = window.jobs_dock.rows[job.job_id]
+
+    # One run of the loop from start to end: stopping a qasync loop mid-job can drop the
+    # wake-up of a worker thread's result (the job would fail with "no running loop").
+    async def cancel_after_five() -> None:
+        while job.done < 5:
+            await asyncio.sleep(0.005)
+        row.cancel_button.click()
+        while page.sync_job is not None:
+            await asyncio.sleep(0.01)
+
+    qloop.run(cancel_after_five(), timeout=60)
+    assert job.state is JobState.CANCELLED
+    assert row.cancel_button.text() == "Cancelled"
+    assert "Cancelled" in page.summary_label.text()
+    kept = len(page.documents)
+    assert 5 <= kept < 300  # what was done is kept
+    sync_and_wait(page, qloop)
+    assert len(page.documents) == 300
+    assert "unchanged" in cells(page.documents_table, 1)
+
+
+def test_reopening_a_workspace_keeps_everything(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    page.add_text("Notes", long_text("ovens", "flour"))
+    wait_for_sync(page, qloop)
+    first = page.passages[0].id
+    page.edit_passage(first, "Our ovens are serviced yearly.")
+    page.select_passages([page.passages[1].id])
+    page.set_selected_excluded(True)
+    before = [(p.id, p.state, p.text) for p in page.passages]
+    status = window.status_label.text()
+    window.close_workspace()
+    assert window.status_label.text() == ""
+    assert window.open_path(str(tmp_path / "acme.botdesk"))
+    assert [(p.id, p.state, p.text) for p in page.passages] == before
+    assert window.status_label.text() == status
+    assert cells(page.sources_table, 1) == ["Notes"]
+    assert window.context.undo_stack.count() == 0  # undo lasts until the workspace closes
+
+
+def test_remove_source_asks_once(page: ContentPage, window: MainWindow, qloop: Any) -> None:
+    page.add_qa("Do you deliver on Sundays?", "No, Monday to Saturday.")
+    wait_for_sync(page, qloop)
+    asked: list[str] = []
+    answers = iter([False, True])
+
+    def ask(question: str, detail: str = "") -> bool:
+        asked.append(question + " " + detail)
+        return next(answers)
+
+    page.ask = ask  # type: ignore[method-assign]
+    assert not page.remove_selected_source()
+    assert page.sources_table.rowCount() == 1
+    assert page.remove_button.isEnabled()
+    page.remove_button.click()
+    assert len(asked) == 2 and "cannot be undone" in asked[1]
+    assert page.stack.currentIndex() == 0  # back to the empty state
+    assert window.status_label.text().startswith("0 passages")
