@@ -42,7 +42,13 @@ from desktop.providers.base import (
     TextDelta,
     Usage,
 )
-from desktop.providers.retry import Failure, RetryPolicy, call_with_retries, parse_retry_after
+from desktop.providers.retry import (
+    Failure,
+    RetryPolicy,
+    call_with_retries,
+    parse_retry_after,
+    shared_ssl_context,
+)
 from desktop.providers.vectors import check_vectors, embed_in_batches
 
 DEFAULT_URL = "https://api.mistral.ai"
@@ -222,7 +228,9 @@ async def _session(policy: RetryPolicy, url: str) -> AsyncIterator[Mistral]:
     """An SDK client on our own httpx2 client (timeouts we choose, no redirects)."""
     key = await api_key()
     timeout = httpx2.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
-    async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+    async with httpx2.AsyncClient(
+        timeout=timeout, follow_redirects=False, verify=shared_ssl_context()
+    ) as http:
         yield Mistral(
             api_key=key,
             server_url=url,

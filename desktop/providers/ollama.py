@@ -36,7 +36,12 @@ from desktop.providers.base import (
     TextDelta,
     Usage,
 )
-from desktop.providers.retry import Failure, RetryPolicy, call_with_retries
+from desktop.providers.retry import (
+    Failure,
+    RetryPolicy,
+    call_with_retries,
+    shared_ssl_context,
+)
 from desktop.providers.vectors import check_vectors, embed_in_batches
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -165,7 +170,9 @@ def model_context_length(host: str, model: str) -> int | None:
     found: int | None = None
     known = True
     try:
-        with ollama.Client(host=host, timeout=SHOW_TIMEOUT_S) as client:
+        with ollama.Client(
+            host=host, timeout=SHOW_TIMEOUT_S, verify=shared_ssl_context()
+        ) as client:
             shown = client.show(model)
         found = context_length_of(shown.modelinfo or {}, shown.parameters or "")
     except Exception:
@@ -190,7 +197,7 @@ def context_length_of(model_info: Mapping[str, Any], parameters: str = "") -> in
 
 def _client(host: str, policy: RetryPolicy) -> ollama.AsyncClient:
     timeout = httpx.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
-    return ollama.AsyncClient(host=host, timeout=timeout)
+    return ollama.AsyncClient(host=host, timeout=timeout, verify=shared_ssl_context())
 
 
 # -- embeddings ----------------------------------------------------------------------------

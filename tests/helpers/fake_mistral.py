@@ -15,6 +15,8 @@ Embeddings are `fake_embeddings.embed_text(text, 1024)`, as mistral-embed has 10
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 import uuid
 from typing import Any
@@ -36,6 +38,19 @@ def error_body(message: str, kind: str, code: str | None = None) -> dict[str, An
 
 
 class _MistralHandler(ScriptedHandler):
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and
+        # delayed ACKs add ~40 ms to every small response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a timeout or a cancel in the test): expected.
+            self.close_connection = True
+
     @property
     def fake(self) -> FakeMistral:
         fake: FakeMistral = self.state["fake"]
@@ -284,6 +299,11 @@ class FakeMistral:
         self.disconnects = 0
         self.server = LoopbackServer(_MistralHandler)
         self.server.state["fake"] = self
+        # Stop promptly: serve_forever's default poll interval makes teardown take 0.5 s.
+        httpd = self.server.httpd
+        self.server.thread = threading.Thread(
+            target=lambda: httpd.serve_forever(poll_interval=0.02), daemon=True
+        )
 
     def __enter__(self) -> FakeMistral:
         self.server.start()

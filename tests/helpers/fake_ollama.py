@@ -18,6 +18,8 @@ Embeddings are `fake_embeddings.embed_text(text, model.dimensions)`.
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +62,19 @@ def _now() -> str:
 
 
 class _OllamaHandler(ScriptedHandler):
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and
+        # delayed ACKs add ~40 ms to every small response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a timeout or a cancel in the test): expected.
+            self.close_connection = True
+
     @property
     def fake(self) -> FakeOllama:
         fake: FakeOllama = self.state["fake"]
@@ -288,6 +303,11 @@ class FakeOllama:
         self.disconnects = 0
         self.server = LoopbackServer(_OllamaHandler)
         self.server.state["fake"] = self
+        # Stop promptly: serve_forever's default poll interval makes teardown take 0.5 s.
+        httpd = self.server.httpd
+        self.server.thread = threading.Thread(
+            target=lambda: httpd.serve_forever(poll_interval=0.02), daemon=True
+        )
 
     # -- life ---------------------------------------------------------------------------
     def __enter__(self) -> FakeOllama:
