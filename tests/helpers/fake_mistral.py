@@ -139,7 +139,7 @@ class _MistralHandler(ScriptedHandler):
         if dims is None:
             self._invalid_model(name)
             return
-        raw = body.get("inputs", body.get("input", []))
+        raw = body.get("input", body.get("inputs", []))
         texts = [raw] if isinstance(raw, str) else list(raw)
         counts = [token_count(t) for t in texts]
         if any(c > self.fake.embed_max_tokens for c in counts):
