@@ -1,0 +1,166 @@
+"""End to end: services.answers.ask with the real providers factory, the real `ollama` and
+`mistralai` clients, and the loopback stand-ins; the model's bad days end in a result.
+
+The search side is injected (AnswerBackends(search=FakeSearch)): desktop/services/index.py
+is being built by the index part and is not committed yet. Everything from the profile's
+generator spec to the HTTP stream is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.core.answering.prices import PriceTable
+from desktop.core.store.workspace import Workspace
+from desktop.services import answers
+from desktop.services.answers import AnswerBackends
+from tests.core.answering.support import FakeSearch, hits
+from tests.helpers.fake_embeddings import token_count
+from tests.helpers.fake_mistral import FakeMistral
+from tests.helpers.fake_ollama import FakeOllama
+from tests.helpers.model_script import Scripted
+from tests.providers.conftest import closed_port_url
+
+
+def real_backends(search: FakeSearch) -> AnswerBackends:
+    """The providers' own factory (make_generator=None), an injected search, shipped prices."""
+    return AnswerBackends(search=search, prices=PriceTable.load(override=Path("/nonexistent")))
+
+
+def grounded_answer(messages: Sequence[dict[str, Any]]) -> str:
+    """Answers from the first passage it was given, as a well-behaved model would."""
+    prompt = messages[-1]["content"]
+    assert '<passage n="1"' in prompt or "<passage n=1" in prompt, prompt[:300]
+    return "The shop opens at 8 o'clock [1]."
+
+
+def test_ask_with_an_ollama_generator(workspace: Workspace, fake_ollama: FakeOllama) -> None:
+    fake_ollama.chat_answer = grounded_answer
+    answers.set_profile(workspace, "default", generator="ollama:llama3.2", k=3)
+    deltas: list[str] = []
+    result = asyncio.run(
+        answers.ask(
+            workspace,
+            "When does the shop open?",
+            on_delta=deltas.append,
+            backends=real_backends(FakeSearch(hits(5))),
+        )
+    )
+    assert not result.error, result.error
+    assert result.answer == "The shop opens at 8 o'clock [1]." == "".join(deltas)
+    assert len(deltas) == 7  # streamed word by word
+    assert [c.chunk_id for c in result.citations] == [100]
+    assert not result.declined and result.invalid_citations == []
+    body = fake_ollama.calls("/api/chat")[0]
+    prompt_tokens = sum(token_count(m["content"]) for m in body["messages"])
+    assert (result.prompt_tokens, result.completion_tokens) == (prompt_tokens, 7)
+    assert result.cost == 0.0  # local models are free in the shipped price table
+    assert result.first_token_s is not None and result.total_s >= result.first_token_s
+    assert body["model"] == "llama3.2" and len(result.passages) == 3
+
+
+def test_ask_with_a_mistral_generator(workspace: Workspace, fake_mistral: FakeMistral) -> None:
+    fake_mistral.chat_answer = grounded_answer
+    answers.set_profile(workspace, "cloud", generator="mistral:mistral-small-latest", k=2)
+    result = asyncio.run(
+        answers.ask(
+            workspace,
+            "When does the shop open?",
+            profile="cloud",
+            backends=real_backends(FakeSearch(hits(5))),
+        )
+    )
+    assert not result.error, result.error
+    assert result.answer == "The shop opens at 8 o'clock [1]."
+    assert result.citations[0].source["url"] == "https://acme.test/page0"
+    assert result.prompt_tokens and result.completion_tokens == 7
+    assert result.cost is not None and result.cost > 0
+    data = result.to_json()
+    assert data["tokens"]["prompt"] == result.prompt_tokens
+
+
+def test_ask_pair_ollama_against_mistral(
+    workspace: Workspace, fake_ollama: FakeOllama, fake_mistral: FakeMistral
+) -> None:
+    fake_ollama.chat_answer = "Eight o'clock [1]."
+    fake_mistral.chat_answer = "At 8 [1]."
+    answers.set_profile(workspace, "local", generator="ollama:llama3.2")
+    answers.set_profile(workspace, "cloud", generator="mistral:mistral-small-latest")
+    seen: dict[str, str] = {"a": "", "b": ""}
+
+    def on_delta(side: str, text: str) -> None:
+        seen[side] += text
+
+    first, second = asyncio.run(
+        answers.ask_pair(
+            workspace,
+            "When?",
+            "local",
+            "cloud",
+            on_delta,
+            backends=real_backends(FakeSearch(hits(3))),
+        )
+    )
+    assert (first.answer, second.answer) == ("Eight o'clock [1].", "At 8 [1].")
+    assert seen == {"a": first.answer, "b": second.answer}
+    assert first.generator == "ollama:llama3.2"
+    assert second.generator == "mistral:mistral-small-latest"
+
+
+@pytest.mark.parametrize(
+    ("generator", "expected"),
+    [
+        ("ollama:phi4", "ollama pull phi4"),
+        ("mistral:mistral-large-latest", "rate-limiting"),
+    ],
+)
+def test_bad_days_end_in_a_result_with_a_clear_error(
+    workspace: Workspace,
+    fake_ollama: FakeOllama,
+    fake_mistral: FakeMistral,
+    generator: str,
+    expected: str,
+) -> None:
+    busy = Scripted(status=429, body={"message": "Requests rate limit exceeded"})
+    fake_mistral.script("/v1/chat/completions", busy, busy, busy)
+    answers.set_profile(workspace, "default", generator=generator)
+    result = asyncio.run(
+        answers.ask(workspace, "When?", backends=real_backends(FakeSearch(hits(2))))
+    )
+    assert expected in result.error
+    assert result.answer == "" and result.model_called
+
+
+def test_server_down_says_ollama_serve(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", closed_port_url())
+    answers.set_profile(workspace, "default", generator="ollama:llama3.2")
+    result = asyncio.run(
+        answers.ask(workspace, "When?", backends=real_backends(FakeSearch(hits(2))))
+    )
+    assert "`ollama serve`" in result.error
+
+
+def test_context_overflow_from_the_server_gives_fewer_passages(
+    workspace: Workspace, fake_mistral: FakeMistral
+) -> None:
+    answers.set_profile(workspace, "default", generator="mistral:mistral-small-latest", k=1)
+    search = FakeSearch(hits(4))
+    one = asyncio.run(answers.ask(workspace, "When?", backends=real_backends(search)))
+    assert one.prompt_tokens is not None
+    # The server now takes one passage's prompt and no more; the model's advertised
+    # context is larger, so the first try sends all four and is refused.
+    fake_mistral.chat_context = one.prompt_tokens + 5
+    answers.set_profile(workspace, "default", k=4)
+    result = asyncio.run(answers.ask(workspace, "When?", backends=real_backends(search)))
+    assert not result.error, result.error
+    assert len(result.passages) == 1
+    assert "used 1 of 4 passages: context limit" in result.notes
+    sent = [len(b["messages"][-1]["content"]) for b in fake_mistral.calls("/v1/chat/completions")]
+    assert len(sent) == 4 and sent[1] > sent[2] > sent[3]  # 4, then 2, then 1 passage
