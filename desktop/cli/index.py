@@ -102,7 +102,8 @@ def _read_queries(path: Path) -> list[str]:
 
 
 def _source_text(source: dict[str, Any]) -> str:
-    where = str(source.get("url") or source.get("path") or "")
+    """The URL, or a local file's name (the table is narrow; --json has the full path)."""
+    where = str(source.get("url") or Path(str(source.get("path") or "")).name)
     page = f" p.{source['page']}" if source.get("page") else ""
     return where + page
 

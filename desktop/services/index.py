@@ -119,8 +119,9 @@ def _spec(embedder: EmbedderId) -> ModelSpec:
     return ModelSpec(embedder.provider, embedder.model)  # type: ignore[arg-type]
 
 
-def make_embedder(embedder: EmbedderId) -> Embedder:
-    """The providers' embedder for this spec; says so plainly while they are not built."""
+def make_embedder(embedder: EmbedderId, *, dimensions: int | None = None) -> Embedder:
+    """The providers' embedder for this spec (`dimensions`: what the index recorded, so a
+    model answering another size is refused); says so plainly while they are not built."""
     try:
         factory: Any = importlib.import_module("desktop.providers.factory")
     except ImportError as exc:
@@ -129,13 +130,15 @@ def make_embedder(embedder: EmbedderId) -> Embedder:
             "cannot be used.",
             hint="Use --embedder none (keyword search), or a build with desktop.providers.",
         ) from exc
-    made: Embedder = factory.make_embedder(_spec(embedder))
+    made: Embedder = factory.make_embedder(_spec(embedder), dimensions=dimensions)
     return made
 
 
-def _resolve(embedder: Embedder | None, wanted: EmbedderId) -> Embedder:
+def _resolve(
+    embedder: Embedder | None, wanted: EmbedderId, dimensions: int | None = None
+) -> Embedder:
     if embedder is None:
-        return make_embedder(wanted)
+        return make_embedder(wanted, dimensions=dimensions)
     got = EmbedderId(embedder.spec.provider, embedder.spec.model)
     if got != wanted:
         raise ConfigError(
@@ -166,8 +169,9 @@ async def embed_pending(
     if wanted is None:
         job.stage("embed: none (keyword search only)", total=0)
         return EmbedReport()
+    dimensions = store.recorded_dimensions(ws, wanted)
     return await core_index.embed_pending(
-        ws, _resolve(embedder, wanted), job, concurrency=concurrency
+        ws, _resolve(embedder, wanted, dimensions), job, concurrency=concurrency
     )
 
 
@@ -259,7 +263,7 @@ async def _prepare(
     vector = None
     if chosen != "keyword":
         assert corpus.embedder is not None
-        vector = await embed_query(_resolve(embedder, corpus.embedder), query)
+        vector = await embed_query(_resolve(embedder, corpus.embedder, corpus.dimensions), query)
         if corpus.dimensions is not None and vector.size != corpus.dimensions:
             raise ConfigError(
                 f"{corpus.embedder} now gives {vector.size} dimensions; the index has "
@@ -315,7 +319,7 @@ async def why_not(
     corpus = _corpus(target)
     chosen, vector, _ = await _prepare(corpus, query, mode, embedder)
     if vector is None and corpus.embedder is not None and corpus.has_vectors():
-        vector = await embed_query(_resolve(embedder, corpus.embedder), query)
+        vector = await embed_query(_resolve(embedder, corpus.embedder, corpus.dimensions), query)
     return core_index.why_not(
         corpus,
         query,
