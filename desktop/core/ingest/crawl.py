@@ -71,6 +71,7 @@ SKIP_REASONS = frozenset(
         "type",
         "robots",
         "offsite",
+        "duplicate",
         PRIVATE_REASON,
         "url-too-long",
         "path-too-deep",
@@ -205,6 +206,7 @@ class _Crawl:
         self.started = 0
         self.limiters: dict[str, HostLimiter] = {}
         self.found: dict[str, str] | None = None  # discovery: url -> via
+        self.kinds: tuple[str, ...] = ("html", "pdf")
         self._total: int | None = None
         self._skipped_seen: set[tuple[str, str]] = set()
 
@@ -398,6 +400,7 @@ class _Crawl:
                     guard=self.guard,
                     limits=self.limits,
                     headers=headers,
+                    kinds=self.kinds,
                     check_hop=self._hop_checker(via),
                 )
             except BlockedAddressError:
@@ -429,6 +432,8 @@ class _Crawl:
                 self.sites.add(site_key(urlsplit(url).hostname or ""))
             elif not self.in_site(url):
                 raise FetchError(f"Redirect off the site to {url}.", reason="offsite")
+            if url in self.claimed:  # that page is fetched anyway: not twice
+                raise FetchError(f"Redirect to {url}, fetched on its own.", reason="duplicate")
             rules = await self.robots.rules_for(url)
             if not rules.allowed(url):
                 raise FetchError(f"Redirect to {url}, {rules.refusal()}.", reason="robots")
@@ -636,6 +641,7 @@ async def discover_site(
     )
     crawl.found = {}
     crawl._max_found = max_urls
+    crawl.kinds = ("html",)  # pages are read for their links only: no PDF downloads
     try:
         if job is not None:
             job.stage("discover")

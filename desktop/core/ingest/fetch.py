@@ -38,6 +38,7 @@ PRIVATE_REASON = "private-address"
 ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate, br"  # only encodings we can decompress within a limit
 SNIFF_BYTES = 1024
+BROTLI_STEP = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 VAGUE_TYPES = frozenset({"", "application/octet-stream", "text/plain", "binary/octet-stream"})
@@ -185,7 +186,7 @@ class BoundedDecoder:
     def _count(self, data: bytes) -> bytes:
         self.total += len(data)
         if self.total > self.limit:
-            raise SizeLimitExceeded
+            raise SizeLimitExceeded(data)  # the last piece, for callers that truncate
         return data
 
     def _room(self) -> int:
@@ -226,9 +227,13 @@ class BoundedDecoder:
 
     def _feed_brotli(self, data: bytes) -> bytes:
         assert self._brotli is not None
-        out = [self._count(self._brotli.process(data, output_buffer_limit=self._room()))]
+        # Small output steps: brotli's buffer doubles past its limit, so one call with the
+        # whole room could still allocate twice the limit.
+        step = min(self._room(), BROTLI_STEP)
+        out = [self._count(self._brotli.process(data, output_buffer_limit=step))]
         while not self._brotli.can_accept_more_data():
-            out.append(self._count(self._brotli.process(b"", output_buffer_limit=self._room())))
+            step = min(self._room(), BROTLI_STEP)
+            out.append(self._count(self._brotli.process(b"", output_buffer_limit=step)))
         return b"".join(out)
 
 
@@ -302,9 +307,10 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool) ->
     try:
         async for raw in response.aiter_raw():
             parts.append(decoder.feed(raw))
-    except SizeLimitExceeded:
+    except SizeLimitExceeded as exc:
         if not truncate:
             raise _too_big(limit) from None
+        parts.extend(exc.args[:1])
         return b"".join(parts)[:limit], True
     return b"".join(parts), False
 
