@@ -4,6 +4,8 @@ with undo, review of changed sources, hostile text shown as text, the crawl prev
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +20,15 @@ from desktop.services.demo import SAMPLE_DIR
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.content import EMPTY_TEXT, ContentPage
 from tests.helpers.loopback import LoopbackServer, ScriptedHandler
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Collect cycles holding Qt objects here, after the window and loop are gone: left to
+    chance, Python's GC may run in a worker thread and Qt warns (timers stopped from
+    another thread)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
@@ -398,3 +409,113 @@ def test_remove_source_asks_once(page: ContentPage, window: MainWindow, qloop: A
     assert len(asked) == 2 and "cannot be undone" in asked[1]
     assert page.stack.currentIndex() == 0  # back to the empty state
     assert window.status_label.text().startswith("0 passages")
+
+
+def write_pages(folder: Path, n: int, footer: str) -> None:
+    folder.mkdir()
+    for i in range(n):
+        body = " ".join(f"subject{i} term{j}" for j in range(120))
+        (folder / f"page{i}.md").write_text(
+            f"# Page {i}\n\n{body}\n\n## Legal\n\n{footer}\n", encoding="utf-8"
+        )
+
+
+FOOTER_TEXT = (
+    "Lumen Bakery Supplies GmbH, registered in Hamburg, all prices exclude VAT and "
+    "delivery, terms and conditions apply to every order placed with us."
+)
+
+
+def test_repeated_passages_excluded_all_at_once_with_undo(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    write_pages(tmp_path / "site", 4, FOOTER_TEXT)
+    page.add_files([tmp_path / "site"])
+    wait_for_sync(page, qloop)
+    dialog = page.open_boilerplate()
+    assert dialog is not None and dialog.table.rowCount() >= 1
+    assert dialog.exclude_all_button.isEnabled()
+    group = dialog.groups[0]
+    assert group.documents == 4 and "Hamburg" in group.text
+    dialog.exclude_all_button.click()
+    assert dialog.groups[0].excluded == len(group.passage_ids)
+    assert not dialog.exclude_all_button.isEnabled()
+    assert f"({len(group.passage_ids)} excluded" in window.status_label.text()
+    assert any("repeated" in s for s in cells(page.passages_table, 1))
+    window.context.undo_stack.undo()
+    assert window.status_label.text().endswith("(0 excluded, 0 edited, 0 need review)")
+    dialog.accept()
+
+
+def test_exclude_url_pattern_with_undo(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    write_pages(folder, 3, "Thanks for reading.")
+    (folder / "drafts").mkdir()
+    (folder / "drafts" / "draft.md").write_text("# Draft\n\nNot ready yet at all.\n")
+    page.add_files([folder])
+    wait_for_sync(page, qloop)
+    draft = next(d for d in page.documents if d.uri.endswith("draft.md"))
+    page.select_document(draft.id)
+    dialog = page.open_exclude_pattern()
+    assert dialog is not None
+    assert dialog.pattern() == str(folder / "drafts" / "*")
+    assert dialog.count_label.text() == "Matches 1 of 4 documents now."
+    dialog.buttons.accepted.emit()
+    excluded = [d.uri for d in page.documents if d.excluded]
+    assert excluded == [draft.uri]
+    window.context.undo_stack.undo()
+    assert not [d for d in page.documents if d.excluded]
+    assert content.content_stats(window.workspace).excluded == 0
+
+
+def test_source_settings_preview_the_new_cut_then_apply(
+    page: ContentPage, window: MainWindow, qloop: Any
+) -> None:
+    paragraphs = [
+        " ".join(f"Sentence {i} about ovens and {topic}." for i in range(12))
+        for topic in ("mixers", "proofing", "flour", "rye", "spelt", "salt", "water", "time")
+    ]
+    page.add_text("Guide", "# Guide\n\n" + "\n\n".join(paragraphs))
+    wait_for_sync(page, qloop)
+    before = len(page.passages)
+    dialog = page.open_source_settings()
+    assert dialog is not None and dialog.target_spin.value() == 350
+    dialog.target_spin.setValue(120)
+    dialog.overlap_spin.setValue(10)
+    dialog.preview_button.click()
+    qloop.wait_until(dialog.preview_button.isEnabled)
+    rows = dialog.preview_table.rowCount()
+    assert rows > before
+    assert f"Now: {before} passages. With these settings: {rows} passages" in (
+        dialog.summary_label.text()
+    )
+    assert len(page.passages) == before  # nothing applied yet
+    dialog.apply_button.click()
+    wait_for_sync(page, qloop)
+    assert len(page.passages) == rows
+    assert max(p.tokens for p in page.passages) <= 200
+
+
+def test_full_text_search_over_passages(
+    page: ContentPage, window: MainWindow, qloop: Any, qtbot: Any
+) -> None:
+    page.add_files([SAMPLE_DIR])
+    wait_for_sync(page, qloop)
+    window.activateWindow()
+    page.markdown_view.setFocus()
+    qtbot.keyClick(page.markdown_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search_edit.hasFocus()
+    found = page.search("Saturday")
+    assert found and page.search_results
+    assert page.passages_table.horizontalHeaderItem(3).text() == "Document"
+    assert all("saturday" in p.text.lower() for p in found)
+    target = found[0]
+    page.select_passages([target.id])
+    assert page.document is not None and page.document.id == target.document_id
+    assert len(page.markdown_view.extraSelections()) >= 1
+    page.search("")
+    assert not page.search_results
+    assert page.passages_table.horizontalHeaderItem(3).text() == "Heading"
+    assert page.search("zzzznotthere") == []

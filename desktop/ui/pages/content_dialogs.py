@@ -96,6 +96,8 @@ class TextEntryDialog(QDialog):
         note: str = "",
     ) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(title)
         self.resize(560, 420)
         self.line_required = line_required
@@ -142,6 +144,8 @@ class PassageDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, passage: PassageInfo) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.passage = passage
         self.result_action = ""
         self.setWindowTitle("Review passage" if passage.needs_review else "Edit passage")
@@ -222,6 +226,8 @@ class PatternDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, pattern: str, uris: Sequence[str]) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Exclude a URL pattern")
         self.resize(620, 180)
         self.uris = list(uris)
@@ -272,6 +278,8 @@ class SourceSettingsDialog(QDialog):
         current_passages: int,
     ) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.source = source
         self.current = current
         self.current_passages = current_passages
@@ -385,6 +393,8 @@ class BoilerplateDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, groups: Sequence[BoilerplateGroup]) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Repeated passages")
         self.resize(820, 460)
         self.table = table(["Documents", "Passages", "Excluded", "Text"], 3)
@@ -449,6 +459,8 @@ class ItemErrorsDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, title: str, errors: Sequence[ItemError]) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(title)
         self.resize(760, 360)
         lines = [f"{e.item} — {e.reason}" for e in errors] or ["Nothing failed."]

@@ -46,6 +46,8 @@ class AddSiteDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, jobs: JobsController) -> None:
         super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.jobs = jobs
         self.preview: SitePreview | None = None
         self.selection: PreviewSelection | None = None
