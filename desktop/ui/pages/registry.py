@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from desktop.ui.context import WindowContext
-from desktop.ui.pages import NotBuiltPage, Page
+from desktop.ui.pages import Page
 from desktop.ui.pages.content import ContentPage
 from desktop.ui.pages.publish import PublishPage
+from desktop.ui.pages.search import SearchPage
 from desktop.ui.pages.testbench import TestBenchPage
 
 
 def build_pages(context: WindowContext) -> list[Page]:
     return [
         ContentPage(context),
-        NotBuiltPage(context, title="Search", what="The retrieval preview."),
+        SearchPage(context),
         TestBenchPage(context),
         PublishPage(context),
     ]

@@ -1,0 +1,166 @@
+"""The Search page (retrieval preview) in the real window, against the loopback Ollama."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.core.jobs import Job
+from desktop.services import content, index
+from desktop.ui.main_window import MainWindow
+from desktop.ui.pages.search import SearchPage
+
+PAGES = {
+    "returns.md": "# Returns\n\n## Refunds\n\nRefunds are paid to your card within five days.\n",
+    "shipping.md": "# Shipping\n\nShipping abroad costs twelve euros and takes a week.\n",
+    "hours.md": "# Hours\n\nThe shop opens at nine and closes at six on weekdays.\n",
+    "warranty.md": "# Warranty\n\nScreen repairs are covered by the two year warranty.\n",
+}
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for name, text in PAGES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def page(window: MainWindow, tmp_path: Path, qloop: Any, fake_ollama: Any) -> SearchPage:
+    assert window.create_path(str(tmp_path / "shop.botdesk"), "Shop")
+    ws = window.workspace
+    assert ws is not None
+    index.set_embedder(ws, "ollama:all-minilm")
+    content.add_files(ws, [_folder(tmp_path)])
+    qloop.run(content.sync(ws, Job("Sync")))
+    window.context.content_changed.emit()
+    found = window.show_page("Search")
+    assert isinstance(found, SearchPage)
+    return found
+
+
+def _search(page: SearchPage, qtbot: Any, qloop: Any, question: str) -> None:
+    page.question_edit.clear()
+    qtbot.keyClicks(page.question_edit, question)
+    before = page.hits
+    qtbot.keyClick(page.question_edit, Qt.Key.Key_Return)
+    qloop.wait_until(lambda: page.hits is not before and not page._tasks)
+
+
+def _texts(page: SearchPage) -> list[str]:
+    table = page.results_table
+    return [table.item(r, 4).text() for r in range(table.rowCount())]
+
+
+def test_a_question_shows_ranked_passages_with_each_modes_part(
+    page: SearchPage, qtbot: Any, qloop: Any
+) -> None:
+    assert "4/4 passages embedded by ollama:all-minilm" in page.status_label.text()
+    assert not page.embed_button.isVisible()
+    _search(page, qtbot, qloop, "how are refunds paid to my card")
+    assert page.hits.mode == "hybrid"
+    assert "Refunds are paid" in _texts(page)[0]
+    table = page.results_table
+    assert table.item(0, 0).text() == "1"
+    assert table.item(0, 2).text().startswith("#1 · ")  # keyword rank and score
+    assert table.item(0, 3).text().startswith("#")  # vector rank and score
+    assert "returns.md" in table.item(0, 6).text()
+    table.selectRow(0)
+    shown = page.passage_view.toPlainText()
+    assert "Refunds are paid to your card" in shown and "hybrid rank 1" in shown
+
+    page.mode_combo.setCurrentIndex(page.mode_combo.findData("keyword"))
+    page.k_spin.setValue(1)
+    _search(page, qtbot, qloop, "shop opens")
+    assert page.hits.mode == "keyword" and table.rowCount() == 1
+    assert table.item(0, 3).text() == "—"
+
+
+def test_exclude_and_edit_from_the_results_with_undo(
+    page: SearchPage, qtbot: Any, qloop: Any
+) -> None:
+    _search(page, qtbot, qloop, "refunds card")
+    first = page.hits[0].chunk_id
+    page.results_table.selectRow(0)
+    qtbot.mouseClick(page.exclude_button, Qt.MouseButton.LeftButton)
+    qloop.wait_until(lambda: not page._tasks and first not in [h.chunk_id for h in page.hits])
+    page.context.undo_stack.undo()
+    qloop.wait_until(lambda: not page._tasks and first in [h.chunk_id for h in page.hits])
+
+    page.select_hit(first)
+    assert page.edit_passage(first, "Refunds reach your card in two days, by bank transfer.")
+    assert "waiting" in page.status_label.text() and page.embed_button.isVisibleTo(page)
+    job = page.embed_now()
+    assert job is not None
+    qloop.run(page.context.jobs.wait_all())
+    page.refresh_status()
+    assert "4/4" in page.status_label.text() and not page.embed_button.isVisibleTo(page)
+    _search(page, qtbot, qloop, "bank transfer")
+    assert "bank transfer" in _texts(page)[0]
+
+
+def test_why_not_for_a_picked_passage(page: SearchPage, qtbot: Any, qloop: Any) -> None:
+    ws = page.workspace
+    assert ws is not None
+    hours = content.list_passages(ws, query="opens nine")[0].id
+    content.exclude_passages(ws, [hours])
+    _search(page, qtbot, qloop, "when does the shop open")
+    assert hours not in [h.chunk_id for h in page.hits]
+    qtbot.keyClicks(page.why_find_edit, "opens nine")
+    qtbot.keyClick(page.why_find_edit, Qt.Key.Key_Return)
+    assert page.why_list.count() >= 1
+    assert "[excluded]" in page.why_list.item(0).text()
+    qtbot.mouseClick(page.why_button, Qt.MouseButton.LeftButton)
+    qloop.wait_until(lambda: page.last_why is not None)
+    text = page.why_view.toPlainText()
+    assert "excluded" in text and "keyword: rank 1" in text and "vector:" in text
+
+
+def test_open_in_document_goes_to_the_content_page(
+    page: SearchPage, window: MainWindow, qtbot: Any, qloop: Any
+) -> None:
+    _search(page, qtbot, qloop, "warranty screen")
+    page.results_table.selectRow(0)
+    assert page.open_selected()
+    content_page: Any = window.pages[window.nav.currentRow()]
+    assert content_page.title == "Content"
+    assert content_page.selected_passage_ids() == [page.hits[0].chunk_id]
+
+
+def test_a_keyword_only_workspace(
+    window: MainWindow, tmp_path: Path, qtbot: Any, qloop: Any
+) -> None:
+    assert window.create_path(str(tmp_path / "plain.botdesk"), "Plain")
+    ws = window.workspace
+    assert ws is not None
+    content.add_files(ws, [_folder(tmp_path)])
+    qloop.run(content.sync(ws, Job("Sync")))
+    page = window.show_page("Search")
+    assert isinstance(page, SearchPage)
+    page.refresh_status()
+    assert "keyword search only" in page.status_label.text()
+    page.mode_combo.setCurrentIndex(page.mode_combo.findData("hybrid"))
+    _search(page, qtbot, qloop, "refunds")
+    assert page.hits.mode == "keyword" and "keyword search was used" in page.empty_label.text()
+
+
+def test_a_server_down_is_a_message_not_a_crash(
+    page: SearchPage, window: MainWindow, qloop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "1")
+    shown: list[tuple[str, str]] = []
+    window.messages.message_shown.connect(lambda level, text: shown.append((level, text)))
+    page.question_edit.setText("refunds")
+    page.search()
+    qloop.wait_until(lambda: not page._tasks and bool(shown))
+    assert shown[0][0] == "error" and "ollama serve" in shown[0][1]
+    assert page.search_button.isEnabled()
