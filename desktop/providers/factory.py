@@ -57,29 +57,33 @@ def make_embedder(
     *,
     dimensions: int | None = None,
     policy: RetryPolicy | None = None,
+    host: str | None = None,
 ) -> Embedder:
     """The embedder for `spec`. `dimensions`: what the workspace recorded, if anything;
-    a back-end answering another size then raises BadResponseError."""
+    a back-end answering another size then raises BadResponseError. `host`: the server
+    (Ollama host or Mistral URL) instead of the one the environment names."""
     chosen = _spec(spec)
     if chosen.provider == "ollama":
         from desktop.providers.ollama import OllamaEmbedder
 
-        return OllamaEmbedder(chosen, policy=policy, dimensions=dimensions)
+        return OllamaEmbedder(chosen, host=host, policy=policy, dimensions=dimensions)
     from desktop.providers.mistral import MistralEmbedder
 
-    return MistralEmbedder(chosen, policy=policy, dimensions=dimensions)
+    return MistralEmbedder(chosen, url=host, policy=policy, dimensions=dimensions)
 
 
-def make_generator(spec: ModelSpec | str, *, policy: RetryPolicy | None = None) -> Generator:
-    """The chat generator for `spec` (one client per call; reuse it across questions)."""
+def make_generator(
+    spec: ModelSpec | str, *, policy: RetryPolicy | None = None, host: str | None = None
+) -> Generator:
+    """The chat generator for `spec`; reuse it across questions. `host` as for make_embedder."""
     chosen = _spec(spec)
     if chosen.provider == "ollama":
         from desktop.providers.ollama import OllamaGenerator
 
-        return OllamaGenerator(chosen, policy=policy)
+        return OllamaGenerator(chosen, host=host, policy=policy)
     from desktop.providers.mistral import MistralGenerator
 
-    return MistralGenerator(chosen, policy=policy)
+    return MistralGenerator(chosen, url=host, policy=policy)
 
 
 async def check_connection(spec: ModelSpec | str, *, policy: RetryPolicy | None = None) -> str:

@@ -202,6 +202,8 @@ class _MistralHandler(ScriptedHandler):
                 ),
             )
             return
+        if self.fake.script_state.chat_delay_s:
+            time.sleep(self.fake.script_state.chat_delay_s)
         answer = self.fake.script_state.answer(messages)
         pieces = split_answer(answer)
         ident = uuid.uuid4().hex
@@ -288,9 +290,11 @@ class _MistralHandler(ScriptedHandler):
 class FakeMistral:
     """The stand-in server and its script. Start it as a context manager."""
 
-    def __init__(self, key: str = KEY) -> None:
+    def __init__(
+        self, key: str = KEY, *, chat_delay_s: float = 0.0, latency_s: float = 0.0
+    ) -> None:
         self.key = key
-        self.script_state = ModelScript()
+        self.script_state = ModelScript(latency_s=latency_s, chat_delay_s=chat_delay_s)
         self.embed_max_tokens = EMBED_MAX_TOKENS
         self.batch_max_tokens = BATCH_MAX_TOKENS
         self.chat_context = 32768
@@ -305,12 +309,18 @@ class FakeMistral:
             target=lambda: httpd.serve_forever(poll_interval=0.02), daemon=True
         )
 
-    def __enter__(self) -> FakeMistral:
+    def start(self) -> FakeMistral:
         self.server.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.server.stop()
+
+    def __enter__(self) -> FakeMistral:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     @property
     def url(self) -> str:

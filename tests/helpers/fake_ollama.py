@@ -227,6 +227,8 @@ class _OllamaHandler(ScriptedHandler):
             self.send_json(400, {"error": f'"{model.name}" does not support chat'})
             return
         messages = list(body.get("messages") or [])
+        if self.fake.script_state.chat_delay_s:
+            time.sleep(self.fake.script_state.chat_delay_s)
         answer = self.fake.script_state.answer(messages)
         prompt_tokens = sum(token_count(str(m.get("content", ""))) for m in messages)
         pieces = split_answer(answer)
@@ -293,9 +295,15 @@ class _OllamaHandler(ScriptedHandler):
 class FakeOllama:
     """The stand-in server and its script. Start it as a context manager."""
 
-    def __init__(self, models: tuple[FakeModel, ...] = DEFAULT_MODELS) -> None:
+    def __init__(
+        self,
+        models: tuple[FakeModel, ...] = DEFAULT_MODELS,
+        *,
+        chat_delay_s: float = 0.0,
+        latency_s: float = 0.0,
+    ) -> None:
         self.models: dict[str, FakeModel] = {m.name: m for m in models}
-        self.script_state = ModelScript()
+        self.script_state = ModelScript(latency_s=latency_s, chat_delay_s=chat_delay_s)
         self.version = "0.12.6"
         # Some Ollama versions ignored `truncate` and answered 400 for a long input.
         self.honours_truncate = True
@@ -310,12 +318,18 @@ class FakeOllama:
         )
 
     # -- life ---------------------------------------------------------------------------
-    def __enter__(self) -> FakeOllama:
+    def start(self) -> FakeOllama:
         self.server.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.server.stop()
+
+    def __enter__(self) -> FakeOllama:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     @property
     def url(self) -> str:

@@ -34,7 +34,8 @@ class Scripted:
 class ModelScript:
     """The shared, thread-safe state of a stand-in (the server answers from threads)."""
 
-    latency_s: float = 0.0  # every request waits this long first (bench: fixed latency)
+    latency_s: float = 0.0  # every request waits this long first
+    chat_delay_s: float = 0.0  # a chat answer waits this long first (a model's fixed latency)
     chunk_delay_s: float = 0.0
     chat_answer: ChatAnswer = "The answer is in the passage [1]."
     queues: dict[str, list[Scripted]] = field(default_factory=dict)
