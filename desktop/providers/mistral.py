@@ -223,10 +223,22 @@ def _translate_status(
     return Failure(ProviderError(f"Mistral refused the request ({status}: {message})."))
 
 
+class _KeyCache:
+    """The key, read once per embedder or generator (a keyring lookup can take a while)."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+
+    async def get(self) -> str:
+        if self.value is None:
+            self.value = await api_key()
+        return self.value
+
+
 @contextlib.asynccontextmanager
-async def _session(policy: RetryPolicy, url: str) -> AsyncIterator[Mistral]:
+async def _session(policy: RetryPolicy, url: str, keys: _KeyCache) -> AsyncIterator[Mistral]:
     """An SDK client on our own httpx2 client (timeouts we choose, no redirects)."""
-    key = await api_key()
+    key = await keys.get()
     timeout = httpx2.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
     async with httpx2.AsyncClient(
         timeout=timeout, follow_redirects=False, verify=shared_ssl_context()
@@ -259,13 +271,14 @@ class MistralEmbedder:
         self.max_input_tokens = int(EMBED_INPUT_TOKENS * TOKEN_MARGIN)
         self.dimensions = dimensions
         self.requests = 0
+        self._keys = _KeyCache()
 
     async def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, in order; see vectors.embed_in_batches for failures."""
         return await embed_in_batches(texts, self.max_batch, self._request)
 
     async def _request(self, chunk: list[str]) -> list[list[float]]:
-        async with _session(self.policy, self.url) as sdk:
+        async with _session(self.policy, self.url, self._keys) as sdk:
 
             async def attempt() -> list[list[float]]:
                 self.requests += 1
@@ -299,13 +312,14 @@ class MistralGenerator:
         self.url = url or mistral_url()
         self.policy = policy or RetryPolicy.from_env()
         self.context_tokens = context_tokens or chat_context(spec.model)
+        self._keys = _KeyCache()
 
     async def stream(
         self, messages: Sequence[ChatMessage], settings: GenerationSettings
     ) -> AsyncIterator[GenerationEvent]:
         """TextDelta pieces, then one Usage from the final chunk's `usage`."""
         payload: Any = [{"role": m.role, "content": m.content} for m in messages]
-        async with _session(self.policy, self.url) as sdk:
+        async with _session(self.policy, self.url, self._keys) as sdk:
 
             async def start() -> tuple[Any, Any]:
                 opened = await sdk.chat.stream_async(
@@ -352,7 +366,7 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
     url = mistral_url()
     base = policy or RetryPolicy.from_env()
     one_try = RetryPolicy(attempts=1, timeout_s=min(base.timeout_s, 30.0), connect_timeout_s=5.0)
-    async with _session(one_try, url) as sdk:
+    async with _session(one_try, url, _KeyCache()) as sdk:
 
         async def probe() -> dict[str, int | None]:
             listed = await sdk.models.list_async()

@@ -122,6 +122,14 @@ def _translate_response(status: int, error: str, model: str, host: str) -> Failu
                 hint="Split the passage into smaller ones, or use a model with a longer context.",
             )
         )
+    if "does not support" in lowered:
+        return Failure(
+            ProviderError(
+                f"Ollama cannot use {model} for this ({error}).",
+                hint="Embeddings need an embedding model (e.g. all-minilm, nomic-embed-text); "
+                "answers need a chat model (e.g. llama3.2).",
+            )
+        )
     if status in (401, 403):
         return Failure(
             AuthenticationError(

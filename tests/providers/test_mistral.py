@@ -89,6 +89,17 @@ def test_429_with_and_without_retry_after_then_success(fake_mistral: FakeMistral
     assert len(fake_mistral.calls("/v1/embeddings")) == 3
 
 
+def test_the_key_is_read_once_per_embedder(
+    fake_mistral: FakeMistral, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emb = make_embedder("mistral:mistral-embed")
+    asyncio.run(emb.embed_batch(["one"]))
+    monkeypatch.setenv("MISTRAL_API_KEY", "changed")  # a new key reaches the next embedder
+    asyncio.run(emb.embed_batch(["two"]))
+    with pytest.raises(AuthenticationError):
+        asyncio.run(make_embedder("mistral:mistral-embed").embed_batch(["three"]))
+
+
 def test_429_exhausted_is_rate_limited(fake_mistral: FakeMistral) -> None:
     limited = Scripted(status=429, body={"message": "Requests rate limit exceeded"})
     fake_mistral.script("/v1/embeddings", limited, limited, limited)

@@ -306,3 +306,11 @@ def test_check_connection_summarises_or_says_what_to_run(
     monkeypatch.setenv("OLLAMA_HOST", nothing_listening)
     with pytest.raises(ProviderUnavailableError, match="ollama serve"):
         asyncio.run(check_connection("ollama:all-minilm"))
+
+
+def test_a_chat_model_used_for_embeddings_says_which_kind_is_needed(
+    fake_ollama: FakeOllama,
+) -> None:
+    with pytest.raises(ProviderError, match=r"cannot use llama3\.2") as caught:
+        asyncio.run(make_embedder("ollama:llama3.2").embed_batch(["hello"]))
+    assert "all-minilm" in caught.value.hint
