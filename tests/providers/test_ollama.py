@@ -314,3 +314,21 @@ def test_a_chat_model_used_for_embeddings_says_which_kind_is_needed(
     with pytest.raises(ProviderError, match=r"cannot use llama3\.2") as caught:
         asyncio.run(make_embedder("ollama:llama3.2").embed_batch(["hello"]))
     assert "all-minilm" in caught.value.hint
+
+
+def test_cancel_while_embedding_is_not_translated(fake_ollama: FakeOllama) -> None:
+    fake_ollama.script("/api/embed", Scripted(delay_s=3.0))
+    emb = embedder(fake_ollama)
+
+    async def run() -> None:
+        task = asyncio.create_task(emb.embed_batch(["slow batch"]))
+        while not fake_ollama.calls("/api/embed"):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # What the caller already has stays; the next batch goes through.
+        assert len(await emb.embed_batch(["next batch"])) == 1
+
+    asyncio.run(run())
+    assert emb.requests == 2
