@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -235,6 +236,13 @@ class _KeyCache:
         return self.value
 
 
+@functools.cache
+def _idle_sync_client() -> httpx2.Client:
+    """The SDK builds a sync client unless given one (~50 ms for its TLS set-up, per
+    request); we only ever call async methods, so every SDK instance shares this one."""
+    return httpx2.Client(follow_redirects=False, verify=shared_ssl_context())
+
+
 @contextlib.asynccontextmanager
 async def _session(policy: RetryPolicy, url: str, keys: _KeyCache) -> AsyncIterator[Mistral]:
     """An SDK client on our own httpx2 client (timeouts we choose, no redirects)."""
@@ -246,6 +254,7 @@ async def _session(policy: RetryPolicy, url: str, keys: _KeyCache) -> AsyncItera
         yield Mistral(
             api_key=key,
             server_url=url,
+            client=_idle_sync_client(),
             async_client=http,
             timeout_ms=int(policy.timeout_s * 1000),
         )
