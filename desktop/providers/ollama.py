@@ -50,9 +50,10 @@ EMBED_BATCH = 32
 # Unknown embedding models: a conservative context (all-minilm and mxbai-embed-large have 512).
 DEFAULT_EMBED_CONTEXT = 512
 # Chat: Ollama silently cuts a prompt longer than num_ctx from the front (losing the system
-# prompt), so we always send num_ctx, capped to keep memory use sane on a desktop.
+# prompt), so we always send num_ctx. Capped: a larger num_ctx makes Ollama reload the model
+# with a bigger KV cache (memory, a slow first answer); 8k holds k=5 passages many times over.
 DEFAULT_CHAT_CONTEXT = 4096
-MAX_CHAT_CONTEXT = 16384
+MAX_CHAT_CONTEXT = 8192
 # Our token estimate is within about 10% of real tokenisers: keep that much in hand.
 TOKEN_MARGIN = 0.9
 SHOW_TIMEOUT_S = 2.0

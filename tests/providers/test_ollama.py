@@ -218,7 +218,7 @@ def test_chat_streams_then_reports_usage(fake_ollama: FakeOllama) -> None:
     assert usages[0] == Usage(prompt_tokens=prompt, completion_tokens=6)
     body = fake_ollama.calls("/api/chat")[0]
     assert body["stream"] is True
-    assert body["options"] == {"temperature": 0.0, "num_predict": 64, "num_ctx": 16384}
+    assert body["options"] == {"temperature": 0.0, "num_predict": 64, "num_ctx": MAX_CHAT_CONTEXT}
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
 
 
