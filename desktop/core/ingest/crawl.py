@@ -386,7 +386,11 @@ class _Crawl:
     async def _fetch_page(self, url: str, via: str, limiter: HostLimiter) -> Response | None:
         headers = {"User-Agent": self.config.user_agent}
         known = self.known.get(url)
-        if known is not None:
+        # The start page is always read in full: a 304 has no links, and new sections of
+        # a site usually appear in the navigation it shares. (The sync still sees it is
+        # unchanged by its content hash.) Deeper new pages come from changed pages and
+        # the sitemaps.
+        if known is not None and via != "start":
             if known.etag:
                 headers["If-None-Match"] = known.etag
             if known.last_modified:

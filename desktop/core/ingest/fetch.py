@@ -39,6 +39,7 @@ ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate, br"  # only encodings we can decompress within a limit
 SNIFF_BYTES = 1024
 BROTLI_STEP = 64 * 1024
+DRAIN_BYTES = 64 * 1024  # error bodies up to this size are read to keep the connection
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 VAGUE_TYPES = frozenset({"", "application/octet-stream", "text/plain", "binary/octet-stream"})
@@ -315,6 +316,15 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool) ->
     return b"".join(parts), False
 
 
+async def _drain(response: httpx.Response) -> None:
+    """Read a small non-200 body (a 304's is empty) so the connection can be reused;
+    closing a response with unread body closes its connection."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= DRAIN_BYTES:
+        async for _ in response.aiter_raw():
+            pass
+
+
 async def _get(
     client: httpx.AsyncClient,
     url: str,
@@ -369,6 +379,7 @@ async def _get(
                 redirects=hops,
             )
             if status != 200:
+                await _drain(response)
                 return result
             if kinds is not None and media not in VAGUE_TYPES and kind_of(media) not in kinds:
                 raise FetchError(f"Not HTML or PDF ({media}).", reason="type")

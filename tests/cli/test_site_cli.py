@@ -1,0 +1,71 @@
+"""`botdesk preview`, `add site`, `sync` and `docs` against the loopback website."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.cli import main
+from tests.helpers.site_server import SiteServer
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> Any:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_preview_add_sync_resync(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = str(tmp_path / "bakery.botdesk")
+    assert main(["init", ws, "--name", "Bakery"]) == 0
+    with SiteServer() as site:
+        start = site.at("/")
+        preview = _json(capsys, ["preview", ws, start, "--exclude", "*.pdf", "--json"])
+        urls = {u["url"].removeprefix(site.url): u for u in preview["urls"]}
+        assert urls["/orphan"]["via"] == "sitemap" and urls["/orphan"]["included"]
+        assert urls["/sheet.pdf"]["reason"] == "pattern"
+        assert urls["/logo.png"]["reason"] == "type"
+        assert "/private/secret" not in urls  # robots.txt forbids it
+        assert preview["count"] == sum(1 for u in preview["urls"] if u["included"])
+        assert "/sheet.pdf" not in [p for p in site.paths_requested() if p != "/sheet.pdf"]
+
+        capsys.readouterr()
+        assert main(["preview", ws, start, "--include", "/docs/*"]) == 0
+        out = capsys.readouterr().out
+        assert "docs" in out and "pages would be fetched" in out
+
+        assert main(["add", "site", ws, start, "--exclude", "/about", "--max-pages", "50"]) == 0
+        first = _json(capsys, ["sync", ws, "--json"])
+        assert first["fetched"] == 7  # /, pricing, docs/, install, faq, orphan, sheet.pdf
+        assert first["skipped"] == {"robots": 1, "type": 1, "pattern": 1, "duplicate": 2}
+        assert first["failed"] == {}
+        docs = _json(capsys, ["docs", ws, "--json"])
+        titles = {d["uri"].removeprefix(site.url): d["title"] for d in docs}
+        assert titles["/pricing"] == "Pricing" and "/about" not in titles
+
+        del site.pages["/orphan"]
+        capsys.readouterr()
+        assert main(["sync", ws]) == 0
+        captured = capsys.readouterr()
+        assert "skipped (robots): 1" in captured.out
+        second = _json(capsys, ["sync", ws, "--json"])
+        assert second["fetched"] == 0 and second["unchanged"] == 6
+        statuses = {
+            d["uri"].removeprefix(site.url): d["status"]
+            for d in _json(capsys, ["docs", ws, "--json"])
+        }
+        assert statuses["/orphan"] == "removed" and statuses["/pricing"] == "unchanged"
+
+
+def test_sync_of_an_unreachable_site_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = str(tmp_path / "gone.botdesk")
+    assert main(["init", ws, "--name", "Gone"]) == 0
+    assert main(["add", "site", ws, "http://127.0.0.1:9/"]) == 0  # nothing listens there
+    summary = _json(capsys, ["sync", ws, "--json"])
+    assert summary["fetched"] == 0
+    assert any("127.0.0.1:9" in url for url in summary["failed"])
