@@ -177,7 +177,7 @@ async def embed_pending(
             store.ensure_vector_table(ws, ident, dims)
             with ws.transaction():  # one batch: its vectors and their vec0 rows, together
                 store.store_vectors(ws, ident, zip(batch, checked, cut, strict=True))
-                store.sync_vector_table(ws, ident)
+                store.sync_vector_table(ws, ident, batch)
             report.dimensions = dims
             report.embedded += len(batch)
             for text_hash, truncated in zip(batch, cut, strict=True):

@@ -229,25 +229,44 @@ def binary_code(vector: Vector) -> bytes:
     return np.packbits(vector > 0, bitorder="little").tobytes()
 
 
-def sync_vector_table(ws: Workspace, embedder: EmbedderId) -> tuple[int, int]:
+def sync_vector_table(
+    ws: Workspace, embedder: EmbedderId, hashes: Sequence[str] | None = None
+) -> tuple[int, int]:
     """Make the vec0 table hold exactly the included passages with a cached vector of their
-    current text. Returns (rows added or replaced, rows deleted). Call inside a transaction."""
+    current text (or, given `hashes`, add the passages with those texts: after a batch).
+    Returns (rows added or replaced, rows deleted). Call inside a transaction."""
     found = vector_table(ws, embedder)
     if found is None:
         return 0, 0
     table, _ = found
+    only = ""
+    params: list[Any] = [embedder.provider, embedder.model]
+    if hashes is not None:
+        only = " and p.text_hash in (select value from json_each(?))"
+        params.append(json.dumps(sorted(set(hashes))))
     want = {
         int(pid): str(h)
         for pid, h in ws.conn.execute(
             "select p.id, p.text_hash from passages p join documents d on d.id = p.document_id"
-            f" join embeddings e on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
-            f" where {INCLUDED_WHERE}",
-            (embedder.provider, embedder.model),
+            " join embeddings e on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
+            f" where {INCLUDED_WHERE}{only}",
+            params,
         )
     }
-    have = {
-        int(pid): str(h) for pid, h in ws.conn.execute(f"select passage_id, text_hash from {table}")
-    }
+    if hashes is None:
+        have = {
+            int(pid): str(h)
+            for pid, h in ws.conn.execute(f"select passage_id, text_hash from {table}")
+        }
+    else:
+        have = {
+            int(pid): str(h)
+            for pid, h in ws.conn.execute(
+                f"select passage_id, text_hash from {table}"
+                " where passage_id in (select value from json_each(?))",
+                (json.dumps(sorted(want)),),
+            )
+        }
     stale = [pid for pid, h in have.items() if want.get(pid) != h]
     fresh = [pid for pid, h in want.items() if have.get(pid) != h]
     # vec0 (0.1.9) refuses INSERT OR REPLACE: delete, then insert, in the same transaction.
