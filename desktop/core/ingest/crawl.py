@@ -206,7 +206,11 @@ class _Crawl:
         self.started = 0
         self.limiters: dict[str, HostLimiter] = {}
         self.found: dict[str, str] | None = None  # discovery: url -> via
+        self.max_found = 0
         self.kinds: tuple[str, ...] = ("html", "pdf")
+        # Past this many distinct URLs (a trap of pages with thousands of fresh links)
+        # new ones are dropped unreported: memory stays bounded.
+        self.max_tracked = max(50_000, 50 * config.max_pages)
         self._total: int | None = None
         self._skipped_seen: set[tuple[str, str]] = set()
 
@@ -252,6 +256,8 @@ class _Crawl:
         return response.status, response.body.decode("utf-8", errors="replace")
 
     async def _fetch_sitemap(self, url: str) -> bytes:
+        if self.job is not None:
+            self.job.check()
         limits = FetchLimits(
             max(SITEMAP_MAX_BYTES, self.config.max_bytes),
             self.config.timeout_s,
@@ -278,15 +284,15 @@ class _Crawl:
 
     # -- the frontier --------------------------------------------------------------------
     def enqueue(self, url: str, depth: int, via: str) -> None:
-        if url in self.queued:
+        if url in self.queued or len(self.queued) >= self.max_tracked:
             return
         self.queued.add(url)
         if not self.in_site(url):
             host = urlsplit(url).hostname or ""
-            if is_private_literal(host) and not self.guard._may_be_private(*host_port(url)):
+            if is_private_literal(host) and not self.guard.may_be_private(*host_port(url)):
                 self.skip(PRIVATE_REASON, url)
             return  # other sites' pages are not ours to crawl (and not worth reporting)
-        if self.found is not None and len(self.found) < self._max_found:
+        if self.found is not None and len(self.found) < self.max_found:
             self.found.setdefault(url, via)
         reason = shape_problem(url) or ("type" if unwanted_suffix(url) else None)
         if reason is None and via != "start":
@@ -300,8 +306,6 @@ class _Crawl:
             return
         self.frontier.append((url, depth, via))
 
-    _max_found = 0
-
     async def seed(self, *, with_known: bool) -> None:
         """The start URL, then the sitemaps' URLs, then what the last sync knew."""
         self.enqueue(self.start, 0, "start")
@@ -314,7 +318,7 @@ class _Crawl:
         quiet = frozenset() if seeds else frozenset({guessed})
         max_urls = FRONTIER_FACTOR * self.config.max_pages
         if self.found is not None:
-            max_urls = max(max_urls, self._max_found)
+            max_urls = max(max_urls, self.max_found)
         result = await read_sitemaps(
             seeds or [guessed], self._fetch_sitemap, max_urls=max_urls, quiet=quiet
         )
@@ -563,7 +567,7 @@ async def _prepare(
             probe = AddressGuard()
             private = await probe.is_private(start)
             guard = AddressGuard(allowed=[(host, port)] if private else [])
-            guard._cache.update(probe._cache)
+            guard.remember(probe)
         else:
             guard = AddressGuard(allow_all_private=allow_private_hosts)
     own = None
@@ -644,7 +648,7 @@ async def discover_site(
         rules_free, known={}, on_page=None, job=job, client=http, guard=guard, start=start
     )
     crawl.found = {}
-    crawl._max_found = max_urls
+    crawl.max_found = max_urls
     crawl.kinds = ("html",)  # pages are read for their links only: no PDF downloads
     try:
         if job is not None:

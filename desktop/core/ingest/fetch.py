@@ -127,13 +127,18 @@ class AddressGuard:
                 self._cache[key] = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
         return self._cache[key]
 
+    def remember(self, other: AddressGuard) -> None:
+        """Reuse the addresses another guard already resolved (no second lookup)."""
+        self._cache.update(other._cache)
+
     async def is_private(self, url: str) -> bool:
         host, port = host_port(url)
         if host == "localhost" or host.endswith(".localhost"):
             return True
         return any(not is_public_address(a) for a in await self.addresses(host, port))
 
-    def _may_be_private(self, host: str, port: int) -> bool:
+    def may_be_private(self, host: str, port: int) -> bool:
+        """Whether (host, port) is exempt from the rule (the user typed it)."""
         if self.allow_all_private or (host, port) in self.allowed:
             return True
         # The user's host on its other default port (an http -> https upgrade).
@@ -145,7 +150,7 @@ class AddressGuard:
         host, port = host_port(url)
         if not host:
             raise FetchError(f"No host in {url}.", reason="bad-url")
-        if self._may_be_private(host, port):
+        if self.may_be_private(host, port):
             return
         if await self.is_private(url):
             raise BlockedAddressError(

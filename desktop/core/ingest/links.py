@@ -15,7 +15,7 @@ import lxml.html
 from desktop.core.ingest.encoding import decode_text
 from desktop.core.ingest.urls import try_canonicalize
 
-MAX_LINKS = 5000  # per page: a page of a million links is a trap, not a site map
+MAX_LINKS = 2000  # per page: a page of a million links is a trap, not a site map
 _PARSER = lxml.html.HTMLParser(recover=True, no_network=True, remove_comments=True, remove_pis=True)
 
 
