@@ -355,10 +355,17 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
         raise ModelNotFoundError(
             f"Ollama has no model {model!r}.", hint=f"Download it with `ollama pull {model}`."
         )
-    context = context_length_of(shown.modelinfo or {}, shown.parameters or "")
-    capabilities = ", ".join(shown.capabilities or []) or "unknown capabilities"
-    details = f"context {context} tokens" if context else "context length not reported"
-    return f"Ollama at {host}: {model} is available ({capabilities}; {details})."
+    info = shown.modelinfo or {}
+    context = context_length_of(info, shown.parameters or "")
+    facts = [", ".join(shown.capabilities or []) or "unknown capabilities"]
+    dimensions = next(
+        (v for k, v in info.items() if k.endswith(".embedding_length") and isinstance(v, int)),
+        None,
+    )
+    if dimensions and "embedding" in facts[0]:
+        facts.append(f"{dimensions} dimensions")
+    facts.append(f"context {context} tokens" if context else "context length not reported")
+    return f"Ollama at {host}: {model} is available ({'; '.join(facts)})."
 
 
 def _has_model(names: Sequence[str], model: str) -> bool:

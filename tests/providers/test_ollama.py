@@ -298,7 +298,8 @@ def test_check_connection_summarises_or_says_what_to_run(
 ) -> None:
     summary = asyncio.run(check_connection("ollama:all-minilm"))
     assert summary == (
-        f"Ollama at {fake_ollama.url}: all-minilm is available (embedding; context 512 tokens)."
+        f"Ollama at {fake_ollama.url}: all-minilm is available "
+        "(embedding; 384 dimensions; context 512 tokens)."
     )
     assert "completion" in asyncio.run(check_connection("ollama:llama3.2"))
     with pytest.raises(ModelNotFoundError, match="ollama pull phi4"):
