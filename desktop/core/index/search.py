@@ -585,6 +585,8 @@ def check_mode(mode: str | None, corpus: Corpus) -> tuple[Mode, list[str]]:
     notes: list[str] = []
     has_vectors = corpus.embedder is not None and corpus.has_vectors()
     if mode is None:
+        if corpus.embedder is not None and not has_vectors:
+            notes.append("keyword search was used: no passage is embedded yet (sync to embed)")
         return ("hybrid" if has_vectors else "keyword"), notes
     if mode not in MODES:
         raise ConfigError(f"Unknown search mode {mode!r}.", hint="Use hybrid, vector or keyword.")

@@ -182,6 +182,9 @@ def test_modes_default_and_fall_back(ws: Workspace, tmp_path: Path) -> None:
         assert mode == "keyword" and "no embedder" in notes[0]
         with pytest.raises(ConfigError, match="Vector search is not possible"):
             check_mode("vector", corpus)
+    with new_workspace(tmp_path / "fresh.botdesk") as fresh:  # an embedder, nothing embedded
+        mode, notes = check_mode(None, WorkspaceCorpus(fresh))
+        assert mode == "keyword" and "no passage is embedded yet" in notes[0]
     with pytest.raises(ConfigError, match="Unknown search mode"):
         check_mode("fuzzy", WorkspaceCorpus(ws))
     with pytest.raises(ConfigError, match="k must be"):
