@@ -207,6 +207,7 @@ class _Crawl:
         self.limiters: dict[str, HostLimiter] = {}
         self.found: dict[str, str] | None = None  # discovery: url -> via
         self.max_found = 0
+        self.moved: dict[str, str] = {}  # known URL -> why it now leads elsewhere
         self.kinds: tuple[str, ...] = ("html", "pdf")
         # Past this many distinct URLs (a trap of pages with thousands of fresh links)
         # new ones are dropped unreported: memory stays bounded.
@@ -383,9 +384,21 @@ class _Crawl:
             return
         response = await self._fetch_page(url, via, limiter)
         if response is None:
-            self._not_delivered(url)
+            if url in self.moved:
+                await self._gone_by_redirect(url, self.moved[url])
+            else:
+                self._not_delivered(url)
             return
         await self._handle(url, depth, via, response)
+
+    async def _gone_by_redirect(self, url: str, target: str) -> None:
+        """A page the last sync stored now redirects elsewhere: its document goes.
+
+        Reported to on_page as 410 (its final_url says where it went), so its passages
+        leave the index instead of living on beside the target's.
+        """
+        self.report.gone += 1
+        await self._deliver(FetchedPage(url, target, 410, "", b""))
 
     async def _fetch_page(self, url: str, via: str, limiter: HostLimiter) -> Response | None:
         headers = {"User-Agent": self.config.user_agent}
@@ -415,6 +428,8 @@ class _Crawl:
                 self.skip(PRIVATE_REASON, url)
                 return None
             except FetchError as exc:
+                if exc.reason in ("duplicate", "offsite") and url in self.known:
+                    self.moved[url] = exc.message
                 if exc.reason in SKIP_REASONS:
                     self.skip(exc.reason, url)
                 else:
@@ -458,9 +473,12 @@ class _Crawl:
         self.report.seen_urls.add(url)
         identity = url
         if final != url:
+            if url in self.known and via != "start":
+                await self._gone_by_redirect(url, final)
             if final in self.claimed:
                 self.skip("duplicate", url)
-                self._not_delivered(url)
+                if url not in self.known:
+                    self._not_delivered(url)
                 return
             self.claimed.add(final)
             self.queued.add(final)

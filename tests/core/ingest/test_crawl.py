@@ -455,3 +455,16 @@ def test_retry_after_values() -> None:
     assert retry_after_seconds("soon") == 1.0
     assert retry_after_seconds(None) == 1.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_a_stored_page_that_now_redirects_is_gone(site_server: SiteServer) -> None:
+    _, first = _crawl(site_server.at("/"))
+    known = {p.url: KnownPage(p.url, p.etag, p.last_modified) for p in first}
+    site_server.pages["/about"] = Page(b"", status=301, headers={"Location": "/pricing"})
+    site_server.pages["/docs/faq"] = Page(b"", status=301, headers={"Location": "/faq-new"})
+    site_server.pages["/faq-new"] = Page.html("FAQ", "We open at seven.")
+    report, pages = _crawl(site_server.at("/"), known=known)
+    by_url = {(p.url.removeprefix(site_server.url), p.status) for p in pages}
+    assert ("/about", 410) in by_url and ("/docs/faq", 410) in by_url
+    assert ("/faq-new", 200) in by_url
+    assert report.gone == 2
