@@ -56,7 +56,8 @@ def wait_for_sync(page: ContentPage, qloop: Any) -> None:
 
 
 def cells(view: Any, column: int) -> list[str]:
-    return [view.item(row, column).text() for row in range(view.rowCount())]
+    model = view.model()
+    return [str(model.index(row, column).data()) for row in range(model.rowCount())]
 
 
 def test_empty_state_says_what_to_do(page: ContentPage, window: MainWindow) -> None:
@@ -68,7 +69,7 @@ def test_empty_state_says_what_to_do(page: ContentPage, window: MainWindow) -> N
 
 
 def test_add_files_syncs_and_shows_documents_and_passages(
-    page: ContentPage, window: MainWindow, qloop: Any
+    page: ContentPage, window: MainWindow, qloop: Any, qtmodeltester: Any
 ) -> None:
     seen = messages(window)
     added = page.add_files([SAMPLE_DIR])
@@ -80,6 +81,7 @@ def test_add_files_syncs_and_shows_documents_and_passages(
     names = cells(page.documents_table, 0)
     assert len(names) == 7 and any("Lumen" in n for n in names)
     assert set(cells(page.documents_table, 1)) == {"ok"}
+    qtmodeltester.check(page.documents_model)
     # A document: its Markdown as plain text, its passages with tokens and state.
     page.select_document(page.documents[0].id)
     detail = content.get_document(window.workspace, page.documents[0].id)
@@ -167,10 +169,10 @@ def test_exclude_include_edit_add_with_undo(
     ]
 
     page.exclude_document_button.click()
-    assert page.documents_table.item(0, 1).text().endswith("(excluded)")
+    assert page.documents_model.text(0, 1).endswith("(excluded)")
     assert page.exclude_document_button.text() == "Include document"
     undo.undo()
-    assert not page.documents_table.item(0, 1).text().endswith("(excluded)")
+    assert not page.documents_model.text(0, 1).endswith("(excluded)")
     assert undo.count() == 4 and undo.undoText() == "Add passage"
 
 
@@ -226,7 +228,7 @@ def test_hostile_html_is_shown_as_text(page: ContentPage, window: MainWindow, ql
     page.add_text("<b>Promo</b>", HOSTILE)
     wait_for_sync(page, qloop)
     assert "<script>alert('x')</script>" in page.markdown_view.toPlainText()
-    assert page.documents_table.item(0, 0).text() == "<b>Promo</b>"
+    assert page.documents_model.text(0, 0) == "<b>Promo</b>"
     assert "<b>Promo</b>" in page.document_label.text()
     page.select_passages([page.passages[0].id])
     text = page.passage_view.toPlainText()
@@ -240,7 +242,8 @@ def test_hostile_html_is_shown_as_text(page: ContentPage, window: MainWindow, ql
             assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
     assert "<script>" in dialog.editor.toPlainText()
     # Tooltips of scraped text are escaped, so they too show the text literally.
-    tip = page.documents_table.item(0, 0).toolTip()
+    model = page.documents_model
+    tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert "<b>" not in tip.replace("<p style='white-space:pre-wrap'>", "")
     dialog.reject()
 

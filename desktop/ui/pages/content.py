@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 from pathlib import Path
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTableView,
     QTableWidget,
     QTextEdit,
     QToolButton,
@@ -62,12 +63,14 @@ from desktop.ui.pages.content_dialogs import (
     SourceSettingsDialog,
     TextEntryDialog,
     debounce,
+    fill_done,
     item,
     one_line,
     plain_label,
     read_only_text,
     table,
 )
+from desktop.ui.pages.content_models import DocumentsModel, document_status, escaped_tooltip
 from desktop.ui.pages.content_site import AddSiteDialog
 from desktop.ui.pages.content_undo import (
     AddPassage,
@@ -104,14 +107,6 @@ def stats_line(stats: ContentStats) -> str:
     )
 
 
-def document_status(doc: DocumentInfo) -> str:
-    status = {"no_text": "no text", "failed": "failed", "removed": "removed"}.get(
-        doc.status, doc.status
-    )
-    text = f"{status}: {doc.status_reason}" if doc.status_reason else status
-    return f"{text} (excluded)" if doc.excluded else text
-
-
 def qt_positions(text: str) -> Callable[[int], int]:
     """Map a Python index into `text` to a QPlainTextEdit position (UTF-16 units; the
     editor turns CRLF into one paragraph break)."""
@@ -123,11 +118,6 @@ def qt_positions(text: str) -> Callable[[int], int]:
     ]
     prefix = [0, *accumulate(units)]
     return lambda index: prefix[max(0, min(index, len(text)))]
-
-
-def _rich_tooltip(text: str) -> str:
-    """A tooltip that shows scraped text literally (tooltips guess rich text otherwise)."""
-    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
 
 
 class ContentPage(Page):
@@ -201,9 +191,18 @@ class ContentPage(Page):
         sources_box = self._box("Sources", self.sources_table, source_buttons)
 
         # -- documents
-        self.documents_table = table(["Document", "Status", "Passages"], 0)
+        self.documents_model = DocumentsModel()
+        self.documents_table = QTableView()
+        self.documents_table.setModel(self.documents_model)
+        self.documents_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.documents_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.documents_table.itemSelectionChanged.connect(self._on_document_selected)
+        self.documents_table.verticalHeader().setVisible(False)
+        self.documents_table.verticalHeader().setDefaultSectionSize(22)
+        header = self.documents_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 110)
+        header.resizeSection(2, 70)
+        self.documents_table.selectionModel().selectionChanged.connect(self._on_document_selected)
         self.exclude_document_button = QPushButton("Exclude document")
         self.exclude_document_button.clicked.connect(self.toggle_document_excluded)
         self.exclude_pattern_button = QPushButton("Exclude URL pattern…")
@@ -409,7 +408,8 @@ class ContentPage(Page):
                 lines = [f"{uri} — {reason}" for uri, reason in list(failed.items())[:20]]
                 cell = self.sources_table.item(row, 5)
                 if cell is not None:
-                    cell.setToolTip(_rich_tooltip("\n".join(lines)))
+                    cell.setToolTip(escaped_tooltip("\n".join(lines)))
+        fill_done(self.sources_table)
 
     def _load_documents(self) -> None:
         ws = self.workspace
@@ -422,25 +422,12 @@ class ContentPage(Page):
                 if ws is not None and source_id is not None
                 else []
             )
-            self.documents_table.setRowCount(len(self.documents))
-            grey = self.palette().color(
-                self.palette().ColorGroup.Disabled, self.palette().ColorRole.Text
-            )
-            for row, doc in enumerate(self.documents):
-                title = doc.title or Path(doc.uri).name or doc.uri
-                cells = [title, document_status(doc), str(doc.passages)]
-                for column, text in enumerate(cells):
-                    cell = item(text, doc.id)
-                    if doc.excluded or doc.status == "removed":
-                        cell.setForeground(grey)
-                    self.documents_table.setItem(row, column, cell)
-                first = self.documents_table.item(row, 0)
-                if first is not None:
-                    first.setToolTip(_rich_tooltip(doc.uri))
-            ids = [d.id for d in self.documents]
-            if document_id not in ids:
-                document_id = ids[0] if ids else None
-            self._select_row(self.documents_table, document_id)
+            self.documents_model.grey = self._disabled_text()
+            if self.documents_model.set_documents(self.documents):
+                ids = {d.id for d in self.documents}
+                if document_id not in ids:
+                    document_id = self.documents[0].id if self.documents else None
+                self.select_document(document_id)
         finally:
             self._loading = False
         self._load_document()
@@ -521,6 +508,7 @@ class ContentPage(Page):
                     if colour is not None and column == 1:
                         cell.setForeground(colour)
                     table_.setItem(row, column, cell)
+            fill_done(table_)
             table_.clearSelection()
             for row, passage in enumerate(self.passages):
                 if passage.id in selected:
@@ -620,7 +608,10 @@ class ContentPage(Page):
         return next((s for s in self.sources if s.id == source_id), None)
 
     def current_document_id(self) -> int | None:
-        return self._row_id(self.documents_table)
+        rows = self.documents_table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.documents_model.rows):
+            return None
+        return self.documents_model.rows[rows[0].row()].id
 
     def selected_passage_ids(self) -> list[int]:
         rows = sorted(i.row() for i in self.passages_table.selectionModel().selectedRows())
@@ -633,8 +624,13 @@ class ContentPage(Page):
     def select_source(self, source_id: int) -> None:
         self._select_row(self.sources_table, source_id)
 
-    def select_document(self, document_id: int) -> None:
-        self._select_row(self.documents_table, document_id)
+    def select_document(self, document_id: int | None) -> None:
+        row = self.documents_model.row_of(document_id)
+        if row is None:
+            self.documents_table.clearSelection()
+            return
+        self.documents_table.selectRow(row)
+        self.documents_table.scrollTo(self.documents_model.index(row, 0))
 
     def select_passages(self, ids: Sequence[int]) -> None:
         wanted = set(ids)
@@ -648,7 +644,7 @@ class ContentPage(Page):
             self._load_documents()
             self._update_buttons()
 
-    def _on_document_selected(self) -> None:
+    def _on_document_selected(self, *_: object) -> None:
         if not self._loading:
             if self.search_results:
                 self.search_edit.clear()

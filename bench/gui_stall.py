@@ -1,0 +1,194 @@
+"""Bench: the longest stall of the GUI event loop while the window syncs a 1,000-page site.
+
+The real main window (offscreen unless QT_QPA_PLATFORM says otherwise) opens a new
+workspace, adds the generated site of bench/sync_site.py served on 127.0.0.1 (or, with
+--mode files or without the crawler, the same pages as a folder of HTML files) and runs
+the Content page's sync as a job, exactly as F5 does. A QTimer ticking every 5 ms records
+when it actually fires: a gap much longer than 5 ms is time the window could not react.
+Prints the longest gap, the p99 and p50 of the gaps, the sync's duration and pages/s,
+and then the same for an unchanged re-sync. Target: longest gap under 100 ms.
+Run: python bench/gui_stall.py [--pages N] [--mode site|files] [--screenshot PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+import tempfile
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import qasync
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from sync_site import _Handler, make_site
+
+from desktop.ui.main_window import MainWindow
+from desktop.ui.pages.content import ContentPage
+
+TICK_MS = 5
+
+
+class StallMeter:
+    """Records the gaps between the ticks of a fast timer on the GUI thread."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self.worst_at = ""
+        self._last = 0.0
+        self.label = ""
+
+    def start(self, label: str) -> None:
+        self.gaps, self.label, self.worst_at = [], label, ""
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        gap = (now - self._last) * 1000
+        if not self.gaps or gap > max(self.gaps):
+            self.worst_at = self.label
+        self.gaps.append(gap)
+        self._last = now
+
+    def report(self, name: str) -> str:
+        gaps = sorted(self.gaps)
+        if not gaps:
+            return f"[{name}] no ticks"
+
+        def pct(p: float) -> float:
+            return gaps[min(len(gaps) - 1, int(p * len(gaps)))]
+
+        over = sum(1 for g in gaps if g > 100)
+        return (
+            f"[{name}] event-loop gaps (timer every {TICK_MS} ms, {len(gaps)} ticks): "
+            f"longest {gaps[-1]:.1f} ms (during {self.worst_at or '?'}), p99 {pct(0.99):.1f} ms, "
+            f"p50 {pct(0.50):.1f} ms, {over} over 100 ms"
+        )
+
+
+async def run_sync(page: ContentPage, meter: StallMeter, name: str) -> tuple[float, str]:
+    stages: list[str] = []
+
+    def on_change(event: Any) -> None:
+        stage = event.stage or "start"
+        meter.label = stage
+        if not stages or stages[-1] != stage:
+            stages.append(stage)
+
+    page.context.jobs.job_changed.connect(on_change)
+    start = time.perf_counter()
+    meter.start("start")
+    job = page.start_sync()
+    assert job is not None
+    while page.sync_job is not None:
+        await asyncio.sleep(0.05)
+    meter.label = "refresh after sync"
+    await asyncio.sleep(0.3)  # the page refresh after the job, still measured
+    meter.stop()
+    elapsed = time.perf_counter() - start - 0.3
+    page.context.jobs.job_changed.disconnect(on_change)
+    print(meter.report(name))
+    print(f"[{name}] sync: {elapsed:.1f} s; stages: {' > '.join(stages)}; {job.summary}")
+    return elapsed, job.summary
+
+
+async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None:
+    page = next(p for p in window.pages if isinstance(p, ContentPage))
+    page.auto_sync = False
+    assert window.create_path(str(tmp / "stall.botdesk"), "Stall bench")
+    pages = make_site(args.pages)
+    httpd: ThreadingHTTPServer | None = None
+    mode = args.mode
+    if mode == "site":
+        try:
+            importlib.import_module("desktop.core.ingest.crawl")
+        except ImportError:
+            print("[site] the crawler is not available: syncing the pages as files instead")
+            mode = "files"
+    if mode == "site":
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.daemon_threads = True
+        _Handler.pages = pages
+        _Handler.origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        page.add_site(_Handler.origin + "/", max_pages=args.pages + 10, max_depth=50)
+    else:
+        folder = tmp / "pages"
+        folder.mkdir()
+        for path, body in pages.items():
+            if path != "/":
+                (folder / (path.strip("/").replace("/", "_") + ".html")).write_bytes(body)
+        page.add_files([folder])
+    meter = StallMeter()
+    try:
+        await asyncio.sleep(0.2)
+        first, _ = await run_sync(page, meter, f"{mode}: first sync")
+        print(f"[{mode}: first sync] {args.pages / first:.1f} pages/s")
+        await run_sync(page, meter, f"{mode}: unchanged re-sync")
+        # Curating in the populated page: the refresh after one edit, measured alone.
+        page.select_document(page.documents[len(page.documents) // 2].id)
+        if page.passages:
+            meter.start("exclude + refresh")
+            t0 = time.perf_counter()
+            page.select_passages([page.passages[0].id])
+            page.set_selected_excluded(True)
+            meter.stop()
+            print(
+                f"[{mode}] exclude one passage and refresh the page: "
+                f"{(time.perf_counter() - t0) * 1000:.1f} ms"
+            )
+        if args.screenshot:
+            window.resize(1280, 800)
+            await asyncio.sleep(0.2)
+            window.grab().save(args.screenshot)
+            print(f"screenshot: {args.screenshot}")
+    finally:
+        if httpd is not None:
+            httpd.shutdown()
+        window.close_workspace()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--mode", choices=("site", "files"), default="site")
+    parser.add_argument("--screenshot", default="")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.messages.modal_dialogs = False
+        window.messages.message_shown.connect(
+            lambda level, text: (
+                print(f"  ({level}) {text.splitlines()[0]}") if level != "info" else None
+            )
+        )
+        window.resize(1280, 800)
+        window.show()
+        with loop:
+            loop.run_until_complete(bench(args, window, Path(tmp)))
+        window.close()
+
+
+if __name__ == "__main__":
+    main()
