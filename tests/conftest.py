@@ -55,7 +55,13 @@ class QtAsyncDriver:
         self.loop = loop
 
     def run(self, awaitable: Any, timeout: float = 30.0) -> Any:
-        return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+        # Not loop.run_until_complete: qasync 0.28 processes Qt events once more after it
+        # has cleared the running loop, so a task step due then fails with "no running
+        # event loop" (seen as a flaky job test). run_forever leaves such events queued.
+        future = asyncio.ensure_future(asyncio.wait_for(awaitable, timeout), loop=self.loop)
+        future.add_done_callback(lambda _: self.loop.stop())
+        self.loop.run_forever()
+        return future.result()
 
     def wait_until(self, predicate: Any, timeout: float = 10.0) -> None:
         async def poll() -> None:
