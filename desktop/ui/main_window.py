@@ -31,6 +31,7 @@ from desktop.ui.messages import MessageBridge
 from desktop.ui.pages import Page
 from desktop.ui.pages.content import ContentPage, stats_line
 from desktop.ui.pages.registry import build_pages
+from desktop.ui.settings_dialog import SettingsDialog
 
 MAX_RECENT = 8
 
@@ -144,6 +145,10 @@ class MainWindow(QMainWindow):
         )
         self.close_action = self._action(file_menu, "&Close workspace", None, self.close_workspace)
         file_menu.addSeparator()
+        self._action(
+            file_menu, "Se&ttings…", QKeySequence.StandardKey.Preferences, self.open_settings
+        )
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit_menu = self.menuBar().addMenu("&Edit")
         undo = self.context.undo_stack.createUndoAction(self, "&Undo")
@@ -174,6 +179,13 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def open_settings(self) -> SettingsDialog:
+        """File ▸ Settings…: embedder, Ollama, the Mistral key, each with a connection test."""
+        dialog = SettingsDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         from desktop import __version__

@@ -1,0 +1,46 @@
+"""Where the model back-ends are and whether they answer: for the settings dialog and
+`botdesk key` / `botdesk check`. The Mistral key lives in the keyring, never in a workspace."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from desktop.core import secrets
+from desktop.providers import factory, mistral, ollama
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    ollama_host: str
+    mistral_url: str
+    keyring_usable: bool
+    keyring_backend: str  # its name, or why none can be used
+    mistral_key_env: str  # the environment variable that stands in for the keyring
+
+
+def endpoints() -> Endpoints:
+    usable, backend = secrets.keyring_usable()
+    return Endpoints(ollama.ollama_host(), mistral.mistral_url(), usable, backend, mistral.KEY_ENV)
+
+
+async def check_connection(spec: str) -> str:
+    """One line saying the back-end and model answer, or the ProviderError saying why not."""
+    return await factory.check_connection(spec)
+
+
+async def set_mistral_key(key: str) -> None:
+    """Keep the key in the keyring (off the event loop: a keyring can hang on D-Bus)."""
+    await asyncio.to_thread(mistral.set_api_key, key)
+
+
+async def remove_mistral_key() -> None:
+    await asyncio.to_thread(secrets.delete_secret, mistral.KEY_ACCOUNT)
+
+
+async def mistral_key_found() -> bool:
+    try:
+        await mistral.api_key()
+    except Exception:
+        return False
+    return True

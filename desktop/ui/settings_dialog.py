@@ -1,0 +1,237 @@
+"""Settings in one place: the workspace's embedder (with its cost before anything runs), the
+Ollama server, and the Mistral API key kept in the keyring, each with "Test connection".
+
+Blocking calls (the keyring may hang on D-Bus) and network checks run off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import BotdeskError
+from desktop.core.store.workspace import Workspace
+from desktop.services import connections, index
+from desktop.ui.context import WindowContext
+
+# Offered in the embedder box; any "ollama:MODEL" or "mistral:MODEL" can be typed.
+SUGGESTED_EMBEDDERS = (
+    "none",
+    "ollama:nomic-embed-text",
+    "ollama:all-minilm",
+    "mistral:mistral-embed",
+)
+
+
+def _plain_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # error texts can quote what a server said
+    label.setWordWrap(True)
+    return label
+
+
+class SettingsDialog(QDialog):
+    """File ▸ Settings… Changes apply at once; the dialog only closes."""
+
+    def __init__(self, context: WindowContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Botdesk settings")
+        self.context = context
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+        # -- the workspace's embedder
+        self.embedder_combo = QComboBox()
+        self.embedder_combo.setEditable(True)
+        self.embedder_combo.addItems(SUGGESTED_EMBEDDERS)
+        self.embedder_combo.currentTextChanged.connect(self._estimate)
+        self.embedder_status = _plain_label()
+        self.embedder_estimate = _plain_label()
+        self.apply_embedder_button = QPushButton("Use this embedder")
+        self.apply_embedder_button.clicked.connect(self.apply_embedder)
+        embedder_box = QGroupBox("This workspace's embedder")
+        embedder_form = QFormLayout(embedder_box)
+        embedder_form.addRow("Embedder", self.embedder_combo)
+        embedder_form.addRow("Now", self.embedder_status)
+        embedder_form.addRow("Switching", self.embedder_estimate)
+        embedder_form.addRow("", self.apply_embedder_button)
+
+        # -- Ollama
+        where = connections.endpoints()
+        self.ollama_host_label = _plain_label(where.ollama_host)
+        self.ollama_model_edit = QLineEdit("ollama:llama3.2")
+        self.ollama_test_button = QPushButton("Test connection")
+        self.ollama_result = _plain_label()
+        self.ollama_test_button.clicked.connect(
+            lambda: self._test(self.ollama_model_edit.text(), self.ollama_result)
+        )
+        ollama_box = QGroupBox("Ollama (offline testing)")
+        ollama_form = QFormLayout(ollama_box)
+        ollama_form.addRow("Server", self.ollama_host_label)
+        change_host = "Set OLLAMA_HOST before starting Botdesk to change it."
+        ollama_form.addRow("", _plain_label(change_host))
+        ollama_form.addRow("Model", self._row(self.ollama_model_edit, self.ollama_test_button))
+        ollama_form.addRow("", self.ollama_result)
+
+        # -- Mistral
+        usable, backend = where.keyring_usable, where.keyring_backend
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("paste the API key")
+        self.save_key_button = QPushButton("Save in keyring")
+        self.save_key_button.clicked.connect(self.save_key)
+        self.remove_key_button = QPushButton("Remove")
+        self.remove_key_button.clicked.connect(self.remove_key)
+        self.keyring_label = _plain_label(
+            f"Kept in the system keyring ({backend})."
+            if usable
+            else f"Cannot keep the key: {backend}. "
+            f"Set {where.mistral_key_env} before starting Botdesk."
+        )
+        for widget in (self.key_edit, self.save_key_button, self.remove_key_button):
+            widget.setEnabled(usable)
+        self.mistral_model_edit = QLineEdit("mistral:mistral-small-latest")
+        self.mistral_test_button = QPushButton("Test connection")
+        self.mistral_result = _plain_label()
+        self.mistral_test_button.clicked.connect(
+            lambda: self._test(self.mistral_model_edit.text(), self.mistral_result)
+        )
+        mistral_box = QGroupBox("Mistral (hosted answers)")
+        mistral_form = QFormLayout(mistral_box)
+        mistral_form.addRow("Server", _plain_label(where.mistral_url))
+        mistral_form.addRow(
+            "API key", self._row(self.key_edit, self.save_key_button, self.remove_key_button)
+        )
+        mistral_form.addRow("", self.keyring_label)
+        mistral_form.addRow("Model", self._row(self.mistral_model_edit, self.mistral_test_button))
+        mistral_form.addRow("", self.mistral_result)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(embedder_box)
+        layout.addWidget(ollama_box)
+        layout.addWidget(mistral_box)
+        layout.addWidget(buttons)
+        self.resize(640, self.sizeHint().height())
+        self._load_workspace()
+
+    @staticmethod
+    def _row(*widgets: QWidget) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for i, widget in enumerate(widgets):
+            layout.addWidget(widget, 1 if i == 0 else 0)
+        return row
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.context.workspace
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def wait_idle(self) -> None:
+        """For tests and closing: until every check started here has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- embedder ------------------------------------------------------------------------
+    def _load_workspace(self) -> None:
+        ws = self.workspace
+        for widget in (self.embedder_combo, self.apply_embedder_button):
+            widget.setEnabled(ws is not None)
+        if ws is None:
+            self.embedder_status.setText("Open a workspace to choose its embedder.")
+            return
+        status = index.index_status(ws)
+        self.embedder_combo.blockSignals(True)
+        self.embedder_combo.setCurrentText(status.embedder)
+        self.embedder_combo.blockSignals(False)
+        self.embedder_status.setText(status.line())
+        self._estimate(status.embedder)
+
+    def _estimate(self, spec: str) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        try:
+            estimate = index.estimate_embedder(ws, spec)
+        except BotdeskError as exc:
+            self.embedder_estimate.setText(f"{exc.message} {exc.hint}".strip())
+            self.apply_embedder_button.setEnabled(False)
+            return
+        self.apply_embedder_button.setEnabled(True)
+        if estimate is None:
+            self.embedder_estimate.setText("Keyword search only: nothing to embed.")
+        else:
+            self.embedder_estimate.setText(estimate.line() + "; embedded at the next sync (F5).")
+
+    def apply_embedder(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        try:
+            estimate = index.set_embedder(ws, self.embedder_combo.currentText())
+        except BotdeskError as exc:
+            self.context.messages.error(exc, context="Embedder not changed")
+            return
+        done = "Embedder set" + (f": {estimate.line()}" if estimate else ": keyword search only")
+        self.context.messages.info(done + ". Sync (F5) embeds what is missing.")
+        self._load_workspace()
+        self.context.content_changed.emit()
+
+    # -- connections ---------------------------------------------------------------------
+    def _test(self, spec: str, result: QLabel) -> None:
+        result.setText("Testing…")
+        self._spawn(self._run_test(spec, result))
+
+    async def _run_test(self, spec: str, result: QLabel) -> None:
+        try:
+            summary = await connections.check_connection(spec)
+        except BotdeskError as exc:
+            result.setText(f"✗ {exc.message} {exc.hint}".strip())
+            return
+        result.setText(f"✓ {summary}")
+
+    # -- the Mistral key ----------------------------------------------------------------
+    def save_key(self) -> None:
+        key = self.key_edit.text().strip()
+        if not key:
+            self.mistral_result.setText("Paste the key first.")
+            return
+        self._spawn(self._store_key(key))
+
+    def remove_key(self) -> None:
+        self._spawn(self._store_key(None))
+
+    async def _store_key(self, key: str | None) -> None:
+        try:
+            if key is None:
+                await connections.remove_mistral_key()
+            else:
+                await connections.set_mistral_key(key)
+        except BotdeskError as exc:
+            self.mistral_result.setText(f"✗ {exc.message} {exc.hint}".strip())
+            return
+        self.key_edit.clear()
+        self.mistral_result.setText("Key saved in the keyring." if key else "Key removed.")

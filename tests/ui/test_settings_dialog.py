@@ -1,0 +1,73 @@
+"""File ▸ Settings…: the embedder with its cost before switching, connection tests, the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from desktop.services import content, index
+from desktop.ui.main_window import MainWindow
+
+
+def _workspace_with_text(window: MainWindow, tmp_path: Path, qloop: Any) -> None:
+    assert window.create_path(str(tmp_path / "acme.botdesk"), "Acme")
+    ws = window.context.workspace
+    assert ws is not None
+    content.add_text(ws, "Opening hours", "We open at seven every morning, bread since 1990.")
+    from desktop.core.jobs import Job
+
+    qloop.run(content.sync(ws, Job("sync")))
+
+
+def test_embedder_shows_cost_then_switches(
+    window: MainWindow, tmp_path: Path, qloop: Any, fake_ollama: Any
+) -> None:
+    _workspace_with_text(window, tmp_path, qloop)
+    dialog = window.open_settings()
+    assert dialog.embedder_combo.currentText() == "none"
+    assert "keyword search only" in dialog.embedder_status.text()
+
+    dialog.embedder_combo.setCurrentText("ollama:all-minilm")
+    assert "1 of 1 passage(s) to embed" in dialog.embedder_estimate.text()
+    assert window.context.workspace is not None
+    assert index.index_status(window.context.workspace).embedder == "none"  # nothing yet
+
+    dialog.apply_embedder_button.click()
+    assert index.index_status(window.context.workspace).embedder == "ollama:all-minilm"
+
+    dialog.embedder_combo.setCurrentText("nonsense")
+    assert "Unknown embedder" in dialog.embedder_estimate.text()
+    assert not dialog.apply_embedder_button.isEnabled()
+
+
+def test_connection_tests_report_success_and_the_fix(
+    window: MainWindow, qloop: Any, fake_ollama: Any
+) -> None:
+    dialog = window.open_settings()
+    assert not dialog.embedder_combo.isEnabled()  # no workspace open
+    dialog.ollama_model_edit.setText("ollama:llama3.2")
+    dialog.ollama_test_button.click()
+    qloop.run(dialog.wait_idle())
+    assert dialog.ollama_result.text().startswith("✓")
+
+    dialog.ollama_model_edit.setText("ollama:qwen3")
+    dialog.ollama_test_button.click()
+    qloop.run(dialog.wait_idle())
+    assert "ollama pull qwen3" in dialog.ollama_result.text()
+
+
+def test_mistral_key_without_keyring_says_what_to_do(
+    window: MainWindow, qloop: Any, fake_mistral: Any, monkeypatch: Any
+) -> None:
+    dialog = window.open_settings()
+    # The tests' keyring refuses everything: the key fields are off and the label says why.
+    assert not dialog.key_edit.isEnabled()
+    assert "MISTRAL_API_KEY" in dialog.keyring_label.text()
+    dialog.mistral_test_button.click()  # the environment's key (set by the fixture) works
+    qloop.run(dialog.wait_idle())
+    assert dialog.mistral_result.text().startswith("✓"), dialog.mistral_result.text()
+
+    monkeypatch.setenv("MISTRAL_API_KEY", "wrong")
+    dialog.mistral_test_button.click()
+    qloop.run(dialog.wait_idle())
+    assert "rejected the API key" in dialog.mistral_result.text()
