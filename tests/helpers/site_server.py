@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import brotli
+import httpx
 import pytest
 
 from tests.helpers.loopback import LoopbackServer, ScriptedHandler
@@ -335,6 +336,25 @@ class SiteServer(LoopbackServer):
     def stop(self) -> None:
         self.httpd.stopping.set()  # type: ignore[attr-defined]
         super().stop()
+
+
+class PublicNameTransport(httpx.AsyncBaseTransport):
+    """Connects requests for `name` to the loopback server: a 'public' site in tests.
+
+    Pair it with an AddressGuard whose resolver says `name` is public.
+    """
+
+    def __init__(self, name: str, port: int) -> None:
+        self.name, self.port = name, port
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == self.name:
+            request.url = request.url.copy_with(host="127.0.0.1", port=self.port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 @pytest.fixture

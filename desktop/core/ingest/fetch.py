@@ -95,6 +95,9 @@ class AddressGuard:
     `allowed` holds the (host, port) pairs that may be private (the start URL's);
     `allow_all_private` lifts the rule (tests, or a user who said so). Every address a
     name resolves to is checked: one private address among public ones is enough to refuse.
+    The address actually connected to is checked again before a body is read (a name
+    that resolved to a public address may connect to a private one: DNS rebinding);
+    `check_peers=False` skips that (tests that simulate a public site on loopback).
     """
 
     def __init__(
@@ -103,8 +106,10 @@ class AddressGuard:
         allowed: Iterable[tuple[str, int]] = (),
         allow_all_private: bool = False,
         resolver: Resolver | None = None,
+        check_peers: bool = True,
     ) -> None:
         self.allowed = set(allowed)
+        self.check_peers = check_peers
         self.allow_all_private = allow_all_private
         self._resolve = resolver or _system_resolve
         self._cache: dict[tuple[str, int], list[Address]] = {}
@@ -155,6 +160,27 @@ class AddressGuard:
         if await self.is_private(url):
             raise BlockedAddressError(
                 f"Refused {url}: it leads to a private or loopback address.",
+                hint="Only the host typed in the start URL may be on a private network.",
+                reason=PRIVATE_REASON,
+            )
+
+    def check_peer(self, url: str, response: httpx.Response) -> None:
+        """After connecting: refuse a response from a private address the name did not
+        resolve to when checked (DNS rebinding), before any of its body is read."""
+        host, port = host_port(url)
+        if not self.check_peers or self.may_be_private(host, port):
+            return
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if not peer:
+            return  # a transport without sockets (tests, proxies): the name check stands
+        try:
+            address = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+        except ValueError:
+            return
+        if not is_public_address(address):
+            raise BlockedAddressError(
+                f"Refused {url}: the connection went to a private address ({address}).",
                 hint="Only the host typed in the start URL may be on a private network.",
                 reason=PRIVATE_REASON,
             )
@@ -354,6 +380,7 @@ async def _get(
         async with client.stream(
             "GET", current, headers=request_headers, follow_redirects=False
         ) as response:
+            guard.check_peer(current, response)
             status = response.status_code
             if status in REDIRECT_CODES and "location" in response.headers:
                 target = urljoin(current, response.headers["location"])

@@ -24,6 +24,7 @@ from desktop.core.ingest.urls import host_port
 from tests.helpers.site_server import (
     LAST_MODIFIED,
     Page,
+    PublicNameTransport,
     SiteServer,
     brotli_bomb,
     gzip_bomb,
@@ -235,3 +236,20 @@ def test_connection_refused_is_a_network_failure(site_server: SiteServer) -> Non
     url = "http://127.0.0.1:9/"  # discard port: nothing listens
     guard = AddressGuard(allow_all_private=True)
     assert _reason(lambda: _get(site_server, url, guard=guard)) == "network"
+
+
+def test_dns_rebinding_is_caught_after_connecting(site_server: SiteServer) -> None:
+    # The name resolves to a public address when checked, then connects to loopback.
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    async def go(check_peers: bool) -> Response:
+        transport = PublicNameTransport("rebind.test", site_server.port)
+        guard = AddressGuard(resolver=resolve, check_peers=check_peers)
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await fetch(client, "http://rebind.test/", guard=guard, limits=LIMITS)
+
+    with pytest.raises(BlockedAddressError) as info:
+        asyncio.run(go(True))
+    assert "connection went to a private address" in info.value.message
+    assert asyncio.run(go(False)).status == 200  # what the check alone stops
