@@ -330,43 +330,81 @@ class MistralGenerator:
         payload: Any = [{"role": m.role, "content": m.content} for m in messages]
         async with _session(self.policy, self.url, self._keys) as sdk:
 
-            async def start() -> tuple[Any, Any]:
+            async def start() -> tuple[Any, AsyncIterator[str], str | None]:
                 opened = await sdk.chat.stream_async(
                     model=self.spec.model,
                     messages=payload,
                     temperature=settings.temperature,
                     max_tokens=settings.max_tokens,
                 )
-                return opened, await anext(opened, None)
+                # The SDK's event parser returns at [DONE] from inside its read loop and
+                # leaves httpx2's byte generators suspended, for the event loop's async-
+                # generator hooks to finalise; qasync installs none, so they fail at garbage
+                # collection. Reading the SSE lines to the end ourselves leaves none behind.
+                lines = opened.response.aiter_lines()
+                return opened, lines, await _next_data(lines)
 
-            events, event = await call_with_retries(
+            opened, lines, data = await call_with_retries(
                 start, self._translate, policy=self.policy, provider=PROVIDER
             )
             usage: Usage | None = None
             try:
-                while event is not None:
-                    chunk = event.data
-                    for choice in chunk.choices:
-                        content = choice.delta.content
-                        if isinstance(content, str) and content:
-                            yield TextDelta(content)
-                    if chunk.usage is not None:
-                        usage = Usage(
-                            int(chunk.usage.prompt_tokens or 0),
-                            int(chunk.usage.completion_tokens or 0),
-                        )
+                while data is not None:
+                    if data != "[DONE]":
+                        pieces, found = self._chunk(data)
+                        for piece in pieces:
+                            yield TextDelta(piece)
+                        usage = found or usage
                     try:
-                        event = await anext(events, None)
+                        data = await _next_data(lines)
                     except Exception as exc:
                         raise self._translate(exc).error from exc
             finally:
                 with contextlib.suppress(Exception):
-                    await events.close()  # cancelled mid-answer: close the stream now
+                    await opened.close()  # cancelled mid-answer: close the stream now
             if usage is not None:
                 yield usage
 
+    def _chunk(self, data: str) -> tuple[list[str], Usage | None]:
+        """The text pieces and usage of one `data:` event (a chat.completion.chunk)."""
+        try:
+            chunk = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise BadResponseError(
+                f"Mistral sent a streamed piece Botdesk cannot read ({self.spec.model}).",
+                hint="Try again; if it persists, update Botdesk.",
+            ) from exc
+        if not isinstance(chunk, dict):
+            raise BadResponseError(f"Mistral sent an unexpected streamed piece: {data[:100]}")
+        if "choices" not in chunk:
+            # An error reported mid-stream: {"object": "error", "message": ..., "type": ...}
+            message = _message(data)
+            raise ProviderError(
+                f"Mistral failed in the middle of the answer: {message}",
+                hint="Try again in a moment.",
+            )
+        pieces = []
+        for choice in chunk.get("choices") or []:
+            content = (choice.get("delta") or {}).get("content")
+            if isinstance(content, str) and content:
+                pieces.append(content)
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            return pieces, Usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            )
+        return pieces, None
+
     def _translate(self, exc: BaseException) -> Failure:
         return translate(exc, self.spec.model, self.url)
+
+
+async def _next_data(lines: AsyncIterator[str]) -> str | None:
+    """The payload of the next SSE `data:` line; None at the end of the stream."""
+    async for line in lines:
+        if line.startswith("data:"):
+            return line[5:].strip()
+    return None
 
 
 # -- connection test -----------------------------------------------------------------------

@@ -306,28 +306,33 @@ class OllamaGenerator:
             parts, part = await call_with_retries(
                 start, self._translate, policy=self.policy, provider=PROVIDER
             )
+            usage: Usage | None = None
             try:
                 while part is not None:
                     text = part.message.content if part.message is not None else None
                     if text:
                         yield TextDelta(text)
                     if part.done:
-                        yield Usage(int(part.prompt_eval_count or 0), int(part.eval_count or 0))
-                        return
+                        usage = Usage(int(part.prompt_eval_count or 0), int(part.eval_count or 0))
+                    # Read on to the end of the body even after `done`: a stream left
+                    # half-read leaves httpx's generators suspended for the loop's async-
+                    # generator hooks to finalise, and qasync installs none.
                     try:
                         part = await anext(parts, None)
                     except Exception as exc:
                         raise self._translate(exc).error from exc
-                raise BadResponseError(
-                    f"Ollama's answer from {self.spec.model} ended without its final message.",
-                    hint="The server may have restarted; try again.",
-                )
             finally:
                 # Cancelled or abandoned mid-answer: close the HTTP stream now, not at GC.
                 close = getattr(parts, "aclose", None)
                 if close is not None:
                     with contextlib.suppress(Exception):
                         await close()
+            if usage is None:
+                raise BadResponseError(
+                    f"Ollama's answer from {self.spec.model} ended without its final message.",
+                    hint="The server may have restarted; try again.",
+                )
+            yield usage
 
     def _translate(self, exc: BaseException) -> Failure:
         return translate(exc, self.spec.model, self.host)
