@@ -48,6 +48,7 @@ from desktop.providers.retry import (
     RetryPolicy,
     call_with_retries,
     parse_retry_after,
+    redact_url,
     shared_ssl_context,
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
@@ -134,6 +135,7 @@ def _message(body: str) -> str:
 
 def translate(exc: BaseException, model: str, url: str) -> Failure:
     """A mistralai/httpx2 exception as a Botdesk error, and whether retrying may help."""
+    url = redact_url(url)
     if isinstance(exc, ResponseValidationError):
         return Failure(
             BadResponseError(
@@ -435,4 +437,4 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
         )
     context = names[spec.model]
     details = f" (context {context} tokens)" if context else ""
-    return f"Mistral at {url}: the key works and {spec.model} is available{details}."
+    return f"Mistral at {redact_url(url)}: the key works and {spec.model} is available{details}."

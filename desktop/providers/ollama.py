@@ -40,6 +40,7 @@ from desktop.providers.retry import (
     Failure,
     RetryPolicy,
     call_with_retries,
+    redact_url,
     shared_ssl_context,
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
@@ -68,6 +69,7 @@ def ollama_host() -> str:
 
 def translate(exc: BaseException, model: str, host: str) -> Failure:
     """An `ollama`/httpx exception as a Botdesk error, and whether retrying may help."""
+    host = redact_url(host)
     if isinstance(exc, ollama.ResponseError):
         return _translate_response(exc.status_code, str(exc.error), model, host)
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
@@ -370,7 +372,7 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
     if dimensions and "embedding" in facts[0]:
         facts.append(f"{dimensions} dimensions")
     facts.append(f"context {context} tokens" if context else "context length not reported")
-    return f"Ollama at {host}: {model} is available ({'; '.join(facts)})."
+    return f"Ollama at {redact_url(host)}: {model} is available ({'; '.join(facts)})."
 
 
 def _has_model(names: Sequence[str], model: str) -> bool:

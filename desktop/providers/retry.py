@@ -15,6 +15,7 @@ import os
 import random
 import ssl
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -174,3 +175,22 @@ def shared_ssl_context() -> ssl.SSLContext:
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def redact_url(url: str) -> str:
+    """A server address fit for a message: no user:password@ and no query (keys hide there)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(an invalid address)"
+    if not parts.scheme or not parts.netloc:
+        return url.rsplit("@", maxsplit=1)[-1].split("?", maxsplit=1)[0]
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -333,3 +333,13 @@ def test_cancel_while_embedding_is_not_translated(fake_ollama: FakeOllama) -> No
 
     asyncio.run(run())
     assert emb.requests == 2
+
+
+def test_credentials_in_ollama_host_never_reach_a_message(
+    nothing_listening: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_host = nothing_listening.replace("http://", "http://admin:hunter2@")
+    monkeypatch.setenv("OLLAMA_HOST", secret_host)
+    with pytest.raises(ProviderUnavailableError) as caught:
+        asyncio.run(make_embedder("ollama:all-minilm").embed_batch(["a"]))
+    assert "hunter2" not in str(caught.value) and nothing_listening in str(caught.value)

@@ -13,7 +13,13 @@ from desktop.core.errors import (
     ProviderTimeoutError,
     RateLimitedError,
 )
-from desktop.providers.retry import Failure, RetryPolicy, call_with_retries, parse_retry_after
+from desktop.providers.retry import (
+    Failure,
+    RetryPolicy,
+    call_with_retries,
+    parse_retry_after,
+    redact_url,
+)
 
 
 class Flaky:
@@ -167,3 +173,16 @@ def test_policy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = RetryPolicy.from_env()
     assert (policy.attempts, policy.backoff_base_s) == (2, 0.25)
     assert policy.timeout_s == RetryPolicy().timeout_s  # a typo keeps the default
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:11434", "http://127.0.0.1:11434"),
+        ("https://user:s3cret@ollama.example.com/base?key=abc", "https://ollama.example.com/base"),
+        ("http://[::1]:11434", "http://[::1]:11434"),
+        ("user:s3cret@gpu-box:11434", "gpu-box:11434"),
+    ],
+)
+def test_addresses_in_messages_carry_no_credentials(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
