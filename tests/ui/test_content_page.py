@@ -76,8 +76,8 @@ def test_add_files_syncs_and_shows_documents_and_passages(
     assert len(added) == 1 and page.sync_job is not None  # adding starts the sync
     wait_for_sync(page, qloop)
     assert page.stack.currentIndex() == 1
-    assert cells(page.sources_table, 0) == ["Files"]
-    assert page.sources_table.item(0, 1).text() == str(SAMPLE_DIR)
+    assert cells(page.sources_table, 0) == ["Files: sample"]
+    assert str(SAMPLE_DIR) in page.source_label.text()
     names = cells(page.documents_table, 0)
     assert len(names) == 7 and any("Lumen" in n for n in names)
     assert set(cells(page.documents_table, 1)) == {"ok"}
@@ -390,7 +390,7 @@ def test_reopening_a_workspace_keeps_everything(
     assert window.open_path(str(tmp_path / "acme.botdesk"))
     assert [(p.id, p.state, p.text) for p in page.passages] == before
     assert window.status_label.text() == status
-    assert cells(page.sources_table, 1) == ["Notes"]
+    assert cells(page.sources_table, 0) == ["Text: Notes"]
     assert window.context.undo_stack.count() == 0  # undo lasts until the workspace closes
 
 

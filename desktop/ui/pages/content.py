@@ -174,7 +174,7 @@ class ContentPage(Page):
         toolbar.addWidget(self.sync_button)
 
         # -- sources
-        self.sources_table = table(["Kind", "Source", "Last sync", "Docs", "Passages", "Errors"], 1)
+        self.sources_table = table(["Source", "Docs", "Passages", "Failed"], 0)
         self.sources_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.sources_table.itemSelectionChanged.connect(self._on_source_selected)
         self.remove_button = QPushButton("Remove…")
@@ -188,7 +188,11 @@ class ContentPage(Page):
         source_buttons.addWidget(self.sync_source_button)
         source_buttons.addStretch(1)
         source_buttons.addWidget(self.remove_button)
-        sources_box = self._box("Sources", self.sources_table, source_buttons)
+        self.source_label = plain_label()
+        source_buttons_box = QVBoxLayout()
+        source_buttons_box.addWidget(self.source_label)
+        source_buttons_box.addLayout(source_buttons)
+        sources_box = self._box("Sources", self.sources_table, source_buttons_box)
 
         # -- documents
         self.documents_model = DocumentsModel()
@@ -200,8 +204,8 @@ class ContentPage(Page):
         self.documents_table.verticalHeader().setDefaultSectionSize(22)
         header = self.documents_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(1, 110)
-        header.resizeSection(2, 70)
+        header.resizeSection(1, 95)
+        header.resizeSection(2, 64)
         self.documents_table.selectionModel().selectionChanged.connect(self._on_document_selected)
         self.exclude_document_button = QPushButton("Exclude document")
         self.exclude_document_button.clicked.connect(self.toggle_document_excluded)
@@ -216,7 +220,7 @@ class ContentPage(Page):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(sources_box)
         left.addWidget(documents_box)
-        left.setSizes([220, 420])
+        left.setSizes([250, 420])
 
         # -- extracted Markdown, as plain text with the passages' spans highlighted
         self.markdown_view = QPlainTextEdit()
@@ -287,7 +291,7 @@ class ContentPage(Page):
         main.addWidget(reading)
         main.setStretchFactor(0, 2)
         main.setStretchFactor(1, 5)
-        main.setSizes([330, 900])
+        main.setSizes([360, 870])
 
         self.summary_label = plain_label()
         self.errors_button = QPushButton("What failed…")
@@ -345,7 +349,7 @@ class ContentPage(Page):
         return palette.color(palette.ColorGroup.Disabled, palette.ColorRole.Text)
 
     @staticmethod
-    def _box(title: str, view: QWidget, buttons: QHBoxLayout) -> QWidget:
+    def _box(title: str, view: QWidget, buttons: QHBoxLayout | QVBoxLayout) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -391,29 +395,41 @@ class ContentPage(Page):
     def _fill_sources(self) -> None:
         self.sources_table.setRowCount(len(self.sources))
         for row, source in enumerate(self.sources):
-            summary = source.last_sync_summary or {}
-            failed = summary.get("failed") or {}
-            where = source.location if source.kind in ("site", "files") else source.title
+            failed = (source.last_sync_summary or {}).get("failed") or {}
+            name = source.location if source.kind == "site" else source.title
             cells = [
-                KIND_TEXT.get(source.kind, source.kind),
-                where,
-                (source.last_synced_at or "never")[:16].replace("T", " "),
+                f"{KIND_TEXT.get(source.kind, source.kind)}: {name}",
                 str(source.documents),
                 str(source.passages),
                 str(len(failed)) if failed else "",
             ]
             for column, text in enumerate(cells):
                 self.sources_table.setItem(row, column, item(text, source.id))
-            if failed:
-                lines = [f"{uri} — {reason}" for uri, reason in list(failed.items())[:20]]
-                cell = self.sources_table.item(row, 5)
-                if cell is not None:
-                    cell.setToolTip(escaped_tooltip("\n".join(lines)))
+            first = self.sources_table.item(row, 0)
+            if first is not None:
+                first.setToolTip(escaped_tooltip(source.location or source.title))
         fill_done(self.sources_table)
+
+    def _describe_source(self) -> None:
+        source = self.current_source()
+        if source is None:
+            self.source_label.setText("")
+            return
+        failed = (source.last_sync_summary or {}).get("failed") or {}
+        synced = (source.last_synced_at or "")[:16].replace("T", " ")
+        lines = [source.location or source.title]
+        lines.append(f"Last sync {synced}" if synced else "Not synced yet: press Sync (F5).")
+        if failed:
+            first_failures = [f"{uri} — {reason}" for uri, reason in list(failed.items())[:2]]
+            more = f" (first 2 of {len(failed)})" if len(failed) > 2 else ""
+            lines.append(f"{len(failed)} failed{more}:")
+            lines.extend(first_failures)
+        self.source_label.setText("\n".join(lines))
 
     def _load_documents(self) -> None:
         ws = self.workspace
         source_id = self.current_source_id()
+        self._describe_source()
         self._loading = True
         try:
             document_id = self.current_document_id()
@@ -508,7 +524,7 @@ class ContentPage(Page):
                     if colour is not None and column == 1:
                         cell.setForeground(colour)
                     table_.setItem(row, column, cell)
-            fill_done(table_)
+            fill_done(table_, widest=150)
             table_.clearSelection()
             for row, passage in enumerate(self.passages):
                 if passage.id in selected:
@@ -535,10 +551,10 @@ class ContentPage(Page):
         selected = set(self.selected_passage_ids())
         accent = self.palette().color(self.palette().ColorRole.Highlight)
         tints = [QColor(accent), QColor(accent)]
-        tints[0].setAlpha(28)
-        tints[1].setAlpha(62)
+        tints[0].setAlpha(30)
+        tints[1].setAlpha(75)
         strong = QColor(accent)
-        strong.setAlpha(140)
+        strong.setAlpha(110)
         review = QColor(STATE_COLOUR["needs_review"])
         review.setAlpha(70)
         grey = self.palette().color(
@@ -565,8 +581,9 @@ class ContentPage(Page):
             else:
                 fmt.setBackground(tints[passage.ordinal % 2])
             if passage.excluded:
-                fmt.setForeground(grey)
                 fmt.setFontStrikeOut(True)
+                if passage.id not in selected:
+                    fmt.setForeground(grey)
             cursor = QTextCursor(self.markdown_view.document())
             cursor.setPosition(start)
             cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)

@@ -85,12 +85,14 @@ def table(headers: Sequence[str], stretch: int) -> QTableWidget:
     return view
 
 
-def fill_done(view: QTableWidget) -> None:
-    """Fit the non-stretched columns to their contents (first rows only), once per fill."""
+def fill_done(view: QTableWidget, widest: int = 220) -> None:
+    """Fit the non-stretched columns to their contents (first rows only, at most `widest`
+    pixels, so the stretched text column keeps its room), once per fill."""
     header = view.horizontalHeader()
     for column in range(view.columnCount()):
         if header.sectionResizeMode(column) != QHeaderView.ResizeMode.Stretch:
             view.resizeColumnToContents(column)
+            header.resizeSection(column, min(header.sectionSize(column), widest))
 
 
 class TextEntryDialog(QDialog):
