@@ -99,3 +99,17 @@ async def check_connection(spec: ModelSpec | str, *, policy: RetryPolicy | None 
     from desktop.providers import mistral
 
     return await mistral.check_connection(chosen, policy=policy)
+
+
+async def list_models(provider: str, *, policy: RetryPolicy | None = None) -> list[str]:
+    """The model names a back-end offers ("ollama": pulled models; "mistral": the key's),
+    for a settings dialog's choices. Raises the ProviderError that says why not."""
+    if provider == "ollama":
+        from desktop.providers import ollama
+
+        return await ollama.list_models(policy=policy)
+    if provider == "mistral":
+        from desktop.providers import mistral
+
+        return await mistral.list_models(policy=policy)
+    raise ConfigError(f"Unknown model back-end {provider!r}.", hint="Use ollama or mistral.")

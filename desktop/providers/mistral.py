@@ -410,8 +410,8 @@ async def _next_data(lines: AsyncIterator[str]) -> str | None:
 
 
 # -- connection test -----------------------------------------------------------------------
-async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None) -> str:
-    """One summary line (key accepted, model listed), or the ProviderError saying why not."""
+async def _model_cards(policy: RetryPolicy | None) -> tuple[str, dict[str, int | None]]:
+    """(server, {model id: context length}) from GET /v1/models, tried once."""
     url = mistral_url()
     base = policy or RetryPolicy.from_env()
     one_try = RetryPolicy(attempts=1, timeout_s=min(base.timeout_s, 30.0), connect_timeout_s=5.0)
@@ -424,12 +424,21 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
                 for m in (listed.data or [])
             }
 
-        names = await call_with_retries(
-            probe,
-            lambda exc: translate(exc, spec.model, url),
-            policy=one_try,
-            provider=PROVIDER,
+        cards = await call_with_retries(
+            probe, lambda exc: translate(exc, "", url), policy=one_try, provider=PROVIDER
         )
+    return url, cards
+
+
+async def list_models(*, policy: RetryPolicy | None = None) -> list[str]:
+    """The model ids this key may use, sorted."""
+    _, cards = await _model_cards(policy)
+    return sorted(name for name in cards if name)
+
+
+async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None) -> str:
+    """One summary line (key accepted, model listed), or the ProviderError saying why not."""
+    url, names = await _model_cards(policy)
     if spec.model not in names:
         raise ModelNotFoundError(
             f"Mistral has no model {spec.model!r} for this key.",

@@ -375,6 +375,23 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
     return f"Ollama at {redact_url(host)}: {model} is available ({'; '.join(facts)})."
 
 
+async def list_models(*, policy: RetryPolicy | None = None) -> list[str]:
+    """The models pulled on the server ("all-minilm", "llama3.2:3b"), sorted."""
+    host = ollama_host()
+    base = policy or RetryPolicy.from_env()
+    one_try = RetryPolicy(attempts=1, timeout_s=min(base.timeout_s, 30.0), connect_timeout_s=2.0)
+
+    async def probe() -> list[str]:
+        async with _client(host, one_try) as client:
+            listed = await client.list()
+        return [m.model or "" for m in listed.models]
+
+    names = await call_with_retries(
+        probe, lambda exc: translate(exc, "", host), policy=one_try, provider=PROVIDER
+    )
+    return sorted({n.removesuffix(":latest") for n in names if n})
+
+
 def _has_model(names: Sequence[str], model: str) -> bool:
     wanted = model if ":" in model else f"{model}:latest"
     return any(name in (model, wanted) for name in names)

@@ -60,3 +60,24 @@ def test_make_picks_the_back_end(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(make_generator("mistral:mistral-small-latest"), MistralGenerator)
     with pytest.raises(ConfigError, match="No model is set"):
         make_embedder("none")
+
+
+def test_list_models_for_a_settings_dialog(
+    fake_ollama: object, fake_mistral: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from desktop.core.errors import AuthenticationError, ProviderUnavailableError
+    from desktop.providers.factory import list_models
+    from tests.providers.conftest import closed_port_url
+
+    assert asyncio.run(list_models("ollama")) == ["all-minilm", "llama3.2", "nomic-embed-text"]
+    assert "mistral-embed" in asyncio.run(list_models("mistral"))
+    with pytest.raises(ConfigError):
+        asyncio.run(list_models("openai"))
+    monkeypatch.setenv("MISTRAL_API_KEY", "wrong")
+    with pytest.raises(AuthenticationError):
+        asyncio.run(list_models("mistral"))
+    monkeypatch.setenv("OLLAMA_HOST", closed_port_url())
+    with pytest.raises(ProviderUnavailableError, match="ollama serve"):
+        asyncio.run(list_models("ollama"))
