@@ -40,6 +40,7 @@ from desktop.providers.retry import (
     Failure,
     RetryPolicy,
     call_with_retries,
+    parse_retry_after,
     redact_url,
     shared_ssl_context,
 )
@@ -71,7 +72,10 @@ def translate(exc: BaseException, model: str, host: str) -> Failure:
     """An `ollama`/httpx exception as a Botdesk error, and whether retrying may help."""
     host = redact_url(host)
     if isinstance(exc, ollama.ResponseError):
-        return _translate_response(exc.status_code, str(exc.error), model, host)
+        failure = _translate_response(exc.status_code, str(exc.error), model, host)
+        if failure.retryable:
+            failure.retry_after = _retry_after(exc)
+        return failure
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return Failure(
             ProviderTimeoutError(
@@ -107,6 +111,19 @@ def translate(exc: BaseException, model: str, host: str) -> Failure:
             )
         )
     return Failure(ProviderError(f"Ollama failed: {type(exc).__name__}: {exc}"))
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Retry-After of the response behind a ResponseError.
+
+    The client raises ResponseError `from None` inside its handler for httpx's
+    HTTPStatusError, dropping the headers from the error itself; the suppressed
+    context still holds the response.
+    """
+    context = exc.__context__
+    if isinstance(context, httpx.HTTPStatusError):
+        return parse_retry_after(context.response.headers.get("retry-after"))
+    return None
 
 
 def _translate_response(status: int, error: str, model: str, host: str) -> Failure:

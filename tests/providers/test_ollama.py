@@ -115,6 +115,7 @@ def test_model_not_pulled_says_ollama_pull(fake_ollama: FakeOllama) -> None:
 
 
 def test_429_with_retry_after_then_success(fake_ollama: FakeOllama) -> None:
+    # Ollama behind a proxy or a hosted one: the header is honoured (capped by the policy).
     fake_ollama.script(
         "/api/embed",
         Scripted(status=429, body={"error": "too many requests"}, headers={"Retry-After": "0"}),
@@ -123,6 +124,13 @@ def test_429_with_retry_after_then_success(fake_ollama: FakeOllama) -> None:
     vectors = asyncio.run(embedder(fake_ollama).embed_batch(["hello world"]))
     assert len(vectors) == 1
     assert len(fake_ollama.calls("/api/embed")) == 3
+    fake_ollama.script(
+        "/api/embed",
+        Scripted(status=429, body={"error": "slow down"}, headers={"Retry-After": "600"}),
+    )
+    with pytest.raises(RateLimitedError, match="asked to wait 600 s") as caught:
+        asyncio.run(embedder(fake_ollama).embed_batch(["hello world"]))
+    assert caught.value.retry_after == 600.0
 
 
 def test_429_exhausted_is_rate_limited(fake_ollama: FakeOllama) -> None:
