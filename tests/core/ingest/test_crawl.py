@@ -452,3 +452,28 @@ def test_a_stored_page_that_now_redirects_is_gone(site_server: SiteServer) -> No
     assert ("/about", 410) in by_url and ("/docs/faq", 410) in by_url
     assert ("/faq-new", 200) in by_url
     assert report.gone == 2
+
+
+def test_crawl_delay_from_robots_sets_the_host_interval(site_server: SiteServer) -> None:
+    from desktop.core.ingest.crawl import _Crawl
+    from desktop.core.ingest.robots import parse_robots
+
+    async def go() -> tuple[float, float]:
+        async with httpx.AsyncClient() as client:
+            crawl = _Crawl(
+                SiteConfig(site_server.at("/"), delay_s=0.2),
+                known={},
+                on_page=None,
+                job=None,
+                client=client,
+                guard=AddressGuard(allow_all_private=True),
+                start=site_server.at("/"),
+            )
+            polite = parse_robots(site_server.url, "User-agent: *\nCrawl-delay: 2\n", "Bot")
+            plain = parse_robots("http://other.test", "User-agent: *\nAllow: /\n", "Bot")
+            return (
+                crawl.limiter(site_server.at("/a"), polite).interval,
+                crawl.limiter("http://other.test/a", plain).interval,
+            )
+
+    assert asyncio.run(go()) == (2.0, 0.2)  # the site's Crawl-delay wins over ours
