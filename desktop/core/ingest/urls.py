@@ -181,10 +181,10 @@ def _canonical_host(host: str) -> str:
         return f"[::ffff:{mapped}]" if mapped else f"[{address.compressed}]"
     if address is not None:
         return str(address)
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        if not host.isascii():
+    if not host.isascii():  # an internationalised name: its ASCII (punycode) form
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
             raise InvalidURL(f"bad host name {host!r}") from None
     if any(c in host for c in " /\\@#?%<>\"'`{}|^") or ".." in host:
         raise InvalidURL(f"bad host name {host!r}")
