@@ -49,10 +49,15 @@ class StallMeter:
         self.gaps: list[float] = []
         self.worst_at = ""
         self._last = 0.0
+        self._worst = 0.0
         self.label = ""
+        self._label_before = ""
+        self.long: list[tuple[float, str]] = []
 
     def start(self, label: str) -> None:
         self.gaps, self.label, self.worst_at = [], label, ""
+        self._worst, self._label_before = 0.0, label
+        self.long = []
         self._last = time.perf_counter()
         self.timer.start()
 
@@ -62,10 +67,17 @@ class StallMeter:
     def _tick(self) -> None:
         now = time.perf_counter()
         gap = (now - self._last) * 1000
-        if not self.gaps or gap > max(self.gaps):
-            self.worst_at = self.label
+        if not self.gaps or gap > self._worst:
+            # The stage when the gap began, and when it ended if that changed meanwhile.
+            ended = f" → {self.label}" if self.label != self._label_before else ""
+            self.worst_at = self._label_before + ended
+            self._worst = gap
         self.gaps.append(gap)
+        if gap > 100:
+            ended = f" → {self.label}" if self.label != self._label_before else ""
+            self.long.append((gap, self._label_before + ended))
         self._last = now
+        self._label_before = self.label
 
     def report(self, name: str) -> str:
         gaps = sorted(self.gaps)
@@ -76,10 +88,11 @@ class StallMeter:
             return gaps[min(len(gaps) - 1, int(p * len(gaps)))]
 
         over = sum(1 for g in gaps if g > 100)
+        where = "; ".join(f"{gap:.0f} ms in {label}" for gap, label in sorted(self.long)[::-1])
         return (
             f"[{name}] event-loop gaps (timer every {TICK_MS} ms, {len(gaps)} ticks): "
             f"longest {gaps[-1]:.1f} ms (during {self.worst_at or '?'}), p99 {pct(0.99):.1f} ms, "
-            f"p50 {pct(0.50):.1f} ms, {over} over 100 ms"
+            f"p50 {pct(0.50):.1f} ms, {over} over 100 ms" + (f" ({where})" if where else "")
         )
 
 

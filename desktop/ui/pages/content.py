@@ -630,6 +630,10 @@ class ContentPage(Page):
             return None
         return self.documents_model.rows[rows[0].row()].id
 
+    def current_document(self) -> DocumentInfo | None:
+        document_id = self.current_document_id()
+        return next((d for d in self.documents if d.id == document_id), None)
+
     def selected_passage_ids(self) -> list[int]:
         rows = sorted(i.row() for i in self.passages_table.selectionModel().selectedRows())
         return [self.passages[row].id for row in rows if row < len(self.passages)]
@@ -704,7 +708,7 @@ class ContentPage(Page):
         has_ws = self.workspace is not None
         source = self.current_source()
         chosen = self.selected_passages()
-        doc = next((d for d in self.documents if d.id == self.current_document_id()), None)
+        doc = self.current_document()
         for button in (
             self.add_site_button,
             self.add_files_button,
@@ -955,7 +959,7 @@ class ContentPage(Page):
 
     def toggle_document_excluded(self) -> bool:
         ws = self.workspace
-        doc = next((d for d in self.documents if d.id == self.current_document_id()), None)
+        doc = self.current_document()
         if ws is None or doc is None:
             return False
         return self._push(ExcludeDocument(ws, doc.id, not doc.excluded, self._changed, self._error))
@@ -970,7 +974,7 @@ class ContentPage(Page):
         ws = self.workspace
         if ws is None:
             return None
-        doc = next((d for d in self.documents if d.id == self.current_document_id()), None)
+        doc = self.current_document()
         suggestion = ""
         if doc is not None:
             parts = urlsplit(doc.uri)
