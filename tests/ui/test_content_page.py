@@ -20,6 +20,7 @@ from desktop.services.demo import SAMPLE_DIR
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.content import EMPTY_TEXT, ContentPage
 from tests.helpers.loopback import LoopbackServer, ScriptedHandler
+from tests.helpers.pdfs import blank_pdf, garbage_pdf
 
 
 @pytest.fixture(autouse=True)
@@ -522,3 +523,24 @@ def test_full_text_search_over_passages(
     assert not page.search_results
     assert page.passages_table.horizontalHeaderItem(3).text() == "Heading"
     assert page.search("zzzznotthere") == []
+
+
+def test_failed_items_are_one_click_away(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Good\n\nThis one reads fine.\n", encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(garbage_pdf())
+    (folder / "scan.pdf").write_bytes(blank_pdf())
+    page.add_files([folder])
+    wait_for_sync(page, qloop)
+    statuses = cells(page.documents_table, 1)
+    assert "ok" in statuses
+    assert any(s.startswith("failed: ") for s in statuses)
+    assert any("no text, scanned?" in s for s in statuses)
+    assert page.errors_button.isVisible()
+    assert "failed" in page.source_label.text()
+    dialog = page.show_sync_errors()
+    assert "broken.pdf — " in dialog.view.toPlainText()
+    dialog.reject()
