@@ -16,6 +16,7 @@ from desktop.core.ingest.encoding import decode_text
 from desktop.core.ingest.urls import try_canonicalize
 
 MAX_LINKS = 2000  # per page: a page of a million links is a trap, not a site map
+_REFRESH = re.compile(r"url\s*=\s*(\S+)", re.I)
 _PARSER = lxml.html.HTMLParser(recover=True, no_network=True, remove_comments=True, remove_pis=True)
 
 
@@ -50,12 +51,19 @@ def extract_links(
         if resolved:
             base = resolved
         break
+    seen: set[str] = set()
     for element in root.iter("meta"):
         if (element.get("name") or "").lower() in ("robots", "botdeskbot"):
             content = (element.get("content") or "").lower()
             if "nofollow" in content or "none" in content.split(","):
                 result.nofollow = True
-    seen: set[str] = set()
+        elif (element.get("http-equiv") or "").lower() == "refresh":
+            # <meta http-equiv=refresh content="0; url=/new">: old sites' redirects
+            match = _REFRESH.search(element.get("content") or "")
+            target = try_canonicalize(match.group(1).strip("'\" "), base) if match else None
+            if target and target not in seen:
+                seen.add(target)
+                result.links.append(target)
     for element in root.iter("a", "area", "link"):
         href = element.get("href")
         if not href:

@@ -51,3 +51,8 @@ def test_bad_markup_charsets_and_limits() -> None:
     assert len(extract_links(many, PAGE, max_links=100).links) == 100
     xml_decl = b'<?xml version="1.0" encoding="utf-8"?><html><a href="/x">x</a></html>'
     assert extract_links(xml_decl, PAGE).links == ["https://example.com/x"]
+
+
+def test_meta_refresh_is_a_link() -> None:
+    html = b"<head><meta http-equiv='Refresh' content='0; URL=/moved-here'></head><p>Moved</p>"
+    assert extract_links(html, PAGE).links == ["https://example.com/moved-here"]
