@@ -107,8 +107,10 @@ def fast_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A stand-in Ollama server (FakeOllama) with OLLAMA_HOST pointing at it."""
+    from desktop.providers.ollama import forget_model_limits
     from tests.helpers.fake_ollama import FakeOllama
 
+    forget_model_limits()  # a port may be reused: nothing learnt about an earlier server
     with FakeOllama() as fake:
         monkeypatch.setenv("OLLAMA_HOST", fake.url)
         fast_provider_env(monkeypatch)

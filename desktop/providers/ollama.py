@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -182,7 +183,11 @@ def _translate_response(status: int, error: str, model: str, host: str) -> Failu
 
 # -- model details from /api/show ----------------------------------------------------------
 _limits_cache: dict[tuple[str, str], int | None] = {}
+_unreachable: dict[tuple[str, str], float] = {}  # (host, model) -> when /api/show last failed
 _limits_lock = threading.Lock()
+# After a failed /api/show, use the defaults for a while rather than ask (and possibly
+# stall for SHOW_TIMEOUT_S) again for every question.
+SHOW_RETRY_AFTER_S = 30.0
 
 
 def model_context_length(host: str, model: str) -> int | None:
@@ -195,8 +200,9 @@ def model_context_length(host: str, model: str) -> int | None:
     with _limits_lock:
         if key in _limits_cache:
             return _limits_cache[key]
-    found: int | None = None
-    known = True
+        failed = _unreachable.get(key)
+        if failed is not None and time.monotonic() - failed < SHOW_RETRY_AFTER_S:
+            return None
     try:
         with ollama.Client(
             host=host, timeout=SHOW_TIMEOUT_S, verify=shared_ssl_context()
@@ -204,11 +210,21 @@ def model_context_length(host: str, model: str) -> int | None:
             shown = client.show(model)
         found = context_length_of(shown.modelinfo or {}, shown.parameters or "")
     except Exception:
-        known = False  # down or not pulled: the real call will say so; ask again next time
-    if known:
+        # Down or not pulled: the real call will say so; defaults meanwhile.
         with _limits_lock:
-            _limits_cache[key] = found
+            _unreachable[key] = time.monotonic()
+        return None
+    with _limits_lock:
+        _limits_cache[key] = found
+        _unreachable.pop(key, None)
     return found
+
+
+def forget_model_limits() -> None:
+    """Drop what /api/show said (or that it failed): after `ollama pull`, or between tests."""
+    with _limits_lock:
+        _limits_cache.clear()
+        _unreachable.clear()
 
 
 def context_length_of(model_info: Mapping[str, Any], parameters: str = "") -> int | None:
