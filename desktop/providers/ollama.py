@@ -379,6 +379,7 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
     host = ollama_host()
     policy = policy or RetryPolicy.from_env()
     model = spec.model
+    forget_model_limits()  # the user may just have started the server or pulled the model
 
     async def probe() -> tuple[list[str], ollama.ShowResponse]:
         async with _client(host, policy) as client:
