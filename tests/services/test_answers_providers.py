@@ -1,20 +1,23 @@
 """End to end: services.answers.ask with the real providers factory, the real `ollama` and
 `mistralai` clients, and the loopback stand-ins; the model's bad days end in a result.
 
-The search side is injected (AnswerBackends(search=FakeSearch)): desktop/services/index.py
-is being built by the index part and is not committed yet. Everything from the profile's
-generator spec to the HTTP stream is real.
+Most tests inject the search (AnswerBackends(search=FakeSearch)) to isolate the model
+side; the last ones run the whole `botdesk` command line: init with an embedder, add
+files, sync (embedding through the stand-in), profile, ask --json, on the real index.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from desktop.cli import main
 from desktop.core.answering.prices import PriceTable
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers
@@ -164,3 +167,65 @@ def test_context_overflow_from_the_server_gives_fewer_passages(
     assert "used 1 of 4 passages: context limit" in result.notes
     sent = [len(b["messages"][-1]["content"]) for b in fake_mistral.calls("/v1/chat/completions")]
     assert len(sent) == 4 and sent[1] > sent[2] > sent[3]  # 4, then 2, then 1 passage
+
+
+# -- the whole command line on the real index --------------------------------------------
+PAGES = {
+    "hours.md": "# Opening hours\n\nThe shop opens at nine and closes at six on weekdays.\n",
+    "refunds.md": "# Refunds\n\nRefunds are paid back to the card used for the order.\n",
+    "shipping.md": "# Shipping\n\nShipping abroad costs twelve euros and takes a week.\n",
+}
+_PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.S)
+
+
+def cite_the_passage_about(word: str) -> Any:
+    """A model that answers from the passage containing `word`, or says it does not know."""
+
+    def answer(messages: Sequence[dict[str, Any]]) -> str:
+        for number, text in _PASSAGE.findall(messages[-1]["content"]):
+            if word in text:
+                return f"It opens at {word} [{number}]."
+        return "I don't know."
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        ("ollama:all-minilm", "ollama:llama3.2"),
+        ("mistral:mistral-embed", "mistral:mistral-small-latest"),
+    ],
+)
+def test_botdesk_ask_on_the_real_index(
+    tmp_path: Path,
+    fake_ollama: FakeOllama,
+    fake_mistral: FakeMistral,
+    capsys: pytest.CaptureFixture[str],
+    models: tuple[str, str],
+) -> None:
+    embedder, generator = models
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for name, text in PAGES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    ws = str(tmp_path / "shop.botdesk")
+    fake_ollama.chat_answer = fake_mistral.chat_answer = cite_the_passage_about("nine")
+    for argv in (
+        ["init", ws, "--name", "Shop", "--embedder", embedder],
+        ["add", "files", ws, str(folder)],
+        ["sync", ws],
+        ["profile", "set", ws, "default", "--generator", generator, "--k", "2"],
+    ):
+        assert main(argv) == 0, capsys.readouterr().err
+    embedded = fake_ollama.embedded_texts + fake_mistral.embedded_texts
+    assert any("opens at nine" in text for text in embedded)
+    capsys.readouterr()
+    assert main(["ask", ws, "When does the shop open?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answer"].startswith("It opens at nine ["), data
+    assert data["declined"] is False and data["invalid_citations"] == []
+    assert data["citations"][0]["source"]["path"].endswith("hours.md")
+    assert data["tokens"]["prompt"] > 0 and data["tokens"]["completion"] == 5
+    chats = fake_ollama.calls("/api/chat") + fake_mistral.calls("/v1/chat/completions")
+    assert len(chats) == 1 and chats[0]["model"] == generator.split(":", 1)[1]
