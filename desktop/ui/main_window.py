@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -233,11 +234,30 @@ class MainWindow(QMainWindow):
         return True
 
     def close_workspace(self) -> None:
-        self.context.set_workspace(None)
+        self._after_jobs(lambda: self.context.set_workspace(None))
 
     def _set_workspace(self, workspace: Workspace) -> None:
-        self.context.set_workspace(workspace)
-        self._remember_recent(str(workspace.path.resolve()))
+        def switch() -> None:
+            self.context.set_workspace(workspace)
+            self._remember_recent(str(workspace.path.resolve()))
+
+        self._after_jobs(switch)
+
+    def _after_jobs(self, then: Callable[[], None]) -> None:
+        """Running jobs use the open workspace: cancel them, and close or switch it only
+        once they have stopped (each loses at most its item in flight)."""
+        running = self.jobs.running()
+        if not running:
+            then()
+            return
+        for job in running:
+            job.cancel()
+
+        async def when_stopped() -> None:
+            await self.jobs.wait_all()
+            then()
+
+        self._closing = asyncio.ensure_future(when_stopped())  # kept: tasks are weakly held
 
     def _on_workspace_changed(self, workspace: Workspace | None) -> None:
         if workspace is None:
