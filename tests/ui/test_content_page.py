@@ -544,3 +544,32 @@ def test_failed_items_are_one_click_away(
     dialog = page.show_sync_errors()
     assert "broken.pdf — " in dialog.view.toPlainText()
     dialog.reject()
+
+
+def test_closing_the_workspace_during_a_sync_cancels_it_cleanly(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    seen = messages(window)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(200):
+        words = " ".join(f"w{j}" for j in range(80))
+        (folder / f"p{i}.md").write_text(f"# P {i}\n\n{words}\n", encoding="utf-8")
+    page.auto_sync = False
+    page.add_files([folder])
+    job = page.start_sync()
+    assert job is not None
+
+    async def close_midway() -> None:
+        while job.done < 5:
+            await asyncio.sleep(0.005)
+        window.close_workspace()
+        while window.workspace is not None:
+            await asyncio.sleep(0.01)
+
+    qloop.run(close_midway(), timeout=60)
+    assert job.state is JobState.CANCELLED
+    assert window.central.currentWidget() is window.start_screen
+    assert not [t for level, t in seen if level in ("error", "bug")]
+    assert window.open_path(str(tmp_path / "acme.botdesk"))
+    assert 5 <= len(page.documents) < 200  # what was synced before the close is kept

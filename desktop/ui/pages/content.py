@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -96,6 +96,7 @@ STATE_COLOUR = {
     "edited": QColor("#1f6fb2"),
     "needs_review": QColor("#c0631a"),
 }
+SYNC_REFRESH_MS = 3000
 KIND_TEXT = {"site": "Website", "files": "Files", "text": "Text", "qa": "Q&A"}
 
 
@@ -240,6 +241,11 @@ class ContentPage(Page):
         self.search_edit.setPlaceholderText("Search all passages (Ctrl+F)")
         self.search_edit.setClearButtonEnabled(True)
         self._search_timer = debounce(self, self._run_search, 200)
+        # While a sync runs, the lists catch up every few seconds (documents appear as
+        # they are fetched); a refresh of 1,000 documents costs ~30-60 ms.
+        self._sync_refresh = QTimer(self)
+        self._sync_refresh.setInterval(SYNC_REFRESH_MS)
+        self._sync_refresh.timeout.connect(self.refresh)
         self.search_edit.textChanged.connect(self._search_timer.start)
         self.search_edit.returnPressed.connect(self._run_search)
         self.passages_table = table(["#", "State", "Tokens", "Heading", "Text"], 4)
@@ -1081,6 +1087,7 @@ class ContentPage(Page):
         names = [s.title or s.location for s in self.sources if ids is None or s.id in ids]
         title = f"Sync {names[0]}" if len(names) == 1 else f"Sync {len(names)} sources"
         self.sync_job = self.context.jobs.start(title, work)
+        self._sync_refresh.start()
         self.summary_label.setText(f"{title}: running (progress and Cancel in the jobs panel)")
         self.errors_button.hide()
         self._update_buttons()
@@ -1105,6 +1112,7 @@ class ContentPage(Page):
         if self.sync_job is None or event.job_id != self.sync_job.job_id:
             return
         job, self.sync_job = self.sync_job, None
+        self._sync_refresh.stop()
         self.last_sync_errors = list(job.errors)
         self.summary_label.setText(f"{event.title}: {event.summary}")
         self.errors_button.setVisible(bool(self.last_sync_errors))

@@ -39,6 +39,7 @@ from desktop.core.content.models import (
     SourceInfo,
 )
 from desktop.core.jobs import ItemError
+from desktop.core.text import count_tokens
 
 
 def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
@@ -220,8 +221,8 @@ class PassageDialog(QDialog):
         self._count()
 
     def _count(self) -> None:
-        words = len(self.editor.toPlainText().split())
-        self.tokens_label.setText(f"{words} words (stored: {self.passage.tokens} tokens)")
+        tokens = count_tokens(self.editor.toPlainText())
+        self.tokens_label.setText(f"{tokens} tokens (was {self.passage.tokens})")
 
     def _finish(self, action: str) -> None:
         if action == "edit" and not self.editor.toPlainText().strip():
