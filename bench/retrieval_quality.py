@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from desktop.core.jobs import Job  # noqa: E402
 from desktop.providers.base import ModelSpec  # noqa: E402
 from desktop.services import content, index  # noqa: E402
-from desktop.services.workspaces import create_workspace  # noqa: E402
+from desktop.services.workspaces import create_workspace, open_workspace  # noqa: E402
 
 WCXB = ROOT.parent / "shared" / "data" / "wcxb-dev"
 
@@ -258,10 +258,15 @@ def relevant_ids(ws: Any, labels: list[tuple[str, str]]) -> set[int]:
     return found
 
 
-def build(folder: Path, embedder: Any, pages: int) -> Any:
-    ws = create_workspace(folder / "quality.botdesk", name="Quality", embedder=str(embedder.spec))
-    content.add_files(ws, [ROOT / "resources" / "sample"])
-    added = 0
+def build(path: Path, embedder: Any, pages: int) -> Any:
+    if path.exists():  # a kept workspace: its vectors are cached, the sync embeds nothing
+        ws = open_workspace(path)
+        added = int(ws.scalar("select count(*) from sources where kind = 'text'"))
+        pages = 0
+    else:
+        ws = create_workspace(path, name="Quality", embedder=str(embedder.spec))
+        content.add_files(ws, [ROOT / "resources" / "sample"])
+        added = 0
     if pages and (WCXB / "ground-truth").is_dir():
         for path in sorted((WCXB / "ground-truth").glob("*.json"))[:pages]:
             truth = json.loads(path.read_text(encoding="utf-8"))["ground_truth"]
@@ -284,6 +289,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=60, help="WCXB distractor pages (0: none)")
     parser.add_argument("--embedder", choices=("minilm", "hashed"), default="minilm")
     parser.add_argument("-k", type=int, default=10)
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        help="keep the workspace here and reuse it next time (embedding takes minutes)",
+    )
     args = parser.parse_args()
     embedder: Any
     if args.embedder == "minilm":
@@ -296,7 +306,7 @@ def main() -> None:
     else:
         embedder = HashedEmbedder()
     with tempfile.TemporaryDirectory() as tmp:
-        ws = build(Path(tmp), embedder, args.pages)
+        ws = build(args.workspace or Path(tmp) / "quality.botdesk", embedder, args.pages)
         totals = {mode: np.zeros(3) for mode in ("keyword", "vector", "hybrid")}
         per_question: list[str] = []
         for question, labels in LABELLED:
