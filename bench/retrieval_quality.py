@@ -268,11 +268,11 @@ def build(path: Path, embedder: Any, pages: int) -> Any:
         content.add_files(ws, [ROOT / "resources" / "sample"])
         added = 0
     if pages and (WCXB / "ground-truth").is_dir():
-        for path in sorted((WCXB / "ground-truth").glob("*.json"))[:pages]:
-            truth = json.loads(path.read_text(encoding="utf-8"))["ground_truth"]
+        for page in sorted((WCXB / "ground-truth").glob("*.json"))[:pages]:
+            truth = json.loads(page.read_text(encoding="utf-8"))["ground_truth"]
             text = truth.get("main_content_markdown") or truth.get("main_content") or ""
             if text.strip():
-                content.add_text(ws, truth.get("title") or path.stem, text)
+                content.add_text(ws, truth.get("title") or page.stem, text)
                 added += 1
     started = time.perf_counter()
     asyncio.run(content.sync(ws, Job("Sync"), embedder=embedder))
