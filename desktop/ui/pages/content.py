@@ -96,7 +96,7 @@ STATE_COLOUR = {
     "edited": QColor("#1f6fb2"),
     "needs_review": QColor("#c0631a"),
 }
-SYNC_REFRESH_MS = 3000
+SYNC_REFRESH_MS = 4000
 KIND_TEXT = {"site": "Website", "files": "Files", "text": "Text", "qa": "Q&A"}
 
 
@@ -242,10 +242,10 @@ class ContentPage(Page):
         self.search_edit.setClearButtonEnabled(True)
         self._search_timer = debounce(self, self._run_search, 200)
         # While a sync runs, the lists catch up every few seconds (documents appear as
-        # they are fetched); a refresh of 1,000 documents costs ~30-60 ms.
+        # they are fetched); catching up with 1,000 documents costs ~30-60 ms.
         self._sync_refresh = QTimer(self)
         self._sync_refresh.setInterval(SYNC_REFRESH_MS)
-        self._sync_refresh.timeout.connect(self.refresh)
+        self._sync_refresh.timeout.connect(self.catch_up)
         self.search_edit.textChanged.connect(self._search_timer.start)
         self.search_edit.returnPressed.connect(self._run_search)
         self.passages_table = table(["#", "State", "Tokens", "Heading", "Text"], 4)
@@ -396,6 +396,35 @@ class ContentPage(Page):
         finally:
             self._loading = False
         self._load_documents()
+        self._update_buttons()
+
+    def catch_up(self) -> None:
+        """During a sync: the counts and the documents list only; the reading panes are
+        reloaded only if the chosen document changed (keeps the periodic cost low)."""
+        ws = self.workspace
+        if ws is None:
+            return
+        shown = self.document.id if self.document is not None else None
+        self._loading = True
+        try:
+            source_id = self.current_source_id()
+            self.sources = content.list_sources(ws)
+            self.stack.setCurrentIndex(1 if self.sources else 0)
+            self._fill_sources()
+            self._select_row(self.sources_table, source_id)
+            document_id = self.current_document_id()
+            self.documents = (
+                content.list_documents(ws, source_id=source_id) if source_id is not None else []
+            )
+            if self.documents_model.set_documents(self.documents):
+                if document_id is None and self.documents:
+                    document_id = self.documents[0].id
+                self.select_document(document_id)
+        finally:
+            self._loading = False
+        self._describe_source()
+        if self.current_document_id() != shown:
+            self._load_document()
         self._update_buttons()
 
     def _fill_sources(self) -> None:
