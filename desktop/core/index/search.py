@@ -138,10 +138,21 @@ class WhyNot:
 
 
 # -- queries ---------------------------------------------------------------------------------
+# Lucene's English stop words, which the reference BM25 (Anserini/Pyserini) drops from
+# queries: a question's "is", "the", "to" would otherwise match nearly every passage.
+_STOP_WORD_TEXT = (
+    "a an and are as at be but by for if in into is it no not of on or such that the their"
+    " then there these they this to was will with"
+)
+STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
+
+
 def fts_query(query: str) -> str:
-    """The user's words as an FTS5 query: each word quoted (no syntax errors), any may match."""
+    """The user's words as an FTS5 query: each word quoted (no syntax errors), any may match;
+    English stop words are left out unless the question has nothing else."""
     words = _WORD.findall(query)
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    kept = [w for w in words if w.lower() not in STOP_WORDS] or words
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in kept)
 
 
 def _unit(vector: Vector) -> Vector:

@@ -92,6 +92,10 @@ def test_keyword_query_never_breaks_on_fts_syntax(ws: Workspace) -> None:
         run_search(WorkspaceCorpus(ws), query, None, k=3, mode="keyword")
     assert fts_query("?!") == ""
     assert fts_query('say "hi"') == '"say" OR "hi"'
+    assert fts_query("Where is the office?") == '"Where" OR "office"'
+    assert fts_query("to be or not to be") == " OR ".join(
+        f'"{w}"' for w in ["to", "be", "or", "not", "to", "be"]
+    )  # nothing but stop words: keep them
 
 
 def test_vector_ranks_by_cosine_like_exact_search(ws: Workspace) -> None:
