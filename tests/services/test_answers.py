@@ -101,10 +101,10 @@ def test_ask_pair_runs_both_profiles_at_once(workspace: Workspace) -> None:
     assert generator.max_in_flight == 2  # concurrent, not one after the other
     assert (a.profile, b.profile) == ("default", "b")
     assert len(a.passages) == 3 and len(b.passages) == 1
-    sides = [side for side, _ in seen]
     assert "".join(t for s, t in seen if s == "a") == a.answer
     assert "".join(t for s, t in seen if s == "b") == b.answer
-    assert sides != sorted(sides)  # the two streams interleave
+    # Whether the two streams' pieces interleave depends on scheduling under load;
+    # max_in_flight above is what shows they ran at once.
 
 
 def test_run_tests_against_profiles_and_compare(workspace: Workspace, tmp_path: Path) -> None:
