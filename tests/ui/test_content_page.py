@@ -63,6 +63,7 @@ def cells(view: Any, column: int) -> list[str]:
 
 def test_empty_state_says_what_to_do(page: ContentPage, window: MainWindow) -> None:
     assert page.stack.currentIndex() == 0
+    assert page.add_qa_button.text() == "Add Q&&A…" and not page.sync_button.isEnabled()
     assert page.empty_label.text() == EMPTY_TEXT
     assert page.empty_label.textFormat() == Qt.TextFormat.PlainText
     assert window.status_label.text() == "0 passages (0 excluded, 0 edited, 0 need review)"
@@ -293,7 +294,10 @@ def test_crawl_preview_tree_with_live_rules_then_add_and_sync(
         assert dialog.preview_job is not None  # discovery runs as a job
         qloop.wait_until(lambda: dialog.selection is not None, timeout=30)
         assert dialog.selection is not None and dialog.selection.count == 5
-        rows = dict((path, kept) for path, kept, _why in dialog.tree_rows())
+        tree = dialog.tree_rows()
+        assert tree[0][:2] == ("/", "5/5")  # one top row: the whole site
+        assert [path for path, _k, _w in tree].count("/blog") == 1
+        rows = {path: kept for path, kept, _why in tree}
         assert rows["/blog"] == "2/2" and rows["/about"] == "yes"
         assert "5 of 5 pages" in dialog.count_label.text()
         # Rules apply live as they are typed (no network), with the count to be fetched.

@@ -156,7 +156,7 @@ class ContentPage(Page):
         self.add_files_button.setMenu(files_menu)
         self.add_text_button = QPushButton("Add text…")
         self.add_text_button.clicked.connect(self.open_add_text)
-        self.add_qa_button = QPushButton("Add Q&A…")
+        self.add_qa_button = QPushButton("Add Q&&A…")  # && shows one &, not a shortcut
         self.add_qa_button.clicked.connect(self.open_add_qa)
         self.sync_button = QPushButton("Sync (F5)")
         self.sync_button.clicked.connect(self.start_sync_all)
@@ -752,6 +752,7 @@ class ContentPage(Page):
         ):
             button.setEnabled(has_ws)
         self.sync_button.setEnabled(has_ws and bool(self.sources) and self.sync_job is None)
+        self.boilerplate_button.setEnabled(has_ws and bool(self.sources))
         self.sync_source_button.setEnabled(source is not None and self.sync_job is None)
         self.remove_button.setEnabled(source is not None and self.sync_job is None)
         self.settings_button.setEnabled(source is not None)

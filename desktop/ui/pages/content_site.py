@@ -205,11 +205,8 @@ class AddSiteDialog(QDialog):
         self.selection = selection
         expanded = self._expanded_paths()
         self.model.removeRows(0, self.model.rowCount())
-        root = self.model.invisibleRootItem()
-        for child in selection.tree.children:
-            root.appendRow(self._row(child))
-        if selection.tree.url:  # the start page itself ("/")
-            root.insertRow(0, self._row(selection.tree))
+        # One top row, the whole site ("/", which is also the start page when it was found).
+        self.model.invisibleRootItem().appendRow(self._row(selection.tree))
         self._restore_expanded(expanded)
         total = len(selection.urls)
         self.count_label.setText(
