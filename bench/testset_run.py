@@ -40,7 +40,8 @@ def stand_in(latency: float) -> tuple[str, Any, Any]:
             (lambda spec: generator),
             (lambda: None),
         )
-    server = FakeOllama(chat_delay_s=latency).start()  # pragma: no cover - once H5 lands
+    server = FakeOllama(chat_delay_s=latency).start()
+    server.chat_answer = "Eight o'clock [1]."  # what the test set's questions expect
 
     def factory(spec: str) -> Any:
         return make_generator(parse_model_spec(spec), host=server.url)
