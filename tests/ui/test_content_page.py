@@ -175,7 +175,7 @@ def test_exclude_include_edit_add_with_undo(
     assert page.exclude_document_button.text() == "Include document"
     undo.undo()
     assert not page.documents_model.text(0, 1).endswith("(excluded)")
-    assert undo.count() == 4 and undo.undoText() == "Add passage"
+    assert undo.count() == 5 and undo.undoText() == "Add passage"  # after "Add text"
 
 
 def test_review_flagged_on_changed_source_shows_both_texts(
@@ -397,6 +397,21 @@ def test_reopening_a_workspace_keeps_everything(
     assert window.status_label.text() == status
     assert cells(page.sources_table, 0) == ["Text: Notes"]
     assert window.context.undo_stack.count() == 0  # undo lasts until the workspace closes
+
+
+def test_adding_a_source_is_undoable(page: ContentPage, window: MainWindow) -> None:
+    page.auto_sync = False
+    assert page.add_qa("Do you bake on Sundays?", "Yes, from 6 am.") is not None
+    assert page.stack.currentIndex() == 1
+    assert window.context.undo_stack.undoText() == "Add Q&A"
+    window.context.undo_stack.undo()
+    assert page.stack.currentIndex() == 0 and not page.sources
+    window.context.undo_stack.redo()
+    assert cells(page.sources_table, 0) == ["Q&A: Do you bake on Sundays?"]
+    seen = messages(window)
+    assert page.add_files(["/no/such/folder"]) == []
+    assert seen[-1][0] == "error" and "Add files: No such file or folder" in seen[-1][1]
+    assert window.context.undo_stack.count() == 1
 
 
 def test_remove_source_asks_once(page: ContentPage, window: MainWindow, qloop: Any) -> None:

@@ -74,6 +74,7 @@ from desktop.ui.pages.content_models import DocumentsModel, document_status, esc
 from desktop.ui.pages.content_site import AddSiteDialog
 from desktop.ui.pages.content_undo import (
     AddPassage,
+    AddSources,
     ContentCommand,
     EditPassage,
     ExcludeBoilerplate,
@@ -837,16 +838,9 @@ class ContentPage(Page):
                 self.context.messages.info("Added; it is fetched at the next sync (F5).")
 
     def add_files(self, paths: Sequence[str | Path]) -> list[SourceInfo]:
-        ws = self.workspace
-        if ws is None or not paths:
+        if not paths:
             return []
-        try:
-            added = content.add_files(ws, list(paths))
-        except BotdeskError as exc:
-            self.context.messages.error(exc, context="Add files")
-            return []
-        self._added(added)
-        return added
+        return self._add(lambda ws: content.add_files(ws, list(paths)), "Add files")
 
     def choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Add files", str(Path.home()), FILE_FILTER)
@@ -868,16 +862,23 @@ class ContentPage(Page):
         return self._add_one(lambda ws: content.add_site(ws, url, **settings), "Add website")
 
     def _add_one(self, make: Callable[[Workspace], SourceInfo], what: str) -> SourceInfo | None:
+        added = self._add(lambda ws: [make(ws)], what)
+        return added[0] if added else None
+
+    def _add(self, make: Callable[[Workspace], list[SourceInfo]], what: str) -> list[SourceInfo]:
+        """Add sources as an undoable command, then (auto_sync) fetch them."""
         ws = self.workspace
         if ws is None:
-            return None
-        try:
-            source = make(ws)
-        except BotdeskError as exc:
+            return []
+
+        def error(exc: BotdeskError) -> None:
             self.context.messages.error(exc, context=what)
-            return None
-        self._added([source])
-        return source
+
+        command = AddSources(ws, what, make, self._changed, error)
+        if not self._push(command):
+            return []
+        self._added(command.sources)
+        return command.sources
 
     def open_add_text(self) -> TextEntryDialog:
         dialog = TextEntryDialog(

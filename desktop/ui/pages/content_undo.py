@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from PySide6.QtGui import QUndoCommand
 
+from desktop.core.content.models import SourceInfo
 from desktop.core.errors import BotdeskError, SourceError
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.services import content
@@ -106,6 +107,30 @@ class ContentCommand(QUndoCommand):
         except BotdeskError as exc:
             self.on_error(exc)
         self.changed()
+
+
+class AddSources(ContentCommand):
+    """Add sources (undo removes them with whatever a sync fetched for them meanwhile)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        what: str,
+        make: Callable[[Workspace], Sequence[SourceInfo]],
+        changed: Changed,
+        on: ErrorSink,
+    ) -> None:
+        super().__init__(ws, what, changed, on)
+        self.make = make
+        self.sources: list[SourceInfo] = []
+
+    def do(self) -> None:
+        self.sources = list(self.make(self.ws))
+
+    def undo_work(self) -> None:
+        for source in self.sources:
+            content.remove_source(self.ws, source.id)
+        self.sources = []
 
 
 class SetExcluded(ContentCommand):
