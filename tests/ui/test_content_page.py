@@ -592,3 +592,33 @@ def test_closing_the_workspace_during_a_sync_cancels_it_cleanly(
     assert not [t for level, t in seen if level in ("error", "bug")]
     assert window.open_path(str(tmp_path / "acme.botdesk"))
     assert 5 <= len(page.documents) < 200  # what was synced before the close is kept
+
+
+def test_site_rules_changed_in_settings(page: ContentPage, window: MainWindow, qloop: Any) -> None:
+    page.auto_sync = False
+    with LoopbackServer(SiteHandler) as server:
+        source = page.add_site(server.url + "/", exclude=["*/docs/*"], max_pages=50)
+        assert source is not None
+        dialog = page.open_source_settings()
+        assert dialog is not None
+        assert dialog.exclude_edit.toPlainText() == "*/docs/*"
+        assert dialog.max_pages_spin.value() == 50
+        dialog.exclude_edit.setPlainText("*/blog/*\n*/docs/*")
+        dialog.apply_button.click()  # saves, then syncs the source with the new rules
+        wait_for_sync(page, qloop)
+    updated = content.get_source(window.workspace, source.id)
+    assert updated.settings["exclude"] == ["*/blog/*", "*/docs/*"]
+    assert sorted(urlsplit(d.uri).path for d in page.documents) == ["/", "/about"]
+
+
+def test_delete_key_excludes_the_chosen_passages(
+    page: ContentPage, window: MainWindow, qloop: Any, qtbot: Any
+) -> None:
+    page.add_text("Notes", long_text("rye", "spelt"))
+    wait_for_sync(page, qloop)
+    page.select_passages([page.passages[0].id])
+    page.passages_table.setFocus()
+    qtbot.keyClick(page.passages_table, Qt.Key.Key_Delete)
+    assert page.passages[0].state == "excluded"
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert page.passages[0].state == "included"
