@@ -324,6 +324,22 @@ def test_crawl_preview_tree_with_live_rules_then_add_and_sync(
     assert not [t for level, t in seen if level in ("error", "bug")]
 
 
+def test_crawl_preview_failure_is_said_in_the_dialog(
+    page: ContentPage, window: MainWindow, qloop: Any
+) -> None:
+    seen = messages(window)
+    with LoopbackServer(SiteHandler) as server:
+        dead = server.url  # nothing listens here once the server is stopped
+    dialog = page.open_add_site()
+    dialog.url_edit.setText(dead + "/")
+    dialog.preview_button.click()
+    qloop.wait_until(lambda: dialog.preview_job is None, timeout=30)
+    assert dialog.count_label.text().startswith("No preview: ")
+    assert dialog.selection is None and dialog.preview_button.isEnabled()
+    assert not [t for level, t in seen if level in ("error", "bug")]
+    dialog.reject()
+
+
 def test_crawl_preview_of_a_given_site_preview(page: ContentPage) -> None:
     dialog = page.open_add_site()
     dialog.url_edit.setText("https://shop.example/")

@@ -1069,8 +1069,12 @@ class ContentPage(Page):
             return None
         source_id = dialog.source.id
 
-        async def work(job: Job) -> list[ChunkPreview]:
-            chunks = await asyncio.to_thread(content.preview_chunking, ws, source_id, chunking)
+        async def work(job: Job) -> list[ChunkPreview] | None:
+            try:
+                chunks = await asyncio.to_thread(content.preview_chunking, ws, source_id, chunking)
+            except BotdeskError as exc:  # shown in the dialog (no modal box inside a task)
+                job.fail(str(exc))
+                return None
             job.finish(f"{len(chunks)} passages with the new settings.")
             return chunks
 

@@ -157,8 +157,14 @@ class AddSiteDialog(QDialog):
             return None
         url, settings = self.url(), self.site_settings()
 
-        async def work(job: Job) -> SitePreview:
-            found = await content.preview_site(url, job=job, **settings)
+        async def work(job: Job) -> SitePreview | None:
+            try:
+                found = await content.preview_site(url, job=job, **settings)
+            except BotdeskError as exc:
+                # Said in the dialog itself: no modal box from inside a task (a nested
+                # event loop there breaks the other running jobs).
+                job.fail(str(exc))
+                return None
             job.finish(f"Found {len(found.urls)} pages on {url}.")
             return found
 
@@ -176,10 +182,16 @@ class AddSiteDialog(QDialog):
     def _on_job_finished(self, event: JobEvent, result: object) -> None:
         if self.preview_job is None or event.job_id != self.preview_job.job_id:
             return
-        self.preview_job = None
+        job, self.preview_job = self.preview_job, None
         self._update_buttons()
-        if isinstance(result, SitePreview):
+        if isinstance(result, SitePreview) and result.urls:
             self.set_preview(result)
+        elif isinstance(result, SitePreview):
+            why = f" ({job.errors[0].reason})" if job.errors else ""
+            self.count_label.setText(
+                f"No preview: no pages found at {result.start_url}{why}. Check the address; "
+                "the site may be down or forbid crawlers."
+            )
         else:
             self.count_label.setText(f"No preview: {event.summary}")
 
