@@ -564,7 +564,7 @@ class ContentPage(Page):
             table_.clearSelection()
             for row, passage in enumerate(self.passages):
                 if passage.id in selected:
-                    table_.selectRow(row) if len(selected) == 1 else self._add_row_selection(row)
+                    self._add_row_selection(row)
         finally:
             self._loading = False
         self._on_passage_selected()
