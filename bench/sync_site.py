@@ -1,10 +1,13 @@
 """Bench: sync of a 1,000-page site on loopback (pages/s, peak memory) and the unchanged re-sync.
 
 The site is generated here (headings, paragraphs, a table, links, a sitemap, ETags) and
-served by a threaded HTTP server on 127.0.0.1. Needs the crawler
+served by a threaded HTTP server on 127.0.0.1, in a child process (`--server thread`: in a
+thread of this process, as before, where the server's Python competes with the sync's for
+the GIL and the figures say less about the client). Needs the crawler
 (desktop.core.ingest.crawl); without it, the same pages are synced as a folder of HTML
 files instead, which measures extraction, chunking and storage alone.
-Run: python bench/sync_site.py [--pages N]
+Run: python bench/sync_site.py [--pages N] [--server process|thread] [--profile DIR]
+(--profile writes a pyinstrument report of each sync into DIR, if pyinstrument is installed.)
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import importlib
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -59,7 +63,7 @@ WORDS = [
 
 def make_site(n: int, seed: int = 7) -> dict[str, bytes]:
     rng = random.Random(seed)
-    pages: ClassVar[dict[str, bytes]] = {}
+    pages: dict[str, bytes] = {}
     for i in range(n):
         links = " ".join(f'<a href="/p/{rng.randrange(n)}">Page {j}</a>' for j in range(6))
         sections = []
@@ -148,6 +152,20 @@ async def _timed_sync(ws: Any) -> tuple[float, content.SyncSummary]:
     return time.perf_counter() - start, summary
 
 
+def _run_sync(ws: Any, profile: Path | None, name: str) -> tuple[float, content.SyncSummary]:
+    if profile is None:
+        return asyncio.run(_timed_sync(ws))
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="disabled")
+    with profiler:
+        result = asyncio.run(_timed_sync(ws))
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / f"{name}.txt").write_text(profiler.output_text(unicode=False, color=False))
+    (profile / f"{name}.html").write_text(profiler.output_html())
+    return result
+
+
 def _report(label: str, runs: tuple[float, Any, float, Any], rss0: float) -> None:
     first, s1, again, s2 = runs
     rate = s1.fetched / first
@@ -163,21 +181,52 @@ def _report(label: str, runs: tuple[float, Any, float, Any], rss0: float) -> Non
     )
 
 
-def bench_site(n: int, tmp: Path) -> None:
-    pages = make_site(n)
+def _server(n: int) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
-    _Handler.pages = pages
+    _Handler.pages = make_site(n)
     _Handler.origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    return httpd
+
+
+def serve(n: int) -> None:
+    """The child process of --server process: print the origin, serve until stdin closes."""
+    httpd = _server(n)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    ws = create_workspace(tmp / "site.botdesk", name="bench")
-    content.add_site(ws, _Handler.origin + "/", max_pages=n + 10, max_depth=50)
-    rss0 = _maxrss_mb()
-    first, s1 = asyncio.run(_timed_sync(ws))
-    again, s2 = asyncio.run(_timed_sync(ws))
-    _report("site", (first, s1, again, s2), rss0)
-    ws.close()
+    print(_Handler.origin, flush=True)
+    sys.stdin.read()
     httpd.shutdown()
+
+
+def bench_site(n: int, tmp: Path, *, server: str = "process", profile: Path | None = None) -> None:
+    child: subprocess.Popen[str] | None = None
+    httpd: ThreadingHTTPServer | None = None
+    if server == "process":
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        origin = child.stdout.readline().strip()
+    else:
+        httpd = _server(n)
+        origin = _Handler.origin
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        ws = create_workspace(tmp / "site.botdesk", name="bench")
+        content.add_site(ws, origin + "/", max_pages=n + 10, max_depth=50)
+        rss0 = _maxrss_mb()
+        first, s1 = _run_sync(ws, profile, "first")
+        again, s2 = _run_sync(ws, profile, "resync")
+        _report(f"site, server in a {server}", (first, s1, again, s2), rss0)
+        ws.close()
+    finally:
+        if httpd is not None:
+            httpd.shutdown()
+        if child is not None:
+            child.communicate()  # closing its stdin ends it
 
 
 def bench_files(n: int, tmp: Path) -> None:
@@ -199,7 +248,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--mode", choices=("auto", "site", "files"), default="auto")
+    parser.add_argument("--server", choices=("process", "thread"), default="process")
+    parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve)
+        return
     try:
         importlib.import_module("desktop.core.ingest.crawl")
         have_crawler = True
@@ -208,7 +263,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.mode in ("auto", "site"):
             if have_crawler:
-                bench_site(args.pages, Path(tmp))
+                bench_site(args.pages, Path(tmp), server=args.server, profile=args.profile)
             else:
                 print("[site] the crawler (desktop.core.ingest.crawl) is not available: skipped")
         if args.mode == "files" or (args.mode == "auto" and not have_crawler):

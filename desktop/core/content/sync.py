@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import count_tokens, sha256_hex
 
 NO_TEXT_REASON = "no text, scanned?"
+USABLE_STATUSES = ("ok", "unchanged", "no_text")  # a stored document a re-sync can keep
+MARKS_BATCH = 200  # unchanged marks committed together (a crash loses these marks only)
+MARKS_WAIT_S = 1.0  # ...or those gathered over this long
 
 
 # -- settings --------------------------------------------------------------------------
@@ -114,6 +118,12 @@ class SourceSync:
         self.settings = effective_chunk_settings(ws, source)
         self.chunk_key = _chunk_key(self.settings)
         self.rechunk_all = source_settings(source).get("chunked_with") != self.chunk_key
+        # uri -> (id, status, content_hash) of the documents this source had at the start,
+        # read in one query; an entry is dropped once this sync writes that document.
+        self._states: dict[str, tuple[int, str, str | None]] | None = None
+        # Unchanged marks waiting for one shared commit: (etag, last_modified, now, id).
+        self._marks: list[tuple[str | None, str | None, str, int]] = []
+        self._marks_since = time.monotonic()
 
     # -- documents ---------------------------------------------------------------------
     def document(self, uri: str) -> dict[str, Any] | None:
@@ -121,8 +131,40 @@ class SourceSync:
             "select * from documents where source_id = ? and uri = ?", (self.source["id"], uri)
         )
 
+    def state(self, uri: str) -> tuple[int, str, str | None] | None:
+        """(id, status, content_hash) of a document: without reading its Markdown, and
+        for the documents this sync has not written yet, without a query per page."""
+        if self._states is None:
+            self._states = {
+                row["uri"]: (int(row["id"]), str(row["status"]), row["content_hash"])
+                for row in self.ws.fetch_all(
+                    "select id, uri, status, content_hash from documents where source_id = ?",
+                    (self.source["id"],),
+                )
+            }
+        found = self._states.get(uri)
+        if found is not None:
+            return found
+        row = self.ws.fetch_one(
+            "select id, status, content_hash from documents where source_id = ? and uri = ?",
+            (self.source["id"], uri),
+        )
+        return None if row is None else (int(row["id"]), str(row["status"]), row["content_hash"])
+
+    def is_unchanged(self, uri: str, content_hash: str) -> bool:
+        """The document is stored with this content hash and a usable status."""
+        found = self.state(uri)
+        return found is not None and found[2] == content_hash and found[1] in USABLE_STATUSES
+
+    def _written(self, uri: str) -> None:
+        if self._states is not None:
+            self._states.pop(uri, None)
+
     def _ensure_document(self, uri: str) -> int:
-        row = self.document(uri)
+        self._written(uri)
+        row = self.ws.fetch_one(
+            "select id from documents where source_id = ? and uri = ?", (self.source["id"], uri)
+        )
         if row is not None:
             return int(row["id"])
         now = utc_now()
@@ -188,28 +230,69 @@ class SourceSync:
     def unchanged(
         self, uri: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> None:
-        """Nothing new for this document; re-chunk from stored Markdown if settings changed."""
-        row = self.document(uri)
-        if row is None:
+        """Nothing new for this document; re-chunk from stored Markdown if settings changed.
+
+        Without a re-chunk the mark (status, validators) waits to share one commit with
+        the next ones (flush_marks: every MARKS_BATCH marks or MARKS_WAIT_S, and at the
+        end, cancel included): a crash loses at most those marks, never content, and the
+        next sync simply asks those pages again.
+        """
+        if self.rechunk_all:
+            row = self.document(uri)
+            if row is None:
+                return
+            self._written(uri)
+            with self.ws.transaction():
+                self._mark_unchanged(row["id"], row["status"], etag, last_modified, utc_now())
+                self.summary.unchanged += 1
+                if row["markdown"]:
+                    self._chunk(row["id"], row["markdown"], _pages_from(row["pages"]), row["title"])
+            return
+        found = self.state(uri)
+        if found is None:
+            return
+        self._written(uri)
+        doc_id, status, _hash = found
+        if status == "no_text":  # rare: kept out of the batch, which sets 'unchanged'
+            with self.ws.transaction():
+                self._mark_unchanged(doc_id, status, etag, last_modified, utc_now())
+        else:
+            self._marks.append((etag, last_modified, utc_now(), doc_id))
+            if (
+                len(self._marks) >= MARKS_BATCH
+                or time.monotonic() - self._marks_since >= MARKS_WAIT_S
+            ):
+                self.flush_marks()
+        self.summary.unchanged += 1
+
+    def _mark_unchanged(
+        self, doc_id: int, status: str, etag: str | None, last_modified: str | None, now: str
+    ) -> None:
+        self.ws.execute(
+            "update documents set status = ?, etag = coalesce(?, etag),"
+            " last_modified = coalesce(?, last_modified), updated_at = ? where id = ?",
+            ("no_text" if status == "no_text" else "unchanged", etag, last_modified, now, doc_id),
+        )
+
+    def flush_marks(self) -> None:
+        """Commit the waiting unchanged marks, all in one transaction."""
+        marks, self._marks = self._marks, []
+        self._marks_since = time.monotonic()
+        if not marks:
             return
         with self.ws.transaction():
-            status = "no_text" if row["status"] == "no_text" else "unchanged"
-            self.ws.execute(
-                "update documents set status = ?, etag = coalesce(?, etag),"
+            self.ws.conn.executemany(
+                "update documents set status = 'unchanged', etag = coalesce(?, etag),"
                 " last_modified = coalesce(?, last_modified), updated_at = ? where id = ?",
-                (status, etag, last_modified, utc_now(), row["id"]),
+                marks,
             )
-            self.summary.unchanged += 1
-            if self.rechunk_all and row["markdown"]:
-                self._chunk(row["id"], row["markdown"], _pages_from(row["pages"]), row["title"])
 
     def failed(self, uri: str, reason: str, *, keep_status: bool = False) -> None:
         """A document that could not be fetched or extracted; its earlier passages stay."""
         self.summary.failed[uri] = reason
         self.job.item_error(uri, reason)
         with self.ws.transaction():
-            row = self.document(uri)
-            doc_id = self._ensure_document(uri) if row is None else int(row["id"])
+            doc_id = self._ensure_document(uri)
             if not keep_status:
                 self.ws.execute(
                     "update documents set status = 'failed', status_reason = ?, updated_at = ?"
@@ -221,6 +304,7 @@ class SourceSync:
         row = self.document(uri)
         if row is None or row["status"] == "removed":
             return
+        self._written(uri)
         with self.ws.transaction():
             self.ws.execute(
                 "update documents set status = 'removed', status_reason = ?, updated_at = ?"
@@ -231,6 +315,7 @@ class SourceSync:
             self.summary.removed += 1
 
     def finish(self) -> None:
+        self.flush_marks()
         settings = source_settings(self.source)
         settings["chunked_with"] = self.chunk_key
         with self.ws.transaction():
@@ -276,12 +361,7 @@ async def sync_files(state: SourceSync) -> None:
             job.advance(1)
             continue
         content_hash = sha256_hex(data)
-        row = state.document(uri)
-        if (
-            row is not None
-            and row["content_hash"] == content_hash
-            and row["status"] in ("ok", "unchanged", "no_text")
-        ):
+        if state.is_unchanged(uri, content_hash):
             state.unchanged(uri)
             job.advance(1, path.name)
             continue
@@ -362,12 +442,7 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
             job.advance(1, uri)
             return
         content_hash = sha256_hex(page.body)
-        row = state.document(uri)
-        if (
-            row is not None
-            and row["content_hash"] == content_hash
-            and row["status"] in ("ok", "unchanged", "no_text")
-        ):
+        if state.is_unchanged(uri, content_hash):
             state.unchanged(uri, etag=page.etag, last_modified=page.last_modified)
             job.advance(1, uri)
             return
@@ -411,12 +486,15 @@ async def sync_source(
     state = SourceSync(ws, job, source, summary)
     kind = source["kind"]
     try:
-        if kind == "files":
-            await sync_files(state)
-        elif kind in ("text", "qa"):
-            await sync_text(state)
-        elif kind == "site":
-            await sync_site(state, client)
+        try:
+            if kind == "files":
+                await sync_files(state)
+            elif kind in ("text", "qa"):
+                await sync_text(state)
+            elif kind == "site":
+                await sync_site(state, client)
+        finally:
+            state.flush_marks()  # a cancel keeps what was done, the unchanged marks too
     except CancelledError:
         raise
     except BotdeskError as exc:
