@@ -7,6 +7,7 @@ normalised text so "exclude this group" is one action that also holds after a re
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 
@@ -16,6 +17,7 @@ from desktop.core.text import sha256_hex
 
 MIN_DOCUMENTS = 3
 SHARE = 0.3
+INPUTS_SETTING = "boilerplate_inputs"  # the fingerprint of what the last detect() read
 _SPACE = re.compile(r"\s+")
 _NOISE = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -62,6 +64,38 @@ def detect(ws: Workspace) -> int:
         for passage_id in flagged:
             ws.execute("update passages set boilerplate = 1 where id = ?", (passage_id,))
     return len(flagged)
+
+
+def _inputs_fingerprint(ws: Workspace) -> str:
+    """A hash of everything detect() reads: the candidate passages (id, document, source,
+    source_hash, which is the hash of their source_text) and the documents per source."""
+    digest = hashlib.sha256()
+    for row in ws.conn.execute(
+        "select p.id, p.document_id, d.source_id, p.source_hash from passages p"
+        " join documents d on d.id = p.document_id"
+        " where p.origin = 'chunker' and p.removed = 0 and d.status != 'removed'"
+        " order by p.id"
+    ):
+        digest.update(repr(row).encode())
+    for row in ws.conn.execute(
+        "select source_id, count(*) from documents where status != 'removed'"
+        " group by source_id order by source_id"
+    ):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def refresh(ws: Workspace) -> int:
+    """detect(), unless nothing it reads changed since it last ran: then the flags it set
+    are still right and only counted (an unchanged re-sync skips normalising and hashing
+    the text of every passage). Returns how many passages are flagged."""
+    fingerprint = _inputs_fingerprint(ws)
+    if ws.setting(INPUTS_SETTING) == fingerprint:
+        return int(ws.scalar("select count(*) from passages where boilerplate = 1"))
+    flagged = detect(ws)
+    with ws.transaction():
+        ws.set_setting(INPUTS_SETTING, fingerprint)
+    return flagged
 
 
 def groups(ws: Workspace) -> list[BoilerplateGroup]:

@@ -521,7 +521,7 @@ async def sync_workspace(
         job.check()
         total.merge(await sync_source(ws, job, source, client=client))
     job.stage("curate")
-    total.boilerplate = boilerplate.detect(ws)
+    total.boilerplate = boilerplate.refresh(ws)
     boilerplate.apply_remembered(ws)
     apply_url_patterns(ws)
     total.needs_review = int(

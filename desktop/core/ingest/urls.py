@@ -11,6 +11,7 @@ them); a redirect or `<link rel=canonical>` tells the crawler when they are the 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ MAX_URL_LENGTH = 2048
 MAX_PATH_DEPTH = 20  # path segments
 MAX_SEGMENT_REPEATS = 3  # /a/b/a/b/a/b/a/b: a relative-link loop, not a real page
 
+CANONICAL_CACHE_SIZE = 20_000  # canonical forms remembered (a few MB at most)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = frozenset(
     {
@@ -259,6 +261,24 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
     url = re.sub(r"[\t\n\r]", "", url.strip())
     if base:
         url = urljoin(base, url)
+    canonical, problem = _canonical_of(url)
+    if canonical is None:
+        raise InvalidURL(problem)
+    return canonical
+
+
+# The same URLs come back all through a crawl (each page's navigation, the sitemap and the
+# last sync's URLs, the final URL of every response) and again at every re-sync.
+@functools.lru_cache(maxsize=CANONICAL_CACHE_SIZE)
+def _canonical_of(url: str) -> tuple[str | None, str]:
+    """(the canonical form, "") or (None, why not) for an absolute URL."""
+    try:
+        return _canonical_uncached(url), ""
+    except InvalidURL as exc:
+        return None, str(exc)
+
+
+def _canonical_uncached(url: str) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
