@@ -135,7 +135,7 @@ def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path) ->
         vectors[picks]
         + 0.5 * rng.standard_normal((queries, dims)).astype(np.float32) / np.sqrt(dims) * 8
     )
-    qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
+    qvecs = (qvecs / np.linalg.norm(qvecs, axis=1, keepdims=True)).astype(np.float32)
     qtexts = [" ".join(zipf_words(rng, 5)) for _ in range(queries)]
     corpus = WorkspaceCorpus(ws)
     state = {"i": 0}
