@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 
 from PySide6.QtWidgets import QApplication
@@ -27,6 +28,10 @@ def run(*, workspace_path: str | None = None) -> int:
     if workspace_path:
         window.open_path(workspace_path)
     window.show()
+    # Start-up objects (Qt wrappers, imported modules) never die: keep them out of the
+    # collector's generations, so its pauses on the GUI thread stay short (up to ~200 ms
+    # was measured during a sync without this).
+    gc.freeze()
     with loop:
         loop.run_until_complete(closed.wait())
     return 0

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import BotdeskError, CancelledError
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.ui.messages import MessageBridge
+from desktop.ui.safe_text import escaped_tooltip
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
 
@@ -118,7 +119,8 @@ class JobRow(QWidget):
             self.label.setText(f"{event.title}{errors} — {event.summary}")
             self.cancel_button.setEnabled(False)
             self.cancel_button.setText(event.state.value.capitalize())
-        self.label.setToolTip(self.label.text())
+        # The message can be a scraped URL or file name: never let Qt read it as HTML.
+        self.label.setToolTip(escaped_tooltip(self.label.text()))
 
 
 class JobsDock(QDockWidget):

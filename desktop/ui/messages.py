@@ -41,7 +41,7 @@ class MessageBridge(QObject):
                 box.setTextFormat(Qt.TextFormat.PlainText)
                 if error.hint:
                     box.setInformativeText(error.hint)
-                box.exec()
+                _show_without_blocking(box)
             return
         self.bug(type(error), error, error.__traceback__)
 
@@ -63,7 +63,7 @@ class MessageBridge(QObject):
             )
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.setDetailedText(details)
-            box.exec()
+            _show_without_blocking(box)
 
     def install_excepthook(self) -> None:
         """Route uncaught exceptions (including those from @asyncSlot) here."""
@@ -78,3 +78,11 @@ class MessageBridge(QObject):
                 self.bug(exc_type, exc, tb)
 
         sys.excepthook = hook
+
+
+def _show_without_blocking(box: QMessageBox) -> None:
+    """Window-modal but not a nested event loop: errors are often reported from inside an
+    asyncio task, and exec() there would run other tasks' steps inside this one (qasync:
+    "Cannot enter into task ... while another task is being executed")."""
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()

@@ -6,6 +6,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtWidgets import QMessageBox
+
+from desktop.core.errors import SourceError
 from desktop.core.jobs import Job, JobState
 from desktop.services.workspaces import create_workspace
 from desktop.ui.main_window import MainWindow
@@ -56,3 +59,28 @@ def test_job_progress_and_cancel_in_the_jobs_dock(window: MainWindow, qloop: Any
     qloop.wait_until(lambda: job.state is JobState.CANCELLED)
     assert 5 < len(processed) < 1000
     assert row.cancel_button.text() == "Cancelled"
+
+
+def test_a_failing_job_reports_without_stopping_the_others(window: MainWindow, qloop: Any) -> None:
+    """The error box must not be a nested event loop inside the failing job's task."""
+    window.messages.modal_dialogs = True
+    ticks: list[int] = []
+
+    async def ticking(job: Job) -> None:
+        for i in range(40):
+            ticks.append(i)
+            await asyncio.sleep(0.005)
+
+    async def failing(job: Job) -> None:
+        await asyncio.sleep(0.01)
+        raise SourceError("The site answered 500.", hint="Try again later.")
+
+    steady = window.jobs.start("Ticking", ticking)
+    broken = window.jobs.start("Failing", failing)
+    qloop.wait_until(lambda: steady.state is not JobState.RUNNING, timeout=20)
+    assert broken.state is JobState.FAILED
+    assert steady.state is JobState.FINISHED and len(ticks) == 40
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert any("500" in box.text() for box in boxes)
+    for box in boxes:
+        box.close()

@@ -70,7 +70,7 @@ from desktop.ui.pages.content_dialogs import (
     read_only_text,
     table,
 )
-from desktop.ui.pages.content_models import DocumentsModel, document_status, escaped_tooltip
+from desktop.ui.pages.content_models import DocumentsModel, document_status
 from desktop.ui.pages.content_site import AddSiteDialog
 from desktop.ui.pages.content_undo import (
     AddPassage,
@@ -83,6 +83,7 @@ from desktop.ui.pages.content_undo import (
     ResolveReview,
     SetExcluded,
 )
+from desktop.ui.safe_text import escaped_tooltip
 
 EMPTY_TEXT = "Add your website or files to start"
 FILE_FILTER = "Documents (*.pdf *.html *.htm *.md *.markdown *.txt);;All files (*)"

@@ -6,7 +6,6 @@ a refresh swaps the list in one reset and Qt asks only for the rows on screen.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from desktop.core.content.models import DocumentInfo
+from desktop.ui.safe_text import escaped_tooltip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -25,11 +25,6 @@ def document_status(doc: DocumentInfo) -> str:
     )
     text = f"{status}: {doc.status_reason}" if doc.status_reason else status
     return f"{text} (excluded)" if doc.excluded else text
-
-
-def escaped_tooltip(text: str) -> str:
-    """A tooltip that shows scraped text literally (tooltips guess rich text otherwise)."""
-    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
 
 
 class DocumentsModel(QAbstractTableModel):
