@@ -27,6 +27,7 @@ from desktop.core.errors import (
     NoTextError,
     SourceError,
 )
+from desktop.core.ingest.extractor import Extractor
 from desktop.core.ingest.types import (
     ExtractedDocument,
     FetchedPage,
@@ -113,8 +114,16 @@ def _pages_from(value: str | None) -> list[PageSpan]:
 class SourceSync:
     """The sync of one source: the document-level steps, each committed alone."""
 
-    def __init__(self, ws: Workspace, job: Job, source: dict[str, Any], summary: SyncSummary):
+    def __init__(
+        self,
+        ws: Workspace,
+        job: Job,
+        source: dict[str, Any],
+        summary: SyncSummary,
+        extractor: Extractor | None = None,
+    ):
         self.ws, self.job, self.source, self.summary = ws, job, source, summary
+        self.extractor = extractor or Extractor()
         self.settings = effective_chunk_settings(ws, source)
         self.chunk_key = _chunk_key(self.settings)
         self.rechunk_all = source_settings(source).get("chunked_with") != self.chunk_key
@@ -332,10 +341,8 @@ class SourceSync:
 
 
 # -- per kind --------------------------------------------------------------------------
-async def _extract(data: bytes, **kwargs: Any) -> ExtractedDocument:
-    from desktop.core.ingest.files import extract_bytes_async
-
-    return await extract_bytes_async(data, **kwargs)
+async def _extract(state: SourceSync, data: bytes, **kwargs: Any) -> ExtractedDocument:
+    return await state.extractor.extract(data, **kwargs)
 
 
 async def sync_files(state: SourceSync) -> None:
@@ -366,7 +373,7 @@ async def sync_files(state: SourceSync) -> None:
             job.advance(1, path.name)
             continue
         try:
-            extracted = await _extract(data, filename=path.name)
+            extracted = await _extract(state, data, filename=path.name)
         except NoTextError:
             extracted = ExtractedDocument(title=path.name, markdown="")
         except ExtractionError as exc:
@@ -448,6 +455,7 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
             return
         try:
             extracted = await _extract(
+                state,
                 page.body,
                 content_type=page.content_type,
                 url=page.final_url or uri,
@@ -480,10 +488,27 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
 
 
 async def sync_source(
-    ws: Workspace, job: Job, source: dict[str, Any], *, client: httpx.AsyncClient | None = None
+    ws: Workspace,
+    job: Job,
+    source: dict[str, Any],
+    *,
+    client: httpx.AsyncClient | None = None,
+    extractor: Extractor | None = None,
 ) -> SyncSummary:
+    """Sync one source; `extractor` (shared by the sources of one sync) is not closed here."""
     summary = SyncSummary(sources=1)
-    state = SourceSync(ws, job, source, summary)
+    own = None
+    if extractor is None:
+        own = extractor = Extractor()
+    try:
+        return await _sync_source(SourceSync(ws, job, source, summary, extractor), client)
+    finally:
+        if own is not None:
+            await own.aclose()
+
+
+async def _sync_source(state: SourceSync, client: httpx.AsyncClient | None) -> SyncSummary:
+    job, source, summary = state.job, state.source, state.summary
     kind = source["kind"]
     try:
         try:
@@ -517,9 +542,13 @@ async def sync_workspace(
         wanted = set(source_ids)
         sources = [s for s in sources if s["id"] in wanted]
     total = SyncSummary()
-    for source in sources:
-        job.check()
-        total.merge(await sync_source(ws, job, source, client=client))
+    extractor = Extractor()
+    try:
+        for source in sources:
+            job.check()
+            total.merge(await sync_source(ws, job, source, client=client, extractor=extractor))
+    finally:
+        await extractor.aclose()
     job.stage("curate")
     total.boilerplate = boilerplate.refresh(ws)
     boilerplate.apply_remembered(ws)

@@ -141,13 +141,34 @@ def extract_bytes(
     kind = _kind(data, content_type, filename, url)
     if kind == "pdf":
         return extract_pdf(data)
-    text = decode_text(data, declared_charset=charset, is_html=kind == "html")
     if kind == "html":
-        document = extract_html(text, url=url)
-        if not document.title:
-            document.title = _name(filename, url)
-        return document
+        return extract_html_bytes(data, charset=charset, filename=filename, url=url)
+    text = decode_text(data, declared_charset=charset)
     return _plain(text, markdown=kind == "markdown", name=_name(filename, url))
+
+
+def extract_html_bytes(
+    data: bytes, *, charset: str | None, filename: str | None, url: str | None
+) -> ExtractedDocument:
+    """An HTML body to its document (what extract_bytes does for HTML; the extraction
+    pool's workers run it)."""
+    document = extract_html(decode_text(data, declared_charset=charset, is_html=True), url=url)
+    if not document.title:
+        document.title = _name(filename, url)
+    return document
+
+
+def html_kind(
+    data: bytes,
+    *,
+    content_type: str | None = None,
+    filename: str | None = None,
+    url: str | None = None,
+) -> bool:
+    """Whether extract_bytes would treat this body as HTML (ExtractionError as it would:
+    too large, or an unsupported type)."""
+    _check_size(data)
+    return _kind(data, content_type, filename, url) == "html"
 
 
 async def extract_bytes_async(
