@@ -10,16 +10,19 @@ Scores, higher is better, and `min_score` compares with the score of the mode se
 - vector: cosine similarity, -1 to 1 (for a binary bundle: 1 - hamming distance / D);
 - hybrid: reciprocal rank fusion (k=60) of both lists, scaled so 1.0 means first in both.
 
-Vector search in a workspace is a coarse pass over the embedder's vec0 table of sign bits
-(`bit[D]`, hamming distance) for `VECTOR_CANDIDATES` candidates, rescored exactly with the
-cached float32 vectors; with a filter, or when the workspace is no larger than that, it is
-exact. bench/search_latency.py measures its speed and recall against exact search.
+Vector search in a workspace is exact while its vectors fit `EXACT_MAX_BYTES` (1 GiB:
+~700k passages at 384 dimensions): the included vectors are held in memory and scored
+with one matrix product. Beyond that it is a coarse pass over the embedder's vec0 table of
+sign bits (`bit[D]`, hamming distance) for OVERSAMPLE x the list depth candidates,
+rescored exactly with the cached float32 vectors. bench/search_latency.py measured both:
+the coarse pass was slower than the matrix product at 100k and lost recall.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,6 +44,15 @@ MAX_K = 1000
 OVERSAMPLE = 10
 MIN_CANDIDATES = 100
 MAX_CANDIDATES = 4096  # sqlite-vec's limit on k
+# Up to this many bytes of vectors, vector search is exact: the included vectors are held
+# in memory (unit rows, reloaded when the workspace changes) and scored with one matrix
+# product, which measured faster than the vec0 coarse pass and is never wrong. Larger
+# indexes use the coarse pass (bench/search_latency.py has both).
+EXACT_MAX_BYTES = 1 << 30
+# Per open connection (gone with it): a new connection never sees another's matrix.
+_MATRICES: weakref.WeakKeyDictionary[apsw.Connection, dict[str, _Matrix]] = (
+    weakref.WeakKeyDictionary()
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -211,6 +223,24 @@ def _cosine(matrix: np.ndarray[Any, Any], query: Vector) -> np.ndarray[Any, Any]
 
 
 # -- a workspace -------------------------------------------------------------------------------
+@dataclass
+class _Matrix:
+    """A workspace's included vectors in memory, as of one state of the file."""
+
+    version: tuple[int, int]
+    ids: np.ndarray[Any, Any]
+    unit: np.ndarray[Any, Any]
+
+
+def _top(
+    ids: np.ndarray[Any, Any], scores: np.ndarray[Any, Any], depth: int
+) -> list[tuple[int, float]]:
+    if len(ids) > depth * 2:
+        keep = np.argpartition(-scores, depth * 2)[: depth * 2]
+        ids, scores = ids[keep], scores[keep]
+    return _rank_sorted(zip(ids.tolist(), scores.tolist(), strict=True))[:depth]
+
+
 class WorkspaceCorpus(Corpus):
     """The included passages of a workspace, with its embedder's vectors."""
 
@@ -293,10 +323,59 @@ class WorkspaceCorpus(Corpus):
                 hint="The embedder changed: sync to re-embed the passages.",
             )
 
+    def _version(self) -> tuple[int, int]:
+        """Changes when anyone commits to the file (data_version) or this connection writes."""
+        return int(self.ws.scalar("pragma data_version")), int(self.ws.conn.total_changes())
+
+    def _matrix(self) -> _Matrix | None:
+        """The included vectors in memory, or None when they would not fit the budget."""
+        assert self.embedder is not None
+        rows = int(self.ws.scalar("select count(*) from passages"))
+        if rows * (self.dimensions or 0) * 4 > EXACT_MAX_BYTES:
+            return None
+        kept = _MATRICES.setdefault(self.ws.conn, {})
+        version = self._version()
+        found = kept.get(str(self.embedder))
+        if found is not None and found.version == version:
+            return found
+        ids, matrix = self._eligible_vectors(NO_FILTERS, None)
+        unit = np.array(matrix, dtype=np.float32)
+        norms = np.linalg.norm(unit, axis=1, keepdims=True) if len(unit) else unit[:, :1]
+        norms[norms == 0] = 1.0
+        made = _Matrix(version, np.asarray(ids, dtype=np.int64), unit / norms)
+        kept.clear()  # one embedder's matrix per connection
+        kept[str(self.embedder)] = made
+        return made
+
+    def _allowed(self, filters: Filters) -> np.ndarray[Any, Any]:
+        where, params = self._filter_sql(filters)
+        rows: list[Any] = self.ws.conn.execute(
+            "select p.id from passages p join documents d on d.id = p.document_id"
+            f" where {store.INCLUDED_WHERE}{where}",
+            params,
+        ).fetchall()
+        return np.asarray([int(r[0]) for r in rows], dtype=np.int64)
+
+    def _exact(
+        self, query: Vector, filters: Filters
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
+        matrix = self._matrix()
+        if matrix is None:
+            return None
+        ids, unit = matrix.ids, matrix.unit
+        if filters:
+            mask = np.isin(ids, self._allowed(filters))
+            ids, unit = ids[mask], unit[mask]
+        scores = unit @ _unit(np.asarray(query, dtype=np.float32))
+        return ids, scores.astype(np.float64)
+
     def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
         if self.table is None or self.embedder is None:
             return []
         self._check_query(query)
+        exact = self._exact(query, filters)
+        if exact is not None:
+            return _top(exact[0], exact[1], depth)
         if filters:
             # The filter may keep few passages: score every one of them exactly.
             ids, matrix = self._eligible_vectors(filters, None)
@@ -316,6 +395,9 @@ class WorkspaceCorpus(Corpus):
         if self.embedder is None:
             return []
         self._check_query(query)
+        exact = self._exact(query, filters)
+        if exact is not None:
+            return _rank_sorted(zip(exact[0].tolist(), exact[1].tolist(), strict=True))
         ids, matrix = self._eligible_vectors(filters, None)
         if not ids:
             return []

@@ -12,6 +12,7 @@ import pytest
 
 from desktop.core import index
 from desktop.core.errors import ConfigError
+from desktop.core.index import search as search_module
 from desktop.core.index.search import (
     MIN_CANDIDATES,
     Filters,
@@ -205,7 +206,12 @@ def test_an_edited_passage_is_not_found_by_its_old_vector(ws: Workspace) -> None
     assert _search(ws, "gift cards expire", "vector")[0] == ids["hours"]
 
 
-def test_the_coarse_pass_finds_what_exact_search_finds(ws: Workspace) -> None:
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_the_coarse_pass_finds_what_exact_search_finds(
+    ws: Workspace, in_memory: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not in_memory:  # too big for memory: the vec0 sign-bit pass, rescored
+        monkeypatch.setattr(search_module, "EXACT_MAX_BYTES", 0)
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(300)]
     site = add_source(ws, "site", "https://big.example/", "Big")
@@ -226,7 +232,8 @@ def test_the_coarse_pass_finds_what_exact_search_finds(ws: Workspace) -> None:
         got = _search(ws, query, "vector", k=10)
         found += len(set(got) & set(exact.tolist()))
         total += 10
-    assert found / total >= 0.8  # 64-dim sign bits of bag-of-words vectors: coarse
+    # 64-dim sign bits of bag-of-words vectors are coarse; the in-memory path is exact.
+    assert found / total == 1.0 if in_memory else found / total >= 0.8
 
 
 def test_why_not_explains_each_cut(ws: Workspace) -> None:
@@ -273,3 +280,24 @@ def test_why_not_explains_each_cut(ws: Workspace) -> None:
 
     missing = why_not(corpus, query, _q(query), 9999, k=5, mode="hybrid")
     assert not missing.state.exists and "no passage" in missing.summary()
+
+
+def test_the_in_memory_vectors_follow_changes(ws: Workspace) -> None:
+    ids = _content(ws)
+    query = "is the store open and when is phone support"
+    assert _search(ws, query, "vector")[0] == ids["hours"]
+    ws.execute("update passages set excluded = 1 where id = ?", (ids["hours"],))
+    assert ids["hours"] not in _search(ws, query, "vector")
+    ws.execute("update passages set excluded = 0 where id = ?", (ids["hours"],))
+    assert _search(ws, query, "vector")[0] == ids["hours"]
+    only_files = Filters(source_ids=(ids["files"],))
+    assert _search(ws, query, "vector", filters=only_files) == [ids["warranty"]]
+
+
+def test_the_in_memory_vectors_see_another_connections_changes(ws: Workspace) -> None:
+    ids = _content(ws)
+    query = "is the store open and when is phone support"
+    assert _search(ws, query, "vector")[0] == ids["hours"]
+    with Workspace.open(ws.path) as other:
+        other.execute("update passages set excluded = 1 where id = ?", (ids["hours"],))
+    assert ids["hours"] not in _search(ws, query, "vector")
