@@ -146,6 +146,11 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
+def _child_mb() -> float:
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale
+
+
 async def _timed_sync(ws: Any) -> tuple[float, content.SyncSummary]:
     start = time.perf_counter()
     summary = await content.sync(ws, Job("bench sync"))
@@ -174,7 +179,7 @@ def _report(label: str, runs: tuple[float, Any, float, Any], rss0: float) -> Non
         f"[{label}]   passages added: {s1.passages_added}, failed: {len(s1.failed)}, "
         f"skipped: {s1.skipped}"
     )
-    print(f"[{label}] peak RSS: {_maxrss_mb():.0f} MB (before: {rss0:.0f} MB)")
+    print(f"[{label}] peak RSS of this process: {_maxrss_mb():.0f} MB (before: {rss0:.0f} MB)")
     print(
         f"[{label}] unchanged re-sync: {again:.2f} s = {100 * again / first:.1f}% of the first "
         f"({s2.unchanged} unchanged, {s2.fetched} fetched)"
@@ -227,6 +232,7 @@ def bench_site(n: int, tmp: Path, *, server: str = "process", profile: Path | No
             httpd.shutdown()
         if child is not None:
             child.communicate()  # closing its stdin ends it
+    print(f"[site] largest child process (extraction worker or site server): {_child_mb():.0f} MB")
 
 
 def bench_files(n: int, tmp: Path) -> None:
