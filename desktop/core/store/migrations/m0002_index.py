@@ -11,7 +11,10 @@ from __future__ import annotations
 import apsw
 
 SCHEMA = """
+-- A rowid table: a WITHOUT ROWID row this long goes to an overflow page of its own (4.7 KB
+-- per 384-dim vector measured), a rowid row shares its page (bench/search_latency.py).
 create table embeddings(
+    id integer primary key,
     text_hash text not null,          -- passages.text_hash (sha256 of the effective text)
     provider text not null,
     model text not null,
@@ -19,8 +22,10 @@ create table embeddings(
     vector blob not null,             -- float32 little-endian, as the model returned it
     truncated integer not null default 0,   -- the text was cut to the model's input limit
     created_at text not null,
-    primary key (text_hash, provider, model)
-) without rowid;
+    unique (text_hash, provider, model)
+);
+-- "Which texts does this model have?" without reading the vectors.
+create index embeddings_model on embeddings(provider, model, text_hash);
 
 -- One vec0 table per embedder the workspace has used: a binary-quantised (bit[D]) coarse
 -- index keyed by passage id, its +text_hash saying which text each row was built from.
