@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.core.index.store import parse_embedder
 from desktop.core.store.workspace import SUFFIX, Workspace
 
 DEFAULT_EMBEDDER = "none"
@@ -11,11 +12,12 @@ DEFAULT_EMBEDDER = "none"
 
 def create_workspace(path: Path | str, *, name: str, embedder: str = DEFAULT_EMBEDDER) -> Workspace:
     """Create `path` (the .botdesk suffix is added when missing) and record its embedder."""
+    chosen = parse_embedder(embedder)  # a bad spec is refused before any file is made
     path = Path(path)
     if path.suffix != SUFFIX:
         path = path.with_name(path.name + SUFFIX)
     workspace = Workspace.create(path, name=name)
-    workspace.set_setting("embedder", embedder)
+    workspace.set_setting("embedder", "none" if chosen is None else str(chosen))
     return workspace
 
 

@@ -48,3 +48,13 @@ def test_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["init"])
     assert exc.value.code == 2
+
+
+def test_init_refuses_an_unknown_embedder_before_making_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "acme.botdesk"
+    assert main(["init", str(path), "--name", "Acme", "--embedder", "bogus"]) == 1
+    err = capsys.readouterr().err
+    assert "Unknown embedder 'bogus'" in err and err.count("\n") == 1
+    assert not path.exists()
