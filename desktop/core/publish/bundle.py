@@ -150,7 +150,9 @@ def source_key(source: Mapping[str, Any]) -> str:
 
 
 def included_passages(ws: Workspace) -> list[db.Row]:
-    return ws.fetch_all(INCLUDED_PASSAGES_SQL)
+    """The passages a bundle carries: included ones with some text. A blank passage (edited
+    to nothing, added empty) answers nothing, and the index never embeds it."""
+    return [r for r in ws.fetch_all(INCLUDED_PASSAGES_SQL) if str(r["text"]).strip()]
 
 
 def _chunker_settings(ws: Workspace, source_ids: Sequence[int]) -> dict[str, Any]:

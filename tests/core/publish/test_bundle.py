@@ -217,3 +217,21 @@ def test_binary_needs_whole_bytes(workspace: Workspace, tmp_path: Path) -> None:
             quantization="binary",
             vector_loader=lambda ws, p: BundleVectors("ollama", "m", 12, fake_vectors(ws, 12)),
         )
+
+
+def test_blank_passages_stay_out_of_the_bundle(workspace: Workspace, tmp_path: Path) -> None:
+    """The index never embeds a blank passage, so the bundle must not wait for its vector."""
+    sample_workspace(workspace, str(tmp_path))
+    blank = int(workspace.scalar("select min(id) from passages where excluded = 0"))
+    workspace.execute("update passages set text = ' \n\t ' where id = ?", (blank,))
+
+    def without_blank(ws: Workspace, passages: object) -> BundleVectors:
+        vectors = {k: v for k, v in fake_vectors(ws).items() if k != blank}
+        return BundleVectors("ollama", "fake-embed", 64, vectors)
+
+    built = build_bundle(workspace, tmp_path / "bot.bundle", vector_loader=without_blank)
+    conn = _plain(tmp_path / "bot.bundle")
+    ids = {r[0] for r in conn.execute("select id from passages")}
+    conn.close()
+    assert blank not in ids and ids
+    assert built.manifest["passage_count"] == len(ids)
