@@ -7,6 +7,7 @@ normalised text so "exclude this group" is one action that also holds after a re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections import defaultdict
@@ -30,20 +31,27 @@ def group_key(text: str) -> str:
     return sha256_hex(normalise(text))[:16]
 
 
-def _candidates(ws: Workspace) -> dict[str, list[dict[str, object]]]:
-    rows = ws.fetch_all(
-        "select p.id, p.source_text, p.excluded, p.document_id, d.source_id from passages p"
-        " join documents d on d.id = p.document_id"
-        " where p.origin = 'chunker' and p.removed = 0 and d.status != 'removed'"
-    )
-    groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+_CANDIDATES_SQL = (
+    "select p.id, p.source_text, p.excluded, p.document_id, d.source_id from passages p"
+    " join documents d on d.id = p.document_id"
+    " where p.origin = 'chunker' and p.removed = 0 and d.status != 'removed'"
+)
+Groups = dict[str, list[dict[str, object]]]
+
+
+def _group(rows: list[dict[str, object]]) -> Groups:
+    """Candidate rows by group key (no database: may run in a worker thread)."""
+    groups: Groups = defaultdict(list)
     for row in rows:
         groups[group_key(str(row["source_text"]))].append(row)
     return groups
 
 
-def detect(ws: Workspace) -> int:
-    """Recompute the boilerplate flag of every passage; returns how many are flagged."""
+def _candidates(ws: Workspace) -> Groups:
+    return _group(ws.fetch_all(_CANDIDATES_SQL))
+
+
+def _flag(ws: Workspace, groups: Groups) -> int:
     docs_per_source = {
         int(row["source_id"]): int(row["n"])
         for row in ws.fetch_all(
@@ -52,7 +60,7 @@ def detect(ws: Workspace) -> int:
         )
     }
     flagged: list[int] = []
-    for rows in _candidates(ws).values():
+    for rows in groups.values():
         documents = {row["document_id"] for row in rows}
         sources = {int(str(row["source_id"])) for row in rows}
         n_docs = len(documents)
@@ -64,6 +72,11 @@ def detect(ws: Workspace) -> int:
         for passage_id in flagged:
             ws.execute("update passages set boilerplate = 1 where id = ?", (passage_id,))
     return len(flagged)
+
+
+def detect(ws: Workspace) -> int:
+    """Recompute the boilerplate flag of every passage; returns how many are flagged."""
+    return _flag(ws, _candidates(ws))
 
 
 def _inputs_fingerprint(ws: Workspace) -> str:
@@ -85,14 +98,16 @@ def _inputs_fingerprint(ws: Workspace) -> str:
     return digest.hexdigest()
 
 
-def refresh(ws: Workspace) -> int:
+async def refresh(ws: Workspace) -> int:
     """detect(), unless nothing it reads changed since it last ran: then the flags it set
     are still right and only counted (an unchanged re-sync skips normalising and hashing
-    the text of every passage). Returns how many passages are flagged."""
+    the text of every passage). The normalising and hashing runs in a worker thread, so
+    the event loop (the window's) keeps turning. Returns how many passages are flagged."""
     fingerprint = _inputs_fingerprint(ws)
     if ws.setting(INPUTS_SETTING) == fingerprint:
         return int(ws.scalar("select count(*) from passages where boilerplate = 1"))
-    flagged = detect(ws)
+    rows = ws.fetch_all(_CANDIDATES_SQL)  # read with the fingerprint: no await between
+    flagged = _flag(ws, await asyncio.to_thread(_group, rows))
     with ws.transaction():
         ws.set_setting(INPUTS_SETTING, fingerprint)
     return flagged

@@ -550,7 +550,7 @@ async def sync_workspace(
     finally:
         await extractor.aclose()
     job.stage("curate")
-    total.boilerplate = boilerplate.refresh(ws)
+    total.boilerplate = await boilerplate.refresh(ws)
     boilerplate.apply_remembered(ws)
     apply_url_patterns(ws)
     total.needs_review = int(

@@ -85,13 +85,13 @@ def test_boilerplate_detection_skipped_only_when_its_inputs_are_unchanged(
     first = _sync(workspace)
     assert first.boilerplate == 4
     runs: list[int] = []
-    real_detect = boilerplate.detect
+    real_group = boilerplate._group
 
-    def counting(ws: Workspace) -> int:
+    def counting(rows: list[dict[str, object]]) -> boilerplate.Groups:
         runs.append(1)
-        return real_detect(ws)
+        return real_group(rows)
 
-    monkeypatch.setattr(boilerplate, "detect", counting)
+    monkeypatch.setattr(boilerplate, "_group", counting)
     assert _sync(workspace).boilerplate == 4
     assert runs == []  # nothing changed: the flags are counted, not recomputed
     # A review settled outside a sync changes a passage's source text: detect again.
