@@ -301,3 +301,47 @@ def test_the_in_memory_vectors_see_another_connections_changes(ws: Workspace) ->
     with Workspace.open(ws.path) as other:
         other.execute("update passages set excluded = 1 where id = ?", (ids["hours"],))
     assert ids["hours"] not in _search(ws, query, "vector")
+
+
+def _keyword_corpus(ws: Workspace) -> dict[str, list[int]]:
+    """60 passages that all say "common"; a few say "zebra"; the best "zebra" ones excluded."""
+    site = add_source(ws, "site", "https://zoo.example/", "Zoo")
+    doc = add_document(ws, site, "https://zoo.example/animals", "Animals")
+    ids: dict[str, list[int]] = {"zebra": [], "hidden": [], "plain": []}
+    for i in range(60):
+        if i % 12 == 0:
+            ids["zebra"].append(add_passage(ws, doc, f"A common zebra, number {i}, grazes here."))
+        elif i % 12 == 1:
+            text = f"Zebra zebra zebra: the common zebra herd {i}."
+            ids["hidden"].append(add_passage(ws, doc, text, excluded=True))
+        else:
+            ids["plain"].append(add_passage(ws, doc, f"A common animal, number {i}, sleeps."))
+    return ids
+
+
+def _every_match(corpus: WorkspaceCorpus, query: str) -> list[tuple[int, float]]:
+    """The ranking without any shortcut: every match scored, joined and sorted in SQL."""
+    return corpus.keyword(fts_query(query), None, Filters())
+
+
+def test_keyword_shortcuts_rank_like_scoring_every_match(ws: Workspace) -> None:
+    ids = _keyword_corpus(ws)
+    corpus = WorkspaceCorpus(ws)
+    assert corpus.common_words(["common", "zebra", "Common"]) == {"common"}
+    full = _every_match(corpus, "common zebra")
+    for limit in (3, 5, 8, 30):
+        found = search_module.keyword_ranked(corpus, "common zebra", limit)
+        # "common" is left out while "zebra" fills the list (its idf is 1e-6 anyway).
+        assert [pid for pid, _ in found] == [pid for pid, _ in full[:limit]], limit
+        assert all(abs(a[1] - b[1]) < 1e-4 for a, b in zip(found, full, strict=False))
+    assert {pid for pid, _ in full[:5]} == set(ids["zebra"])
+    assert not set(ids["hidden"]) & {pid for pid, _ in full}
+    # The best FTS5 rows are excluded: the list still comes out whole and right, whether
+    # a deeper look finds enough (limit 3) or every match is ranked after all (limit 1).
+    doc = int(ws.scalar("select document_id from passages where id = ?", (ids["zebra"][0],)))
+    for i in range(100):
+        add_passage(ws, doc, f"Zebra zebra zebra zebra {i}.", excluded=True)
+    full = _every_match(corpus, "zebra")
+    assert {pid for pid, _ in full} == set(ids["zebra"])
+    for limit in (1, 3, 5, 10):
+        assert corpus.keyword(fts_query("zebra"), limit, Filters()) == full[:limit], limit
