@@ -35,6 +35,7 @@ from desktop.core.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from desktop.core.tls import shared_ssl_context
 from desktop.providers.base import (
     ChatMessage,
     GenerationEvent,
@@ -49,7 +50,6 @@ from desktop.providers.retry import (
     call_with_retries,
     parse_retry_after,
     redact_url,
-    shared_ssl_context,
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
 

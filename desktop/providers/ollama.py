@@ -29,6 +29,7 @@ from desktop.core.errors import (
     RateLimitedError,
 )
 from desktop.core.text import count_tokens
+from desktop.core.tls import shared_ssl_context
 from desktop.providers.base import (
     ChatMessage,
     GenerationEvent,
@@ -43,7 +44,6 @@ from desktop.providers.retry import (
     call_with_retries,
     parse_retry_after,
     redact_url,
-    shared_ssl_context,
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import functools
 import os
 import random
-import ssl
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -167,14 +165,6 @@ def _rate_limited(
         f"Try again in {wait:.0f} s" if wait else "Wait a minute and try again"
     ) + ", or run fewer things at once (a smaller test set concurrency, one sync at a time)."
     return RateLimitedError(message, hint=hint, retry_after=wait)
-
-
-@functools.cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one costs ~40 ms, per client otherwise."""
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def redact_url(url: str) -> str:

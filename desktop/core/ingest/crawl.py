@@ -57,6 +57,7 @@ from desktop.core.ingest.urls import (
     unwanted_suffix,
 )
 from desktop.core.jobs import Job
+from desktop.core.tls import shared_ssl_context
 
 MAX_RETRY_WAIT_S = 10.0  # the longest Retry-After honoured before one retry
 MAX_HOST_FAILURES = 5  # consecutive timeouts/network errors before a host is given up
@@ -595,6 +596,7 @@ async def _prepare(
             limits=httpx.Limits(max_connections=max(config.concurrency, 1) * 2 + 2),
             follow_redirects=False,
             headers={"User-Agent": config.user_agent},
+            verify=shared_ssl_context(),
         )
     return start, guard, own
 

@@ -29,6 +29,7 @@ import httpx
 from desktop import __version__
 from desktop.core import secrets
 from desktop.core.errors import ConfigError, PublishError
+from desktop.core.tls import shared_ssl_context
 
 TOKEN_ENV = "BOTDESK_PUBLISH_TOKEN"  # noqa: S105 (a variable name, not a secret)
 DEFAULT_TIMEOUT_S = 60.0
@@ -259,7 +260,10 @@ class PublishClient:
             all_headers["Content-Type"] = "application/json"
         owned = self._client is None
         client = self._client or httpx.AsyncClient(
-            timeout=self.timeout_s, follow_redirects=False, trust_env=False
+            timeout=self.timeout_s,
+            follow_redirects=False,
+            trust_env=False,
+            verify=shared_ssl_context(),
         )
         what = _describe_call(method, url)
         try:
