@@ -7,10 +7,21 @@ Passages are written as the content stage writes them (FTS5 triggers included), 
 indexed by the real embed_pending with an embedder that hands back prepared vectors, so
 the build time is the index's own (cache, vec0), without any model. Vectors are clustered
 (N/50 centres plus noise, unit length), closer to real embeddings than isotropic noise;
-questions are noisy copies of passage vectors with Zipf-distributed words.
+questions are noisy copies of passage vectors.
+
+The words (keyword search) come from one of two sources (--text):
+- wcxb (the default where ../shared/data/wcxb-dev is): 60-word windows at random offsets
+  in the main content of the 444 WCXB dev pages (real English web text), questions are
+  7-word windows of it; at 100k passages the median question word (after stop words) is
+  in 1.8% of the passages, none in more than half.
+- zipf: the earlier synthetic words (Zipf s=1.15 ranks clamped to 20,000): the clamp puts
+  21% of all words on "w20000" and "w1" is in every passage, so 56% of question words
+  are in more than half the passages and nearly every question matches the whole index.
+  Kept to compare with earlier figures; it is the worst case for keyword search.
 
     python bench/search_latency.py                 # 10k and 100k x 384 and 1024
     python bench/search_latency.py --sizes 10000 --dims 384 --candidates 50,100,200,400
+    python bench/search_latency.py --text zipf --dims 384
 
 The NumPy floor holds the matrix in memory; so does vector search (loaded once, timed as
 "first vector search"); keyword search reads FTS5 from the file each time.
@@ -20,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -45,6 +57,8 @@ from desktop.services.workspaces import create_workspace  # noqa: E402
 
 VOCABULARY = 20_000
 WORDS_PER_PASSAGE = 60
+QUESTION_WORDS = 7
+WCXB = ROOT.parent / "shared" / "data" / "wcxb-dev"
 
 
 class PreparedEmbedder:
@@ -65,6 +79,24 @@ def zipf_words(rng: np.random.Generator, n: int) -> list[str]:
     return [f"w{r}" for r in ranks]
 
 
+class Words:
+    """Passage and question text: Zipfian synthetic words or windows of real web text."""
+
+    def __init__(self, kind: str, rng: np.random.Generator) -> None:
+        self.kind, self.rng = kind, rng
+        self.real: list[str] = []
+        if kind == "wcxb":
+            for page in sorted((WCXB / "ground-truth").glob("*.json")):
+                truth = json.loads(page.read_text(encoding="utf-8"))["ground_truth"]
+                self.real += str(truth.get("main_content") or "").split()
+
+    def text(self, n: int) -> str:
+        if self.kind == "zipf":
+            return " ".join(zipf_words(self.rng, n))
+        start = int(self.rng.integers(0, len(self.real) - n))
+        return " ".join(self.real[start : start + n])
+
+
 def clustered(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
     centres = rng.standard_normal((max(1, n // 50), dims)).astype(np.float32)
     which = rng.integers(0, len(centres), size=n)
@@ -73,13 +105,13 @@ def clustered(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
 
 
 def build(
-    folder: Path, n: int, dims: int, rng: np.random.Generator
+    folder: Path, n: int, dims: int, rng: np.random.Generator, words: Words
 ) -> tuple[Any, np.ndarray, dict[str, float]]:
     ws = create_workspace(
         folder / f"bench-{n}-{dims}.botdesk", name="bench", embedder="ollama:prepared"
     )
     vectors = clustered(rng, n, dims)
-    texts = [" ".join(zipf_words(rng, WORDS_PER_PASSAGE)) + f" p{i}" for i in range(n)]
+    texts = [words.text(WORDS_PER_PASSAGE) + f" p{i}" for i in range(n)]
     now = utc_now()
     started = time.perf_counter()
     with ws.transaction():
@@ -121,9 +153,10 @@ def timed(fn: Any, repeat: int) -> tuple[float, float, list[Any]]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], results
 
 
-def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path) -> None:
+def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path, *, text: str) -> None:
     rng = np.random.default_rng(n + dims)
-    ws, vectors, built = build(folder, n, dims, rng)
+    words = Words(text, rng)
+    ws, vectors, built = build(folder, n, dims, rng, words)
     per_k = 1000 / n
     print(
         f"\n{n:,} passages x {dims} dims: build {built['content_s'] * per_k * 1000:.0f} ms/1k "
@@ -137,7 +170,7 @@ def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path) ->
         + 0.5 * rng.standard_normal((queries, dims)).astype(np.float32) / np.sqrt(dims) * 8
     )
     qvecs = (qvecs / np.linalg.norm(qvecs, axis=1, keepdims=True)).astype(np.float32)
-    qtexts = [" ".join(zipf_words(rng, 5)) for _ in range(queries)]
+    qtexts = [words.text(5 if text == "zipf" else QUESTION_WORDS) for _ in range(queries)]
     corpus = WorkspaceCorpus(ws)
     state = {"i": 0}
 
@@ -216,16 +249,23 @@ def main() -> None:
     parser.add_argument(
         "--candidates", default="100,200,400", help="coarse-pass candidate counts to measure"
     )
+    parser.add_argument(
+        "--text",
+        choices=("wcxb", "zipf"),
+        default="wcxb" if (WCXB / "ground-truth").is_dir() else "zipf",
+        help="passage words: windows of real web text, or synthetic Zipfian words",
+    )
     args = parser.parse_args()
     candidates = [int(c) for c in args.candidates.split(",") if c]
     print(
         f"vector search: exact in memory up to {search_module.EXACT_MAX_BYTES >> 20} MiB of "
-        "vectors; the vec0 coarse pass (sign bits, rescored) is measured alongside"
+        f"vectors; the vec0 coarse pass (sign bits, rescored) is measured alongside; "
+        f"words: {args.text}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             for dims in (int(d) for d in args.dims.split(",")):
-                run(n, dims, args.queries, candidates, Path(tmp))
+                run(n, dims, args.queries, candidates, Path(tmp), text=args.text)
 
 
 if __name__ == "__main__":
