@@ -5,9 +5,9 @@ workspace size per 1,000 passages.
 
 Passages are written as the content stage writes them (FTS5 triggers included), then
 indexed by the real embed_pending with an embedder that hands back prepared vectors, so
-the build time is the index's own (cache, vec0, the FTS5 merge that ends a sync),
-without any model. Vectors are clustered (N/50 centres plus noise, unit length), closer
-to real embeddings than isotropic noise; questions are noisy copies of passage vectors.
+the build time is the index's own (cache, vec0), without any model. Vectors are clustered
+(N/50 centres plus noise, unit length), closer to real embeddings than isotropic noise;
+questions are noisy copies of passage vectors.
 
 The words (keyword search) come from one of two sources (--text):
 - wcxb (the default where ../shared/data/wcxb-dev is): 60-word windows at random offsets
@@ -137,7 +137,6 @@ def build(
     embedder = PreparedEmbedder(dict(zip(texts, vectors, strict=True)))
     started = time.perf_counter()
     asyncio.run(index.embed_pending(ws, embedder, Job("embed"), concurrency=1))
-    index.store.merge_keyword_index(ws)  # as services.index.embed_pending ends each sync
     index_s = time.perf_counter() - started
     ws.execute("pragma wal_checkpoint(truncate)")
     size = os.path.getsize(ws.path)

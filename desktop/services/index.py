@@ -164,19 +164,15 @@ async def embed_pending(
     embedder: Embedder | None = None,
     concurrency: int = core_index.embed.DEFAULT_CONCURRENCY,
 ) -> EmbedReport:
-    """Embed the included passages whose text has no vector yet (nothing if no embedder),
-    then merge the keyword index (store.merge_keyword_index)."""
+    """Embed the included passages whose text has no vector yet (nothing if no embedder)."""
     wanted = store.workspace_embedder(ws)
     if wanted is None:
         job.stage("embed: none (keyword search only)", total=0)
-        store.merge_keyword_index(ws)
         return EmbedReport()
     dimensions = store.recorded_dimensions(ws, wanted)
-    report = await core_index.embed_pending(
+    return await core_index.embed_pending(
         ws, _resolve(embedder, wanted, dimensions), job, concurrency=concurrency
     )
-    store.merge_keyword_index(ws)  # the sync's last write: keyword search reads one segment
-    return report
 
 
 def _price(embedder: EmbedderId) -> float | None:

@@ -345,15 +345,3 @@ def test_keyword_shortcuts_rank_like_scoring_every_match(ws: Workspace) -> None:
     assert {pid for pid, _ in full} == set(ids["zebra"])
     for limit in (1, 3, 5, 10):
         assert corpus.keyword(fts_query("zebra"), limit, Filters()) == full[:limit], limit
-
-
-def test_the_sync_leaves_the_keyword_index_in_one_segment(ws: Workspace) -> None:
-    from desktop.services import index as index_service
-
-    _content(ws)  # one passage per transaction: one FTS5 segment each
-    segments = "select count(distinct segid) from passages_fts_idx"
-    assert int(ws.scalar(segments)) > 1
-    before = _search(ws, "refunds card password", "keyword")
-    asyncio.run(index_service.embed_pending(ws, Job("embed"), embedder=CountingEmbedder()))
-    assert int(ws.scalar(segments)) == 1
-    assert _search(ws, "refunds card password", "keyword") == before
