@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from desktop.core.store.workspace import Workspace
 from desktop.ui.jobs import JobsController
 from desktop.ui.messages import MessageBridge
+
+
+class RunFirstCommand(Protocol):
+    """An undo command that does its work once before it is pushed (see content_undo)."""
+
+    def run_first(self) -> bool: ...
 
 
 class WindowContext(QObject):
@@ -32,3 +40,12 @@ class WindowContext(QObject):
         self.workspace = workspace
         self.undo_stack.clear()  # edits are undoable until the workspace is closed
         self.workspace_changed.emit(workspace)
+
+    def push(self, command: RunFirstCommand) -> bool:
+        """Run an edit and keep it undoable; a refused edit never enters the undo stack."""
+        if not isinstance(command, QUndoCommand):
+            raise TypeError(f"{command!r} is not an undo command")
+        if command.run_first():
+            self.undo_stack.push(command)
+            return True
+        return False

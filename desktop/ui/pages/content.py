@@ -804,10 +804,7 @@ class ContentPage(Page):
 
     # -- changing content ------------------------------------------------------------------
     def _push(self, command: ContentCommand) -> bool:
-        if command.run_first():
-            self.context.undo_stack.push(command)
-            return True
-        return False
+        return self.context.push(command)
 
     def _changed(self) -> None:
         self.context.content_changed.emit()

@@ -463,10 +463,7 @@ class SearchPage(Page):
         return dialog
 
     def _push(self, command: Any) -> bool:
-        if command.run_first():
-            self.context.undo_stack.push(command)
-            return True
-        return False
+        return self.context.push(command)
 
     def _changed(self) -> None:
         self.context.content_changed.emit()
