@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+import threading
 
 from PySide6.QtWidgets import QApplication
 
+from desktop.core.tls import shared_ssl_context
 from desktop.ui.main_window import MainWindow
 
 
@@ -23,6 +25,8 @@ def run(*, workspace_path: str | None = None) -> int:
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
+    # Reading the CA bundle takes 40-100+ ms: do it off the GUI thread before the first sync.
+    threading.Thread(target=shared_ssl_context, name="tls-warm-up", daemon=True).start()
     window = MainWindow()
     window.messages.install_excepthook()
     if workspace_path:

@@ -8,7 +8,6 @@ Joins the answering core to the two things it does not know: the model back-ends
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +22,9 @@ from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedP
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
+from desktop.providers import factory
 from desktop.providers.base import ChatMessage, GenerationSettings, Generator, TextDelta, Usage
+from desktop.services import index
 
 __all__ = [
     "CITATION_PATTERN",
@@ -74,13 +75,6 @@ class GeneratorModel:
 
 
 def _default_generator_factory(spec_text: str) -> Generator:
-    try:
-        factory: Any = importlib.import_module("desktop.providers.factory")
-    except ImportError as exc:
-        raise ConfigError(
-            "The model back-ends are not available in this build yet.",
-            hint="Answers need desktop.providers.factory (the providers part).",
-        ) from exc
     spec = factory.parse_model_spec(spec_text)
     if spec is None:
         raise ConfigError("This profile has no generator.", hint="Set one: ollama:MODEL.")
@@ -91,13 +85,6 @@ def _default_generator_factory(spec_text: str) -> Generator:
 async def _default_search(
     target: Any, query: str, k: int, mode: str, min_score: float | None
 ) -> Sequence[Any]:
-    try:
-        index: Any = importlib.import_module("desktop.services.index")
-    except ImportError as exc:
-        raise ConfigError(
-            "Search is not available in this build yet.",
-            hint="Answers need desktop.services.index (the index part).",
-        ) from exc
     hits: Sequence[Any] = await index.search(target, query, k=k, mode=mode, min_score=min_score)
     return hits
 
@@ -256,23 +243,11 @@ def delete_questions(ws: Workspace, ids: Sequence[int]) -> None:
 
 
 def open_bundle_target(bundle: Path | str) -> Any:
-    """The search target for a built bundle file, served by the same search code.
-
-    Needs the index part's bundle reader; says so plainly while it is not there.
-    """
+    """The search target for a built bundle file, served by the same search code."""
     path = Path(bundle)
     if not path.is_file():
         raise ConfigError(f"No bundle file at {path}.")
-    try:
-        index: Any = importlib.import_module("desktop.services.index")
-        opener = index.open_bundle
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            "Testing against a bundle file is not available in this build yet.",
-            hint="It needs the index part's bundle reader (services.index.open_bundle); "
-            "run the test set against the workspace meanwhile.",
-        ) from exc
-    return opener(path)
+    return index.open_bundle(path)
 
 
 async def run_tests(

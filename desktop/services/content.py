@@ -9,7 +9,6 @@ embedding cache.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -37,6 +36,7 @@ from desktop.core.content.models import (
     SyncSummary,
 )
 from desktop.core.errors import ConfigError, SourceError
+from desktop.core.ingest.crawl import discover_site, url_allowed
 from desktop.core.ingest.files import list_files
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace, utc_now
@@ -212,13 +212,6 @@ def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> Source
 
 
 # -- site preview ----------------------------------------------------------------------
-def _crawler() -> Any:
-    try:
-        return importlib.import_module("desktop.core.ingest.crawl")
-    except ImportError as exc:
-        raise SourceError("The website crawler is not available in this build.") from exc
-
-
 async def preview_site(
     url: str,
     *,
@@ -230,8 +223,6 @@ async def preview_site(
     client: httpx.AsyncClient | None = None,
 ) -> SitePreview:
     """The URLs discovery finds (sitemaps and links of the first pages), without a crawl."""
-    discover_site = _crawler().discover_site
-
     url = _check_url(url)
     config = content_sync.site_config(
         {
@@ -258,8 +249,6 @@ def apply_site_rules(
     max_pages: int | None = None,
 ) -> PreviewSelection:
     """Instant (no network): which preview URLs the rules keep, as a tree by path."""
-    url_allowed = _crawler().url_allowed
-
     config = content_sync.site_config(
         {
             "location": preview.start_url,

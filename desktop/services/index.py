@@ -9,7 +9,6 @@ Embedders come from desktop.providers.factory unless one is passed in.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from desktop.core.index.store import EmbedderId, Vector
 from desktop.core.jobs import Job
 from desktop.core.publish import bundle as bundle_format
 from desktop.core.store.workspace import Workspace
+from desktop.providers import factory
 from desktop.providers.base import Embedder, ModelSpec
 
 __all__ = [
@@ -121,15 +121,7 @@ def _spec(embedder: EmbedderId) -> ModelSpec:
 
 def make_embedder(embedder: EmbedderId, *, dimensions: int | None = None) -> Embedder:
     """The providers' embedder for this spec (`dimensions`: what the index recorded, so a
-    model answering another size is refused); says so plainly while they are not built."""
-    try:
-        factory: Any = importlib.import_module("desktop.providers.factory")
-    except ImportError as exc:
-        raise ConfigError(
-            f"The embedding back-ends are not available in this build, so {embedder} "
-            "cannot be used.",
-            hint="Use --embedder none (keyword search), or a build with desktop.providers.",
-        ) from exc
+    model answering another size is refused)."""
     made: Embedder = factory.make_embedder(_spec(embedder), dimensions=dimensions)
     return made
 

@@ -1,26 +1,18 @@
 """Site sync against a loopback website: fetch, 304s on re-sync, a page gone (404), a PDF.
 
-Runs with the real crawler (desktop.core.ingest.crawl) when it is present; until then a
-minimal stand-in crawler with the same contract drives the same real HTTP server, so
-the sync's handling of 200/304/404 pages is tested either way.
+The real crawler (desktop.core.ingest.crawl) against a small scripted site: the sync's
+handling of 200, 304 and 404 pages, end to end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
-import re
-import sys
-import types
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from desktop.core.ingest.types import FetchedPage, KnownPage, SiteConfig
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
@@ -57,68 +49,6 @@ class SiteHandler(ScriptedHandler):
         self.send_bytes(200, body, content_type, {"ETag": etag})
 
 
-@dataclass
-class _Report:
-    fetched: int = 0
-    unchanged: int = 0
-    skipped: dict[str, list[str]] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    seen_urls: set[str] = field(default_factory=set)
-
-
-async def _standin_crawl_site(
-    config: SiteConfig,
-    *,
-    known: Mapping[str, KnownPage],
-    on_page: Callable[[FetchedPage], Awaitable[None]],
-    job: Job,
-    client: httpx.AsyncClient | None = None,
-    allow_private_hosts: bool | None = None,
-) -> _Report:
-    """Breadth-first over same-host links plus every known URL, with If-None-Match."""
-    report = _Report()
-    queue = [config.start_url, *known]
-    seen: set[str] = set()
-    async with httpx.AsyncClient() as http:
-        while queue and len(seen) < config.max_pages:
-            url = queue.pop(0)
-            if url in seen:
-                continue
-            seen.add(url)
-            job.check()
-            headers = {}
-            if url in known and known[url].etag:
-                headers["If-None-Match"] = str(known[url].etag)
-            response = await http.get(url, headers=headers)
-            media = response.headers.get("content-type", "").split(";")[0]
-            page = FetchedPage(
-                url,
-                url,
-                response.status_code,
-                media,
-                response.content,
-                etag=response.headers.get("etag"),
-            )
-            await on_page(page)
-            if response.status_code == 200 and media == "text/html":
-                report.fetched += 1
-                for href in re.findall(r'href="([^"]+)"', response.text):
-                    queue.append(urljoin(url, href))
-    return report
-
-
-@pytest.fixture
-def crawler(monkeypatch: pytest.MonkeyPatch) -> str:
-    try:
-        importlib.import_module("desktop.core.ingest.crawl")
-        return "real"
-    except ImportError:
-        module = types.ModuleType("desktop.core.ingest.crawl")
-        module.crawl_site = _standin_crawl_site  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "desktop.core.ingest.crawl", module)
-        return "stand-in"
-
-
 @pytest.fixture
 def site() -> Iterator[LoopbackServer]:
     with LoopbackServer(SiteHandler) as server:
@@ -142,12 +72,10 @@ def _sync(ws: Workspace) -> content.SyncSummary:
     return asyncio.run(content.sync(ws, Job("sync")))
 
 
-def test_site_sync_resync_and_gone_page(
-    workspace: Workspace, site: LoopbackServer, crawler: str
-) -> None:
+def test_site_sync_resync_and_gone_page(workspace: Workspace, site: LoopbackServer) -> None:
     content.add_site(workspace, site.url + "/")
     first = _sync(workspace)
-    assert first.fetched == 4, (crawler, first.to_json())
+    assert first.fetched == 4, first.to_json()
     docs = {urlsplit(d.uri).path: d for d in content.list_documents(workspace)}
     assert docs["/pricing"].title == "Pricing" and docs["/pricing"].status == "ok"
     pdf = [p for p in content.list_passages(workspace) if p.uri.endswith("sheet.pdf")]
@@ -168,7 +96,7 @@ def test_site_sync_resync_and_gone_page(
 
 
 def test_changed_page_is_refetched_and_rechunked(
-    workspace: Workspace, site: LoopbackServer, crawler: str
+    workspace: Workspace, site: LoopbackServer
 ) -> None:
     content.add_site(workspace, site.url + "/")
     _sync(workspace)

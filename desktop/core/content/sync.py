@@ -8,7 +8,6 @@ skips what is unchanged (HTTP validators, content hashes, the chunker settings u
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import json
 import time
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from desktop.core.errors import (
     NoTextError,
     SourceError,
 )
+from desktop.core.ingest.crawl import crawl_site
 from desktop.core.ingest.extractor import Extractor
 from desktop.core.ingest.types import (
     ExtractedDocument,
@@ -420,13 +420,6 @@ async def sync_text(state: SourceSync) -> None:
 
 
 async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None:
-    try:
-        # Imported by name: the crawler lands in parallel with this module.
-        crawl_site = importlib.import_module("desktop.core.ingest.crawl").crawl_site
-    except ImportError:
-        state.summary.failed[state.source["location"]] = "the website crawler is not available"
-        state.job.item_error(state.source["location"], "the website crawler is not available")
-        return
     ws, job, source = state.ws, state.job, state.source
     known = {
         row["uri"]: KnownPage(row["uri"], row["etag"], row["last_modified"], row["content_hash"])

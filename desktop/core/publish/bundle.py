@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import os
 import tempfile
@@ -175,18 +174,12 @@ def _chunker_settings(ws: Workspace, source_ids: Sequence[int]) -> dict[str, Any
 def default_vector_loader(
     ws: Workspace, passages: Sequence[tuple[int, str]]
 ) -> BundleVectors | None:
-    """The index part's vectors for these passages, or None while the workspace has none.
+    """The index's vectors for these passages, or None when the workspace has no embedder
+    (a keyword-only bundle). desktop.core.index owns where vectors live."""
+    # Imported here: desktop.core.index imports this module (BundleVectors).
+    from desktop.core.index import bundle_vectors
 
-    The index part (desktop.core.index) owns where vectors live; it exposes
-    `bundle_vectors(ws, passages)`. Until it does, bundles are keyword-only.
-    """
-    try:
-        module: Any = importlib.import_module("desktop.core.index")
-        loader = module.bundle_vectors
-    except (ImportError, AttributeError):
-        return None
-    result: BundleVectors | None = loader(ws, passages)
-    return result
+    return bundle_vectors(ws, passages)
 
 
 # -- building -----------------------------------------------------------------------------
