@@ -246,6 +246,7 @@ def main() -> None:
         )
         window.resize(1280, 800)
         window.show()
+        gc.freeze()  # as desktop.app.run does once the window is up
         with loop:
             loop.run_until_complete(bench(args, window, Path(tmp)))
         window.close()
