@@ -8,15 +8,11 @@ Retries and timeouts follow `RetryPolicy.from_env()` unless a policy is passed i
 
 from __future__ import annotations
 
-import re
-
 from desktop.core.errors import ConfigError
+from desktop.core.model_specs import parse_spec
 from desktop.providers.base import Embedder, Generator, ModelSpec
 from desktop.providers.retry import RetryPolicy
 
-PROVIDERS = ("ollama", "mistral")
-# Ollama names: "all-minilm", "llama3.2:3b", "hf.co/org/model:Q4_K_M"; Mistral ids alike.
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 _EXAMPLES = "ollama:MODEL (e.g. ollama:all-minilm), mistral:MODEL, or none"
 
 
@@ -25,22 +21,8 @@ def parse_model_spec(text: str) -> ModelSpec | None:
 
     Anything else raises ConfigError saying what is accepted.
     """
-    cleaned = (text or "").strip()
-    if cleaned.lower() in ("", "none"):
-        return None
-    provider, sep, model = cleaned.partition(":")
-    provider = provider.strip().lower()
-    model = model.strip()
-    if not sep or provider not in PROVIDERS:
-        raise ConfigError(f"Unknown model {cleaned!r}.", hint=f"Write {_EXAMPLES}.")
-    if not model:
-        raise ConfigError(f"No model name in {cleaned!r}.", hint=f"Write {_EXAMPLES}.")
-    if not _MODEL_NAME.match(model):
-        raise ConfigError(
-            f"{model!r} is not a valid model name.",
-            hint="Model names are letters, digits and . _ : / - (e.g. llama3.2:3b).",
-        )
-    return ModelSpec("ollama" if provider == "ollama" else "mistral", model)
+    parsed = parse_spec(text)
+    return None if parsed is None else ModelSpec(*parsed)
 
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from desktop.core.errors import BadResponseError, ConfigError
+from desktop.core.errors import BadResponseError
+from desktop.core.model_specs import parse_spec
 from desktop.core.store.workspace import Workspace, utc_now
 
 # Settings keys: the embedder spec ("ollama:all-minilm" or "none") and its dimensions.
@@ -65,16 +66,8 @@ class EmbedderId:
 
 def parse_embedder(text: str | None) -> EmbedderId | None:
     """ "ollama:MODEL" / "mistral:MODEL" -> EmbedderId; "none" or empty -> None."""
-    value = (text or "").strip()
-    if not value or value.lower() == "none":
-        return None
-    provider, sep, model = value.partition(":")
-    if not sep or provider not in ("ollama", "mistral") or not model.strip():
-        raise ConfigError(
-            f"Unknown embedder {value!r}.",
-            hint="Use ollama:MODEL, mistral:MODEL, or none for keyword search only.",
-        )
-    return EmbedderId(provider, model.strip())
+    parsed = parse_spec(text, what="embedder")
+    return None if parsed is None else EmbedderId(*parsed)
 
 
 def workspace_embedder(ws: Workspace) -> EmbedderId | None:
