@@ -591,3 +591,51 @@ def content_stats(ws: Workspace) -> ContentStats:
         needs_review=int(row["needs_review"]),
         boilerplate=int(row["boilerplate"]),
     )
+
+
+# -- undo (the inverses the window's undo stack needs) ----------------------------------
+# Passage columns that curation changes; a snapshot of them restores a passage exactly.
+_CURATION_COLUMNS = (
+    "edited_text",
+    "text",
+    "text_hash",
+    "tokens",
+    "source_text",
+    "source_hash",
+    "review_source_text",
+    "needs_review",
+    "excluded",
+)
+
+
+def curation_snapshot(ws: Workspace, passage_id: int) -> dict[str, Any]:
+    """What curation may change on a passage, to put back exactly (undo)."""
+    row = ws.fetch_one(
+        f"select {', '.join(_CURATION_COLUMNS)} from passages where id = ?", (passage_id,)
+    )
+    if row is None:
+        raise SourceError(f"No passage with id {passage_id}.")
+    return {key: row[key] for key in _CURATION_COLUMNS}
+
+
+def restore_curation(ws: Workspace, passage_id: int, snapshot: dict[str, Any]) -> None:
+    """Undo any curation since `snapshot` was taken (an edit, a settled review...)."""
+    sets = ", ".join(f"{key} = ?" for key in _CURATION_COLUMNS)
+    with ws.transaction():
+        ws.execute(
+            f"update passages set {sets}, updated_at = ? where id = ?",
+            (*(snapshot[key] for key in _CURATION_COLUMNS), utc_now(), passage_id),
+        )
+
+
+def delete_added_passage(ws: Workspace, passage_id: int) -> None:
+    """Take back a hand-written passage (never one the chunker made)."""
+    with ws.transaction():
+        ws.execute("delete from passages where id = ? and origin = 'manual'", (passage_id,))
+
+
+def forget_setting_items(ws: Workspace, key: str, items: Sequence[str]) -> None:
+    """Drop items from a remembered list (excluded URL patterns, boilerplate groups)."""
+    kept = [value for value in ws.setting(key, []) if value not in items]
+    with ws.transaction():
+        ws.set_setting(key, kept)

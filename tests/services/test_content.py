@@ -207,3 +207,27 @@ def test_full_text_search_and_bad_inputs(workspace: Workspace, folder: Path) -> 
         content.remove_source(workspace, 999)
     content.remove_source(workspace, content.list_sources(workspace)[0].id)
     assert content.list_documents(workspace) == []
+
+
+def test_undo_inverses_restore_curation_and_take_back_only_added_passages(
+    workspace: Workspace,
+) -> None:
+    content.add_text(workspace, "Hours", "We open at seven every morning.")
+    _sync(workspace)
+    chunked = content.list_passages(workspace)[0]
+    before = content.curation_snapshot(workspace, chunked.id)
+    content.edit_passage(workspace, chunked.id, "We open at six.")
+    content.exclude_passages(workspace, [chunked.id])
+    content.restore_curation(workspace, chunked.id, before)
+    restored = content.get_passage(workspace, chunked.id)
+    assert restored.text == chunked.text and restored.state == chunked.state
+
+    added = content.add_passage(workspace, chunked.document_id, "Closed on Sundays.")
+    content.delete_added_passage(workspace, chunked.id)  # a chunker passage: refused silently
+    content.delete_added_passage(workspace, added.id)
+    ids = {p.id for p in content.list_passages(workspace)}
+    assert chunked.id in ids and added.id not in ids
+
+    workspace.set_setting("excluded_url_patterns", ["*/blog/*", "*/tag/*"])
+    content.forget_setting_items(workspace, "excluded_url_patterns", ["*/blog/*"])
+    assert workspace.setting("excluded_url_patterns") == ["*/tag/*"]

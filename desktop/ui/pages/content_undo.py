@@ -1,69 +1,24 @@
 """Curation on the Content page as undoable commands (Ctrl+Z until the workspace closes).
 
-Each command does its work through desktop.services.content and undoes it with the inverse
-service call where one exists. Three inverses have no service yet (taking back a
-hand-written passage, restoring a passage's state from before a review was settled, and
-forgetting an excluded URL pattern or boilerplate group); they live in the small
-`_restore`/`_forget` helpers below, which touch only the curation columns and settings
-the services themselves write, and belong in services.content once its owner adds them.
+Each command does its work through desktop.services.content and undoes it with the
+inverse service call (including the undo-only ones: restoring a passage's curation
+snapshot, taking back a hand-written passage, forgetting an excluded pattern or group).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from PySide6.QtGui import QUndoCommand
 
 from desktop.core.content.models import SourceInfo
-from desktop.core.errors import BotdeskError, SourceError
-from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.errors import BotdeskError
+from desktop.core.store.workspace import Workspace
 from desktop.services import content
-
-# Passage columns that curation changes; a snapshot of them restores a passage exactly.
-_CURATION_COLUMNS = (
-    "edited_text",
-    "text",
-    "text_hash",
-    "tokens",
-    "source_text",
-    "source_hash",
-    "review_source_text",
-    "needs_review",
-    "excluded",
-)
 
 Changed = Callable[[], None]
 ErrorSink = Callable[[BotdeskError], None]
-
-
-def snapshot_passage(ws: Workspace, passage_id: int) -> dict[str, Any]:
-    row = ws.fetch_one(
-        f"select {', '.join(_CURATION_COLUMNS)} from passages where id = ?", (passage_id,)
-    )
-    if row is None:
-        raise SourceError(f"No passage with id {passage_id}.")
-    return {key: row[key] for key in _CURATION_COLUMNS}
-
-
-def _restore_passage(ws: Workspace, passage_id: int, snapshot: dict[str, Any]) -> None:
-    sets = ", ".join(f"{key} = ?" for key in _CURATION_COLUMNS)
-    with ws.transaction():
-        ws.execute(
-            f"update passages set {sets}, updated_at = ? where id = ?",
-            (*(snapshot[key] for key in _CURATION_COLUMNS), utc_now(), passage_id),
-        )
-
-
-def _delete_manual_passage(ws: Workspace, passage_id: int) -> None:
-    with ws.transaction():
-        ws.execute("delete from passages where id = ? and origin = 'manual'", (passage_id,))
-
-
-def _forget_setting_items(ws: Workspace, key: str, items: Sequence[str]) -> None:
-    kept = [value for value in ws.setting(key, []) if value not in items]
-    with ws.transaction():
-        ws.set_setting(key, kept)
 
 
 class ContentCommand(QUndoCommand):
@@ -165,13 +120,13 @@ class EditPassage(ContentCommand):
         super().__init__(ws, "Edit passage", changed, on)
         self.passage_id = passage_id
         self.new_text = text
-        self.before = snapshot_passage(ws, passage_id)
+        self.before = content.curation_snapshot(ws, passage_id)
 
     def do(self) -> None:
         content.edit_passage(self.ws, self.passage_id, self.new_text)
 
     def undo_work(self) -> None:
-        _restore_passage(self.ws, self.passage_id, self.before)
+        content.restore_curation(self.ws, self.passage_id, self.before)
 
 
 class ResolveReview(ContentCommand):
@@ -192,7 +147,7 @@ class ResolveReview(ContentCommand):
         self.passage_id = passage_id
         self.keep: Literal["edit", "source"] = keep
         self.new_text = text
-        self.before = snapshot_passage(ws, passage_id)
+        self.before = content.curation_snapshot(ws, passage_id)
 
     def do(self) -> None:
         with self.ws.transaction():
@@ -201,7 +156,7 @@ class ResolveReview(ContentCommand):
             content.resolve_review(self.ws, self.passage_id, keep=self.keep)
 
     def undo_work(self) -> None:
-        _restore_passage(self.ws, self.passage_id, self.before)
+        content.restore_curation(self.ws, self.passage_id, self.before)
 
 
 class AddPassage(ContentCommand):
@@ -229,7 +184,7 @@ class AddPassage(ContentCommand):
 
     def undo_work(self) -> None:
         if self.passage_id is not None:
-            _delete_manual_passage(self.ws, self.passage_id)
+            content.delete_added_passage(self.ws, self.passage_id)
             self.passage_id = None
 
 
@@ -265,7 +220,7 @@ class ExcludeUrlPattern(ContentCommand):
 
     def undo_work(self) -> None:
         if not self.was_listed:
-            _forget_setting_items(self.ws, "excluded_url_patterns", [self.pattern])
+            content.forget_setting_items(self.ws, "excluded_url_patterns", [self.pattern])
         for document_id in self.newly_excluded:
             content.exclude_document(self.ws, document_id, False)
 
@@ -289,7 +244,7 @@ class ExcludeBoilerplate(ContentCommand):
     def undo_work(self) -> None:
         forget = [key for key in self.keys if key not in self.remembered]
         if forget:
-            _forget_setting_items(self.ws, "boilerplate_excluded", forget)
+            content.forget_setting_items(self.ws, "boilerplate_excluded", forget)
         back_in = [i for i, was in self.before.items() if not was]
         if back_in:
             content.include_passages(self.ws, back_in)
