@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import uuid
 from typing import Any
@@ -303,11 +302,6 @@ class FakeMistral:
         self.disconnects = 0
         self.server = LoopbackServer(_MistralHandler)
         self.server.state["fake"] = self
-        # Stop promptly: serve_forever's default poll interval makes teardown take 0.5 s.
-        httpd = self.server.httpd
-        self.server.thread = threading.Thread(
-            target=lambda: httpd.serve_forever(poll_interval=0.02), daemon=True
-        )
 
     def start(self) -> FakeMistral:
         self.server.start()

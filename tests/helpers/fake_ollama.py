@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -311,11 +310,6 @@ class FakeOllama:
         self.disconnects = 0
         self.server = LoopbackServer(_OllamaHandler)
         self.server.state["fake"] = self
-        # Stop promptly: serve_forever's default poll interval makes teardown take 0.5 s.
-        httpd = self.server.httpd
-        self.server.thread = threading.Thread(
-            target=lambda: httpd.serve_forever(poll_interval=0.02), daemon=True
-        )
 
     # -- life ---------------------------------------------------------------------------
     def start(self) -> FakeOllama:

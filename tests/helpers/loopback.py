@@ -27,6 +27,9 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY each response waits
+    # ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     @property
     def state(self) -> dict[str, Any]:
@@ -75,7 +78,10 @@ class LoopbackServer:
         self.httpd.state = {}
         self.httpd.requests_seen = []
         self.httpd.lock = threading.Lock()  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() then takes milliseconds, not the default 0.5 s.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def port(self) -> int:

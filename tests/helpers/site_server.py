@@ -135,10 +135,6 @@ def bakery_pages() -> dict[str, Page]:
 class SiteHandler(ScriptedHandler):
     """Serves a `SiteServer`'s state; see the module docstring for the routes."""
 
-    # Headers and body go out in separate writes: without TCP_NODELAY each response
-    # waits ~40 ms for the client's delayed ACK.
-    disable_nagle_algorithm = True
-
     def do_GET(self) -> None:
         self.record()
         # The crawler hangs up when it reaches a limit: expected.
@@ -298,10 +294,6 @@ class SiteServer(LoopbackServer):
     def __init__(self, pages: dict[str, Page] | None = None) -> None:
         super().__init__(SiteHandler)
         self.httpd.stopping = threading.Event()  # type: ignore[attr-defined]
-        # A short poll interval: shutdown() then takes milliseconds instead of half a second.
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
         self.state["pages"] = bakery_pages() if pages is None else pages
         self.state["robots"] = "User-agent: *\nDisallow: /private/\nSitemap: {origin}/sitemap.xml\n"
         self.state["sitemap"] = ["/", "/about", "/pricing", "/docs/faq", "/orphan"]
