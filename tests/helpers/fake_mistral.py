@@ -21,8 +21,8 @@ import uuid
 from typing import Any
 
 from tests.helpers.fake_embeddings import embed_text, token_count
-from tests.helpers.loopback import LoopbackServer, ScriptedHandler
-from tests.helpers.model_script import ModelScript, Scripted, split_answer
+from tests.helpers.loopback import ScriptedHandler
+from tests.helpers.model_script import FakeModelServer, Scripted, split_answer
 
 EMBED_MODELS = {"mistral-embed": 1024}
 CHAT_MODELS = ("mistral-small-latest", "mistral-large-latest", "ministral-8b-latest")
@@ -286,59 +286,15 @@ class _MistralHandler(ScriptedHandler):
         self.wfile.flush()
 
 
-class FakeMistral:
+class FakeMistral(FakeModelServer):
     """The stand-in server and its script. Start it as a context manager."""
 
     def __init__(
         self, key: str = KEY, *, chat_delay_s: float = 0.0, latency_s: float = 0.0
     ) -> None:
+        super().__init__(_MistralHandler, chat_delay_s=chat_delay_s, latency_s=latency_s)
         self.key = key
-        self.script_state = ModelScript(latency_s=latency_s, chat_delay_s=chat_delay_s)
         self.embed_max_tokens = EMBED_MAX_TOKENS
         self.batch_max_tokens = BATCH_MAX_TOKENS
         self.chat_context = 32768
         self.omit_usage = False
-        self.embedded_texts: list[str] = []
-        self.disconnects = 0
-        self.server = LoopbackServer(_MistralHandler)
-        self.server.state["fake"] = self
-
-    def start(self) -> FakeMistral:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> FakeMistral:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def script(self, path: str, *replies: Scripted) -> None:
-        """Queue replies for the next requests to `path` ("/v1/embeddings", ...)."""
-        self.script_state.push(path, *replies)
-
-    def calls(self, path: str) -> list[Any]:
-        return self.script_state.calls(path)
-
-    @property
-    def chat_answer(self) -> Any:
-        return self.script_state.chat_answer
-
-    @chat_answer.setter
-    def chat_answer(self, value: Any) -> None:
-        self.script_state.chat_answer = value
-
-    @property
-    def latency_s(self) -> float:
-        return self.script_state.latency_s
-
-    @latency_s.setter
-    def latency_s(self, value: float) -> None:
-        self.script_state.latency_s = value

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.helpers.fake_embeddings import embed_text, token_count
-from tests.helpers.loopback import LoopbackServer, ScriptedHandler
-from tests.helpers.model_script import ModelScript, Scripted, split_answer
+from tests.helpers.loopback import ScriptedHandler
+from tests.helpers.model_script import FakeModelServer, Scripted, split_answer
 
 
 @dataclass
@@ -291,7 +291,7 @@ class _OllamaHandler(ScriptedHandler):
         self.wfile.flush()
 
 
-class FakeOllama:
+class FakeOllama(FakeModelServer):
     """The stand-in server and its script. Start it as a context manager."""
 
     def __init__(
@@ -301,58 +301,13 @@ class FakeOllama:
         chat_delay_s: float = 0.0,
         latency_s: float = 0.0,
     ) -> None:
+        super().__init__(_OllamaHandler, chat_delay_s=chat_delay_s, latency_s=latency_s)
         self.models: dict[str, FakeModel] = {m.name: m for m in models}
-        self.script_state = ModelScript(latency_s=latency_s, chat_delay_s=chat_delay_s)
         self.version = "0.12.6"
         # Some Ollama versions ignored `truncate` and answered 400 for a long input.
         self.honours_truncate = True
-        self.embedded_texts: list[str] = []
-        self.disconnects = 0
-        self.server = LoopbackServer(_OllamaHandler)
-        self.server.state["fake"] = self
 
-    # -- life ---------------------------------------------------------------------------
-    def start(self) -> FakeOllama:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> FakeOllama:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    # -- scripting ----------------------------------------------------------------------
-    def script(self, path: str, *replies: Scripted) -> None:
-        """Queue replies for the next requests to `path` ("/api/embed", "/api/chat", ...)."""
-        self.script_state.push(path, *replies)
-
-    def calls(self, path: str) -> list[Any]:
-        return self.script_state.calls(path)
-
-    @property
-    def chat_answer(self) -> Any:
-        return self.script_state.chat_answer
-
-    @chat_answer.setter
-    def chat_answer(self, value: Any) -> None:
-        self.script_state.chat_answer = value
-
-    @property
-    def latency_s(self) -> float:
-        return self.script_state.latency_s
-
-    @latency_s.setter
-    def latency_s(self, value: float) -> None:
-        self.script_state.latency_s = value
-
+    # -- models -------------------------------------------------------------------------
     def add_model(self, model: FakeModel) -> None:
         self.models[model.name] = model
 

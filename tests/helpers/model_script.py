@@ -10,7 +10,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Self
+
+from tests.helpers.loopback import LoopbackServer
 
 ChatAnswer = str | Callable[[Sequence[dict[str, Any]]], str]
 
@@ -64,6 +67,60 @@ class ModelScript:
         if callable(self.chat_answer):
             return self.chat_answer(messages)
         return self.chat_answer
+
+
+class FakeModelServer:
+    """What the Ollama and Mistral stand-ins share: a loopback server answering from a
+    ModelScript, started as a context manager. Subclasses give the handler."""
+
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], *, chat_delay_s: float, latency_s: float
+    ) -> None:
+        self.script_state = ModelScript(latency_s=latency_s, chat_delay_s=chat_delay_s)
+        self.embedded_texts: list[str] = []
+        self.disconnects = 0
+        self.server = LoopbackServer(handler)
+        self.server.state["fake"] = self
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def script(self, path: str, *replies: Scripted) -> None:
+        """Queue replies for the next requests to `path` ("/api/embed", "/v1/embeddings"...)."""
+        self.script_state.push(path, *replies)
+
+    def calls(self, path: str) -> list[Any]:
+        return self.script_state.calls(path)
+
+    @property
+    def chat_answer(self) -> Any:
+        return self.script_state.chat_answer
+
+    @chat_answer.setter
+    def chat_answer(self, value: Any) -> None:
+        self.script_state.chat_answer = value
+
+    @property
+    def latency_s(self) -> float:
+        return self.script_state.latency_s
+
+    @latency_s.setter
+    def latency_s(self, value: float) -> None:
+        self.script_state.latency_s = value
 
 
 def split_answer(text: str) -> list[str]:
