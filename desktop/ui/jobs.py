@@ -21,6 +21,7 @@ from desktop.core.errors import BotdeskError, CancelledError
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.ui.messages import MessageBridge
 from desktop.ui.safe_text import escaped_tooltip
+from desktop.ui.tasks import TaskSet
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
 
@@ -35,15 +36,13 @@ class JobsController(QObject):
         super().__init__(parent)
         self.messages = messages
         self.jobs: dict[int, Job] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
 
     def start(self, title: str, work: JobWork) -> Job:
         """Run `work(job)` as a task on the qasync loop; the window stays responsive."""
         job = Job(title, listeners=[self.job_changed.emit])
         self.jobs[job.job_id] = job
-        task = asyncio.ensure_future(self._run(job, work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._run(job, work))
         job_event = job.snapshot()
         self.job_changed.emit(job_event)
         return job
@@ -77,8 +76,7 @@ class JobsController(QObject):
 
     async def wait_all(self) -> None:
         """Wait for every running job (used at close and in tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
 
 class JobRow(QWidget):

@@ -6,10 +6,6 @@ Blocking calls (the keyring may hang on D-Bus) and network checks run off the GU
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +25,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import connections, index
 from desktop.ui.context import WindowContext
+from desktop.ui.tasks import TaskSet
 
 # Offered in the embedder box; any "ollama:MODEL" or "mistral:MODEL" can be typed.
 SUGGESTED_EMBEDDERS = (
@@ -53,7 +50,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Botdesk settings")
         self.context = context
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
 
         # -- the workspace's embedder
         self.embedder_combo = QComboBox()
@@ -144,16 +141,9 @@ class SettingsDialog(QDialog):
     def workspace(self) -> Workspace | None:
         return self.context.workspace
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     async def wait_idle(self) -> None:
         """For tests and closing: until every check started here has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     # -- embedder ------------------------------------------------------------------------
     def _load_workspace(self) -> None:
@@ -203,7 +193,7 @@ class SettingsDialog(QDialog):
     # -- connections ---------------------------------------------------------------------
     def _test(self, spec: str, result: QLabel) -> None:
         result.setText("Testing…")
-        self._spawn(self._run_test(spec, result))
+        self._tasks.spawn(self._run_test(spec, result))
 
     async def _run_test(self, spec: str, result: QLabel) -> None:
         try:
@@ -219,10 +209,10 @@ class SettingsDialog(QDialog):
         if not key:
             self.mistral_result.setText("Paste the key first.")
             return
-        self._spawn(self._store_key(key))
+        self._tasks.spawn(self._store_key(key))
 
     def remove_key(self) -> None:
-        self._spawn(self._store_key(None))
+        self._tasks.spawn(self._store_key(None))
 
     async def _store_key(self, key: str | None) -> None:
         try:

@@ -8,8 +8,6 @@ results reach the widgets through a signal. Scraped text is shown as plain text 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -44,6 +42,7 @@ from desktop.ui.context import WindowContext
 from desktop.ui.pages import Page
 from desktop.ui.pages.content_dialogs import PassageDialog
 from desktop.ui.pages.content_undo import EditPassage, SetExcluded
+from desktop.ui.tasks import TaskSet
 
 MODE_CHOICES = (
     ("Automatic (hybrid with an embedder)", None),
@@ -94,7 +93,7 @@ class SearchPage(Page):
 
     def __init__(self, context: WindowContext) -> None:
         super().__init__(context)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self.hits: SearchResults = SearchResults(mode="keyword")
         self.last_query = ""
         self.last_why: WhyNot | None = None
@@ -240,8 +239,7 @@ class SearchPage(Page):
         return self.context.workspace
 
     def on_workspace_changed(self, workspace: Workspace | None) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         self.no_workspace_label.setVisible(workspace is None)
         self.main.setVisible(workspace is not None)
         self.hits = SearchResults(mode="keyword")
@@ -286,12 +284,6 @@ class SearchPage(Page):
             self._run(self.last_query)  # show the effect of an exclusion or edit at once
 
     # -- searching ---------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     def _options(self) -> dict[str, Any]:
         source_id = self.source_combo.currentData()
         prefix = self.prefix_edit.text().strip()
@@ -318,7 +310,7 @@ class SearchPage(Page):
         ws = self.workspace
         assert ws is not None
         self.search_button.setEnabled(False)
-        self._spawn(self._search(ws, query, self._options()))
+        self._tasks.spawn(self._search(ws, query, self._options()))
 
     async def _search(self, ws: Workspace, query: str, options: dict[str, Any]) -> None:
         try:
@@ -540,7 +532,7 @@ class SearchPage(Page):
                 return
             self.why_not_ready.emit(result)
 
-        self._spawn(work())
+        self._tasks.spawn(work())
 
     def _show_why_not(self, result: WhyNot) -> None:
         self.last_why = result
@@ -548,5 +540,4 @@ class SearchPage(Page):
 
     async def wait_idle(self) -> None:
         """Wait for searches in flight (tests, closing)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from desktop.services import answers
 from desktop.services.answers import AnswerBackends, AnswerProfile, AnswerResult
 from desktop.ui.context import WindowContext
 from desktop.ui.pages import Page
+from desktop.ui.tasks import TaskSet
 
 MODES = ("hybrid", "vector", "keyword")
 FAIL_COLOUR = QColor("#c0392b")
@@ -522,7 +523,7 @@ class TestBenchPage(Page):
         super().__init__(context)
         # How answers reach models and search; tests point it at loopback stand-ins.
         self.backends_factory: Callable[[], AnswerBackends] = AnswerBackends
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self.run_job: Job | None = None
         self.shown_results: list[dict[str, Any]] = []
 
@@ -587,8 +588,7 @@ class TestBenchPage(Page):
         return self.context.workspace
 
     def on_workspace_changed(self, workspace: Workspace | None) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel_all()
         self.no_workspace_label.setVisible(workspace is None)
         self.tabs.setEnabled(workspace is not None)
         if workspace is None:
@@ -632,12 +632,6 @@ class TestBenchPage(Page):
             self.context.messages.info(f"Saved profile {saved.name}.")
 
     # -- asking ------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     def ask(self) -> None:
         """Ask the question with both columns' settings at once (Ctrl+Enter)."""
         ws = self.workspace
@@ -650,7 +644,7 @@ class TestBenchPage(Page):
         self.column_a.start_answer()
         self.column_b.start_answer()
         self.ask_button.setEnabled(False)
-        self._spawn(self._ask_both(ws, question, *profiles))
+        self._tasks.spawn(self._ask_both(ws, question, *profiles))
 
     async def _ask_both(
         self, ws: Workspace, question: str, a: AnswerProfile, b: AnswerProfile
@@ -695,8 +689,7 @@ class TestBenchPage(Page):
 
     async def wait_idle(self) -> None:
         """Wait for answers in flight (tests, closing)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     # -- test set ----------------------------------------------------------------------
     def reload_questions(self) -> None:
