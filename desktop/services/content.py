@@ -20,6 +20,7 @@ import httpx
 from desktop.core.content import boilerplate, curation
 from desktop.core.content import sync as content_sync
 from desktop.core.content.chunking import settings_from
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import (
     BoilerplateGroup,
     ChunkPreview,
@@ -43,9 +44,9 @@ from desktop.core.store.workspace import Workspace, utc_now
 from desktop.providers.base import Embedder
 from desktop.services import index
 
-INCLUDED_PASSAGES_SQL = """
+INCLUDED_PASSAGES_SQL = f"""
 select p.* from passages p join documents d on d.id = p.document_id
-where p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'
+where {INCLUDED_WHERE}
 """
 
 _SITE_SETTINGS = ("include", "exclude", "max_pages", "max_depth")

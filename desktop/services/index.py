@@ -16,6 +16,7 @@ from typing import Any
 
 from desktop.core import index as core_index
 from desktop.core.answering.prices import PriceTable
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError
 from desktop.core.index import store
 from desktop.core.index.embed import EmbedEstimate, EmbedReport, truncate_to_tokens
@@ -210,7 +211,7 @@ def index_status(ws: Workspace) -> IndexStatus:
     """Counted in SQL: the search page and the status bar ask after every sync and edit, and
     reading every passage's text for it took ~60 ms at 4,000 passages on the GUI thread."""
     embedder = store.workspace_embedder(ws)
-    base = f"from passages p join documents d on d.id = p.document_id where {store.INCLUDED_WHERE}"
+    base = f"from passages p join documents d on d.id = p.document_id where {INCLUDED_WHERE}"
     blank = "trim(p.text, ' ' || char(9, 10, 11, 12, 13, 160)) = ''"  # as str.strip() sees it
     included = int(ws.scalar(f"select count(*) {base}") or 0)
     empty = int(ws.scalar(f"select count(*) {base} and {blank}") or 0)

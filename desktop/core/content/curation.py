@@ -18,6 +18,10 @@ from desktop.core.errors import SourceError
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import count_tokens, sha256_hex
 
+# The contract's definition of a passage the bot may use (aliases p = passages,
+# d = documents): not excluded, not removed, its document neither excluded nor removed.
+INCLUDED_WHERE = "p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'"
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 REVIEW_MIN_OVERLAP = 0.3  # word-set Jaccard below which an old passage has no successor
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import BadResponseError
 from desktop.core.index import store
 from desktop.core.index.store import EmbedderId, EmbedderLike, Vector
@@ -99,7 +100,7 @@ def _pending_rows(
     n_cached = n_empty = 0
     for pid, text, text_hash in ws.conn.execute(
         "select p.id, p.text, p.text_hash from passages p join documents d"
-        f" on d.id = p.document_id where {store.INCLUDED_WHERE} order by p.id"
+        f" on d.id = p.document_id where {INCLUDED_WHERE} order by p.id"
     ):
         if not str(text).strip():
             n_empty += 1

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import apsw
 import numpy as np
 
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError
 from desktop.core.index import store
 from desktop.core.index.store import EmbedderId, Vector
@@ -332,7 +333,7 @@ class WorkspaceCorpus(Corpus):
                     limit,
                     join="left join passages p on p.id = f.rowid"
                     " left join documents d on d.id = p.document_id",
-                    eligible=store.INCLUDED_WHERE,
+                    eligible=INCLUDED_WHERE,
                 )
                 if top is not None:
                     return top
@@ -343,7 +344,7 @@ class WorkspaceCorpus(Corpus):
             "select p.id, bm25(passages_fts) from passages_fts"
             " join passages p on p.id = passages_fts.rowid"
             " join documents d on d.id = p.document_id"
-            f" where passages_fts match ? and {store.INCLUDED_WHERE}{where}"
+            f" where passages_fts match ? and {INCLUDED_WHERE}{where}"
             " order by bm25(passages_fts), p.id"
         )
         if limit is not None:
@@ -374,7 +375,7 @@ class WorkspaceCorpus(Corpus):
         rows: list[Any] = self.ws.conn.execute(
             "select p.id, e.vector from passages p join documents d on d.id = p.document_id"
             " join embeddings e on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
-            f" where {store.INCLUDED_WHERE}{where}",
+            f" where {INCLUDED_WHERE}{where}",
             [self.embedder.provider, self.embedder.model, *params],
         ).fetchall()
         if not rows:
@@ -418,7 +419,7 @@ class WorkspaceCorpus(Corpus):
         where, params = self._filter_sql(filters)
         rows: list[Any] = self.ws.conn.execute(
             "select p.id from passages p join documents d on d.id = p.document_id"
-            f" where {store.INCLUDED_WHERE}{where}",
+            f" where {INCLUDED_WHERE}{where}",
             params,
         ).fetchall()
         return np.asarray([int(r[0]) for r in rows], dtype=np.int64)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import BadResponseError
 from desktop.core.model_specs import parse_spec
 from desktop.core.store.workspace import Workspace, utc_now
@@ -26,9 +27,6 @@ from desktop.core.store.workspace import Workspace, utc_now
 EMBEDDER_SETTING = "embedder"
 DIMENSIONS_SETTING = "embedder_dimensions"
 
-# The contract's passages the bot may use (desktop.services.content.INCLUDED_PASSAGES_SQL),
-# as a condition on `p` (passages) and `d` (documents).
-INCLUDED_WHERE = "p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'"
 
 Vector = np.ndarray[Any, np.dtype[np.float32]]
 

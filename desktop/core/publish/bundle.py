@@ -29,6 +29,7 @@ import apsw
 import numpy as np
 
 from desktop import __version__
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, WorkspaceError
 from desktop.core.jobs import Job
 from desktop.core.store import db
@@ -52,10 +53,10 @@ Quantization = Literal["none", "int8", "binary"]
 QUANTIZATIONS: tuple[Quantization, ...] = ("none", "int8", "binary")
 
 # The contract's definition of a passage the bot may use.
-INCLUDED_PASSAGES_SQL = """
+INCLUDED_PASSAGES_SQL = f"""
 select p.id, p.document_id, p.ordinal, p.heading_path, p.page, p.text, p.text_hash
 from passages p join documents d on d.id = p.document_id
-where p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'
+where {INCLUDED_WHERE}
 order by p.id
 """
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.publish import widget_config
 from desktop.core.store.workspace import Workspace
 
@@ -31,9 +32,6 @@ class Check:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-_INCLUDED = "p.excluded = 0 and p.removed = 0 and d.excluded = 0 and d.status != 'removed'"
 
 
 def run_checks(
@@ -63,7 +61,7 @@ def blocking(checks: list[Check]) -> list[Check]:
 def _empty(ws: Workspace) -> list[Check]:
     count = ws.scalar(
         "select count(*) from passages p join documents d on d.id = p.document_id"
-        f" where {_INCLUDED}"
+        f" where {INCLUDED_WHERE}"
     )
     if count:
         return []
@@ -124,7 +122,7 @@ def _failed_sources(ws: Workspace) -> list[Check]:
     rows = ws.fetch_all(
         "select d.uri, d.status_reason, count(p.id) as n from documents d"
         " join passages p on p.document_id = d.id"
-        f" where d.status = 'failed' and {_INCLUDED} group by d.id order by d.uri"
+        f" where d.status = 'failed' and {INCLUDED_WHERE} group by d.id order by d.uri"
     )
     if not rows:
         return []
@@ -170,7 +168,7 @@ def _citations(ws: Workspace) -> list[Check]:
     rows = ws.fetch_all(
         "select d.uri, s.id as source_id, s.kind, s.settings, count(p.id) as n from documents d"
         " join sources s on s.id = d.source_id join passages p on p.document_id = d.id"
-        f" where {_INCLUDED} and d.uri not like 'http://%' and d.uri not like 'https://%'"
+        f" where {INCLUDED_WHERE} and d.uri not like 'http://%' and d.uri not like 'https://%'"
         " group by d.id order by d.uri"
     )
     files = [r for r in rows if r["kind"] not in ("text", "qa") and not _public_url(r["settings"])]
@@ -195,7 +193,7 @@ def _needs_review(ws: Workspace) -> list[Check]:
     count = int(
         ws.scalar(
             "select count(*) from passages p join documents d on d.id = p.document_id"
-            f" where p.needs_review = 1 and {_INCLUDED}"
+            f" where p.needs_review = 1 and {INCLUDED_WHERE}"
         )
         or 0
     )
