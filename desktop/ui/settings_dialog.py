@@ -6,7 +6,6 @@ Blocking calls (the keyring may hang on D-Bus) and network checks run off the GU
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,6 +24,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import connections, index
 from desktop.ui.context import WindowContext
+from desktop.ui.safe_text import plain_label
 from desktop.ui.tasks import TaskSet
 
 # Offered in the embedder box; any "ollama:MODEL" or "mistral:MODEL" can be typed.
@@ -34,13 +34,6 @@ SUGGESTED_EMBEDDERS = (
     "ollama:all-minilm",
     "mistral:mistral-embed",
 )
-
-
-def _plain_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # error texts can quote what a server said
-    label.setWordWrap(True)
-    return label
 
 
 class SettingsDialog(QDialog):
@@ -57,8 +50,8 @@ class SettingsDialog(QDialog):
         self.embedder_combo.setEditable(True)
         self.embedder_combo.addItems(SUGGESTED_EMBEDDERS)
         self.embedder_combo.currentTextChanged.connect(self._estimate)
-        self.embedder_status = _plain_label()
-        self.embedder_estimate = _plain_label()
+        self.embedder_status = plain_label()
+        self.embedder_estimate = plain_label()
         self.apply_embedder_button = QPushButton("Use this embedder")
         self.apply_embedder_button.clicked.connect(self.apply_embedder)
         embedder_box = QGroupBox("This workspace's embedder")
@@ -70,10 +63,10 @@ class SettingsDialog(QDialog):
 
         # -- Ollama
         where = connections.endpoints()
-        self.ollama_host_label = _plain_label(where.ollama_host)
+        self.ollama_host_label = plain_label(where.ollama_host)
         self.ollama_model_edit = QLineEdit("ollama:llama3.2")
         self.ollama_test_button = QPushButton("Test connection")
-        self.ollama_result = _plain_label()
+        self.ollama_result = plain_label()
         self.ollama_test_button.clicked.connect(
             lambda: self._test(self.ollama_model_edit.text(), self.ollama_result)
         )
@@ -81,7 +74,7 @@ class SettingsDialog(QDialog):
         ollama_form = QFormLayout(ollama_box)
         ollama_form.addRow("Server", self.ollama_host_label)
         change_host = "Set OLLAMA_HOST before starting Botdesk to change it."
-        ollama_form.addRow("", _plain_label(change_host))
+        ollama_form.addRow("", plain_label(change_host))
         ollama_form.addRow("Model", self._row(self.ollama_model_edit, self.ollama_test_button))
         ollama_form.addRow("", self.ollama_result)
 
@@ -94,7 +87,7 @@ class SettingsDialog(QDialog):
         self.save_key_button.clicked.connect(self.save_key)
         self.remove_key_button = QPushButton("Remove")
         self.remove_key_button.clicked.connect(self.remove_key)
-        self.keyring_label = _plain_label(
+        self.keyring_label = plain_label(
             f"Kept in the system keyring ({backend})."
             if usable
             else f"Cannot keep the key: {backend}. "
@@ -104,13 +97,13 @@ class SettingsDialog(QDialog):
             widget.setEnabled(usable)
         self.mistral_model_edit = QLineEdit("mistral:mistral-small-latest")
         self.mistral_test_button = QPushButton("Test connection")
-        self.mistral_result = _plain_label()
+        self.mistral_result = plain_label()
         self.mistral_test_button.clicked.connect(
             lambda: self._test(self.mistral_model_edit.text(), self.mistral_result)
         )
         mistral_box = QGroupBox("Mistral (hosted answers)")
         mistral_form = QFormLayout(mistral_box)
-        mistral_form.addRow("Server", _plain_label(where.mistral_url))
+        mistral_form.addRow("Server", plain_label(where.mistral_url))
         mistral_form.addRow(
             "API key", self._row(self.key_edit, self.save_key_button, self.remove_key_button)
         )

@@ -66,7 +66,6 @@ from desktop.ui.pages.content_dialogs import (
     fill_done,
     item,
     one_line,
-    plain_label,
     read_only_text,
     table,
 )
@@ -83,7 +82,7 @@ from desktop.ui.pages.content_undo import (
     ResolveReview,
     SetExcluded,
 )
-from desktop.ui.safe_text import escaped_tooltip
+from desktop.ui.safe_text import escaped_tooltip, plain_label
 
 EMPTY_TEXT = "Add your website or files to start"
 FILE_FILTER = "Documents (*.pdf *.html *.htm *.md *.markdown *.txt);;All files (*)"

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -40,13 +39,7 @@ from desktop.core.content.models import (
 )
 from desktop.core.jobs import ItemError
 from desktop.core.text import count_tokens
-
-
-def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
+from desktop.ui.safe_text import plain_label
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -32,7 +32,8 @@ from desktop.core.ingest.types import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.services import content
 from desktop.ui.jobs import JobsController
-from desktop.ui.pages.content_dialogs import debounce, plain_label
+from desktop.ui.pages.content_dialogs import debounce
+from desktop.ui.safe_text import plain_label
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -41,15 +41,9 @@ from desktop.core.store.workspace import Workspace
 from desktop.services import publish
 from desktop.ui.context import WindowContext
 from desktop.ui.pages import Page
+from desktop.ui.safe_text import plain_label
 
 LEAD_FIELDS = ("name", "email", "phone", "company", "message")
-
-
-def _plain_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 def _size_text(size: int) -> str:
@@ -385,7 +379,7 @@ class PublishPage(Page):
         self.endpoint_edit.setPlaceholderText("https://chat.example.com")
         self.bot_edit = QLineEdit()
         self.bot_edit.setPlaceholderText("your bot id on the service")
-        self.token_label = _plain_label()
+        self.token_label = plain_label()
         self.token_button = QPushButton("Set token…")
         self.token_button.clicked.connect(self._ask_token)
         self.notes_edit = QLineEdit()
@@ -404,7 +398,7 @@ class PublishPage(Page):
         self.build_button = QPushButton("Build bundle file…")
         self.build_button.setToolTip("Write the bundle to a file, e.g. to test it in Test bench")
         self.build_button.clicked.connect(self._choose_bundle_file)
-        self.status_label = _plain_label("Run a dry run to see what would go live.")
+        self.status_label = plain_label("Run a dry run to see what would go live.")
         target_box = QGroupBox("Where")
         target_form = QFormLayout(target_box)
         target_form.addRow("Endpoint", self.endpoint_edit)
@@ -427,8 +421,8 @@ class PublishPage(Page):
         # -- checks and changes
         self.checks_list = QListWidget()
         self.checks_list.setWordWrap(True)
-        self.changes_label = _plain_label("Changes since the last release: run a dry run.")
-        self.size_label = _plain_label()
+        self.changes_label = plain_label("Changes since the last release: run a dry run.")
+        self.size_label = plain_label()
         checks_box = QGroupBox("Checks and changes")
         checks_layout = QVBoxLayout(checks_box)
         checks_layout.addWidget(self.checks_list, 1)
@@ -446,7 +440,7 @@ class PublishPage(Page):
         self.releases_table.horizontalHeader().setSectionResizeMode(
             5, QHeaderView.ResizeMode.Stretch
         )
-        self.releases_note = _plain_label()
+        self.releases_note = plain_label()
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_releases)
         self.rollback_button = QPushButton("Make selected release live")
@@ -471,7 +465,7 @@ class PublishPage(Page):
         self.form = WidgetForm()
         self.preview = WidgetPreview()
         self.form.changed.connect(self._on_form_changed)
-        self.widget_problems = _plain_label()
+        self.widget_problems = plain_label()
         self.save_widget_button = QPushButton("Save widget settings")
         self.save_widget_button.clicked.connect(self.save_widget)
         form_scroll = QScrollArea()
@@ -492,7 +486,7 @@ class PublishPage(Page):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([400, 800])  # the widget form and its preview need the room
-        self.empty_label = _plain_label("Open or create a workspace to publish its bot.")
+        self.empty_label = plain_label("Open or create a workspace to publish its bot.")
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label)
         layout.addWidget(splitter, 1)
