@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 from desktop.core import secrets
+from desktop.core.errors import AuthenticationError
 from desktop.providers import factory, mistral, ollama
 
 
@@ -41,6 +42,6 @@ async def remove_mistral_key() -> None:
 async def mistral_key_found() -> bool:
     try:
         await mistral.api_key()
-    except Exception:
+    except AuthenticationError:  # no key in the keyring nor in MISTRAL_API_KEY
         return False
     return True
