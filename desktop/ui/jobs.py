@@ -18,12 +18,50 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import BotdeskError, CancelledError
-from desktop.core.jobs import Job, JobEvent, JobState
+from desktop.core.jobs import ItemError, Job, JobEvent, JobState
 from desktop.ui.messages import MessageBridge
 from desktop.ui.safe_text import escaped_tooltip
 from desktop.ui.tasks import TaskSet
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
+
+
+class JobHandle(QObject):
+    """One started job: its own `changed` and `finished` signals, so a page listens to the
+    jobs it started instead of filtering the controller's shared signal by job id."""
+
+    changed = Signal(object)  # JobEvent
+    finished = Signal(object, object)  # JobEvent, result (None on failure or cancel)
+
+    def __init__(self, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+
+    @property
+    def job_id(self) -> int:
+        return self.job.job_id
+
+    @property
+    def title(self) -> str:
+        return self.job.title
+
+    @property
+    def state(self) -> JobState:
+        return self.job.state
+
+    @property
+    def done(self) -> int:
+        return self.job.done
+
+    @property
+    def errors(self) -> list[ItemError]:
+        return self.job.errors
+
+    def cancel(self) -> None:
+        self.job.cancel()
+
+    def snapshot(self) -> JobEvent:
+        return self.job.snapshot()
 
 
 class JobsController(QObject):
@@ -38,16 +76,20 @@ class JobsController(QObject):
         self.jobs: dict[int, Job] = {}
         self._tasks = TaskSet()
 
-    def start(self, title: str, work: JobWork) -> Job:
-        """Run `work(job)` as a task on the qasync loop; the window stays responsive."""
+    def start(self, title: str, work: JobWork) -> JobHandle:
+        """Run `work(job)` as a task on the qasync loop; the window stays responsive.
+
+        The returned handle's `finished` fires once, after the shared `job_finished`."""
         job = Job(title, listeners=[self.job_changed.emit])
+        handle = JobHandle(job)  # no Qt parent: it lives while the page or the task holds it
+        job.listeners.append(handle.changed.emit)
         self.jobs[job.job_id] = job
-        self._tasks.spawn(self._run(job, work))
+        self._tasks.spawn(self._run(job, work, handle))
         job_event = job.snapshot()
         self.job_changed.emit(job_event)
-        return job
+        return handle
 
-    async def _run(self, job: Job, work: JobWork) -> None:
+    async def _run(self, job: Job, work: JobWork, handle: JobHandle) -> None:
         result: Any = None
         try:
             result = await work(job)
@@ -64,7 +106,9 @@ class JobsController(QObject):
         else:
             if job.state is JobState.RUNNING:
                 job.finish(job.summary or "Done.")
-        self.job_finished.emit(job.snapshot(), result)
+        final = job.snapshot()
+        self.job_finished.emit(final, result)
+        handle.finished.emit(final, result)
 
     def cancel(self, job_id: int) -> None:
         job = self.jobs.get(job_id)

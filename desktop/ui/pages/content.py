@@ -54,6 +54,7 @@ from desktop.core.jobs import ItemError, Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
 from desktop.ui.context import WindowContext
+from desktop.ui.jobs import JobHandle
 from desktop.ui.pages import Page
 from desktop.ui.pages.content_dialogs import (
     BoilerplateDialog,
@@ -133,7 +134,7 @@ class ContentPage(Page):
         self.http_client: Any = None
         # After adding a source, fetch it at once (tests switch this off to step alone).
         self.auto_sync = True
-        self.sync_job: Job | None = None
+        self.sync_job: JobHandle | None = None
         self.last_sync_errors: list[ItemError] = []
         self.sources: list[SourceInfo] = []
         self.documents: list[DocumentInfo] = []
@@ -1059,7 +1060,7 @@ class ContentPage(Page):
 
     def preview_chunking(
         self, dialog: SourceSettingsDialog, chunking: dict[str, int]
-    ) -> Job | None:
+    ) -> JobHandle | None:
         """Cut the source's stored documents with `chunking` off the GUI thread."""
         ws = self.workspace
         if ws is None:
@@ -1099,7 +1100,7 @@ class ContentPage(Page):
         return True
 
     # -- sync ------------------------------------------------------------------------------
-    def start_sync(self, source_ids: Sequence[int] | None = None) -> Job | None:
+    def start_sync(self, source_ids: Sequence[int] | None = None) -> JobHandle | None:
         """Sync every source (or those given) as a job in the jobs dock."""
         ws = self.workspace
         if ws is None:
@@ -1125,7 +1126,7 @@ class ContentPage(Page):
         self._update_buttons()
         return self.sync_job
 
-    def start_sync_all(self) -> Job | None:
+    def start_sync_all(self) -> JobHandle | None:
         return self.start_sync()
 
     def _sync_selected_source(self) -> None:

@@ -31,7 +31,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.ingest.types import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.services import content
-from desktop.ui.jobs import JobsController
+from desktop.ui.jobs import JobHandle, JobsController
 from desktop.ui.pages.content_dialogs import debounce
 from desktop.ui.safe_text import plain_label
 
@@ -52,7 +52,7 @@ class AddSiteDialog(QDialog):
         self.jobs = jobs
         self.preview: SitePreview | None = None
         self.selection: PreviewSelection | None = None
-        self.preview_job: Job | None = None
+        self.preview_job: JobHandle | None = None
         self.setWindowTitle("Add a website")
         self.resize(860, 640)
 
@@ -153,7 +153,7 @@ class AddSiteDialog(QDialog):
             self.accept()
 
     # -- preview -------------------------------------------------------------------------
-    def start_preview(self) -> Job | None:
+    def start_preview(self) -> JobHandle | None:
         if self.preview_job is not None or not self.url():
             return None
         url, settings = self.url(), self.site_settings()

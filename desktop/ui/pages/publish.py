@@ -40,6 +40,7 @@ from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
 from desktop.ui.context import WindowContext
+from desktop.ui.jobs import JobHandle
 from desktop.ui.pages import Page
 from desktop.ui.safe_text import plain_label
 
@@ -370,7 +371,7 @@ class PublishPage(Page):
         # Injected by tests (loopback receiver, fake vectors); None means the real ones.
         self.vector_loader: Any = None
         self.client_options: dict[str, Any] | None = None
-        self.job: Job | None = None
+        self.job: JobHandle | None = None
         self.last_report: publish.PublishReport | None = None
         self._release_job_id: int | None = None
 
@@ -568,7 +569,7 @@ class PublishPage(Page):
         return True
 
     # -- dry run and publish -------------------------------------------------------------
-    def start_publish(self, *, dry_run: bool) -> Job | None:
+    def start_publish(self, *, dry_run: bool) -> JobHandle | None:
         ws = self.workspace
         if ws is None or self.job is not None:
             return None
@@ -612,7 +613,7 @@ class PublishPage(Page):
         if path:
             self.build_bundle_file(path)
 
-    def build_bundle_file(self, path: str) -> Job | None:
+    def build_bundle_file(self, path: str) -> JobHandle | None:
         """Write the bundle to `path` as a job (building reads every passage: off the click)."""
         ws = self.workspace
         if ws is None or self.job is not None:
@@ -712,7 +713,7 @@ class PublishPage(Page):
             return
         self._fill_releases(publish.local_releases(ws, endpoint, bot_id))
 
-    def refresh_releases(self) -> Job | None:
+    def refresh_releases(self) -> JobHandle | None:
         ws = self.workspace
         if ws is None:
             return None
@@ -746,7 +747,7 @@ class PublishPage(Page):
         items = self.releases_table.selectedItems()
         return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
-    def rollback_selected(self) -> Job | None:
+    def rollback_selected(self) -> JobHandle | None:
         ws = self.workspace
         release_id = self.selected_release()
         if ws is None:

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import BotdeskError
-from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content, index
 from desktop.services.index import Filters, SearchHit, SearchResults, WhyNot
 from desktop.ui.context import WindowContext
+from desktop.ui.jobs import JobHandle
 from desktop.ui.pages import Page
 from desktop.ui.pages.content_dialogs import PassageDialog
 from desktop.ui.pages.content_undo import EditPassage, SetExcluded
@@ -463,7 +463,7 @@ class SearchPage(Page):
     def _error(self, exc: BotdeskError) -> None:
         self.context.messages.error(exc)
 
-    def embed_now(self) -> Job | None:
+    def embed_now(self) -> JobHandle | None:
         ws = self.workspace
         if ws is None:
             return None

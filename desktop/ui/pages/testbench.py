@@ -50,6 +50,7 @@ from desktop.core.store.workspace import Workspace
 from desktop.services import answers
 from desktop.services.answers import AnswerBackends, AnswerProfile, AnswerResult
 from desktop.ui.context import WindowContext
+from desktop.ui.jobs import JobHandle
 from desktop.ui.pages import Page
 from desktop.ui.tasks import TaskSet
 
@@ -524,7 +525,7 @@ class TestBenchPage(Page):
         # How answers reach models and search; tests point it at loopback stand-ins.
         self.backends_factory: Callable[[], AnswerBackends] = AnswerBackends
         self._tasks = TaskSet()
-        self.run_job: Job | None = None
+        self.run_job: JobHandle | None = None
         self.shown_results: list[dict[str, Any]] = []
 
         self.question_edit = QuestionEdit()
@@ -769,7 +770,7 @@ class TestBenchPage(Page):
         self._call(lambda: answers.delete_questions(ws, ids))
         self.reload_questions()
 
-    def run_tests(self, with_a: bool, with_b: bool, concurrency: int) -> Job | None:
+    def run_tests(self, with_a: bool, with_b: bool, concurrency: int) -> JobHandle | None:
         """Start the test-set run as a job (progress and cancel in the jobs dock and here)."""
         ws = self.workspace
         if ws is None or self.run_job is not None:
