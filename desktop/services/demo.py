@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 from desktop.core.jobs import Job, JobListener
+from desktop.core.paths import resource_path, user_data_dir
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
 from desktop.services.workspaces import create_workspace, open_workspace
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "sample"
+SAMPLE_DIR = resource_path("sample")
 DEMO_NAME = "Lumen Bakery Supplies (demo)"
 DEMO_QUESTION = "Do you deliver on Sundays?"
 DEMO_ANSWER = "No. Deliveries run Monday to Friday, and on Saturday mornings for Premium customers."
@@ -19,13 +18,7 @@ DEMO_ANSWER = "No. Deliveries run Monday to Friday, and on Saturday mornings for
 
 def default_demo_path() -> Path:
     """Where `botdesk demo` keeps its workspace: the user's data folder."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "Botdesk" / "demo.botdesk"
+    return user_data_dir() / "demo.botdesk"
 
 
 async def build_demo(

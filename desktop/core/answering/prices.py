@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.core.answering.prompt import RESOURCES
 from desktop.core.errors import ConfigError
+from desktop.core.paths import resource_path
 
-SHIPPED_PRICES = RESOURCES / "prices.json"
+SHIPPED_PRICES = resource_path("prices.json")
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 from desktop.core.answering.types import GivenPassage, RetrievedPassage
+from desktop.core.paths import resource_path
 from desktop.core.text import count_tokens
 
-RESOURCES = Path(__file__).resolve().parents[3] / "resources"
-DEFAULT_PROMPT_PATH = RESOURCES / "prompts" / "grounded_system.md"
+DEFAULT_PROMPT_PATH = resource_path("prompts", "grounded_system.md")
 
 # Tokens a chat template adds around messages; keeps the context estimate on the safe side.
 TEMPLATE_OVERHEAD_TOKENS = 64

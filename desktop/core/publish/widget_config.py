@@ -12,17 +12,15 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from desktop.core.errors import ConfigError
+from desktop.core.paths import resource_path
 from desktop.core.store.workspace import Workspace, utc_now
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[3] / "resources" / "schemas" / "widget-config.schema.json"
-)
+SCHEMA_PATH = resource_path("schemas", "widget-config.schema.json")
 HOSTED_MODEL = "mistral-small-latest"
 # The hosted service embeds questions with this one; a bundle embedded otherwise cannot match.
 HOSTED_EMBEDDER = "mistral:mistral-embed"
