@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import BotdeskError, CancelledError
 from desktop.core.jobs import ItemError, Job, JobEvent, JobState
 from desktop.ui.messages import MessageBridge
-from desktop.ui.safe_text import escaped_tooltip
+from desktop.ui.widgets import escaped_tooltip
 from desktop.ui.tasks import TaskSet
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]

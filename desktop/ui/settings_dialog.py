@@ -24,7 +24,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import connections, index
 from desktop.ui.context import WindowContext
-from desktop.ui.safe_text import plain_label
+from desktop.ui.widgets import plain_label
 from desktop.ui.tasks import TaskSet
 
 # Offered in the embedder box; any "ollama:MODEL" or "mistral:MODEL" can be typed.

@@ -83,7 +83,7 @@ from desktop.ui.pages.content_undo import (
     ResolveReview,
     SetExcluded,
 )
-from desktop.ui.safe_text import escaped_tooltip, plain_label
+from desktop.ui.widgets import escaped_tooltip, plain_label
 
 EMPTY_TEXT = "Add your website or files to start"
 FILE_FILTER = "Documents (*.pdf *.html *.htm *.md *.markdown *.txt);;All files (*)"

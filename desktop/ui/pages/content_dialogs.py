@@ -39,7 +39,7 @@ from desktop.core.content.models import (
 )
 from desktop.core.jobs import ItemError
 from desktop.core.text import count_tokens
-from desktop.ui.safe_text import plain_label
+from desktop.ui.widgets import plain_label
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from desktop.core.content.models import DocumentInfo
-from desktop.ui.safe_text import escaped_tooltip
+from desktop.ui.widgets import escaped_tooltip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 

@@ -33,7 +33,7 @@ from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.services import content
 from desktop.ui.jobs import JobHandle, JobsController
 from desktop.ui.pages.content_dialogs import debounce
-from desktop.ui.safe_text import plain_label
+from desktop.ui.widgets import plain_label
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

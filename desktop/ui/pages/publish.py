@@ -42,7 +42,7 @@ from desktop.services import publish
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
 from desktop.ui.pages import Page
-from desktop.ui.safe_text import plain_label
+from desktop.ui.widgets import plain_label
 
 LEAD_FIELDS = ("name", "email", "phone", "company", "message")
 

@@ -1,4 +1,8 @@
-"""Showing scraped or server-sent text literally: Qt guesses rich text in labels and tooltips."""
+"""Generic widget helpers shared by every page (one home; pages append, never rewrite).
+
+Showing scraped or server-sent text literally lives here too: Qt guesses rich text in
+labels and tooltips, so every label of outside text goes through `plain_label`.
+"""
 
 from __future__ import annotations
 
