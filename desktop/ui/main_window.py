@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import SUFFIX, Workspace
 from desktop.services.content import content_stats
+from desktop.services.index import SearchHit
 from desktop.services.workspaces import create_workspace, open_workspace
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobsController, JobsDock
@@ -32,6 +34,7 @@ from desktop.ui.messages import MessageBridge
 from desktop.ui.pages import Page
 from desktop.ui.pages.content import ContentPage, stats_line
 from desktop.ui.pages.registry import build_pages
+from desktop.ui.search.page import SearchPage
 from desktop.ui.settings_dialog import SettingsDialog
 
 MAX_RECENT = 8
@@ -110,6 +113,9 @@ class MainWindow(QMainWindow):
             self.nav.addItem(page.title)
             self.page_stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.page_stack.setCurrentIndex)
+        for page in self.pages:
+            if isinstance(page, SearchPage):
+                page.show_in_document.connect(self.show_passage_in_content)
         self.nav.setCurrentRow(0)
         workspace_view = QWidget()
         row = QHBoxLayout(workspace_view)
@@ -288,6 +294,19 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentRow(index)
                 return page
         raise KeyError(title)
+
+    def show_passage_in_content(self, hit: SearchHit) -> None:
+        """Search ▸ Open in document: the hit's source, document and passage on Content."""
+        try:
+            page: Any = self.show_page("Content")
+        except KeyError:
+            return
+        # The Content page's selection methods, where that page offers them.
+        for step, value in (("select_source", hit.source_id), ("select_document", hit.document_id)):
+            if value is not None and hasattr(page, step):
+                getattr(page, step)(value)
+        if hasattr(page, "select_passages"):
+            page.select_passages([hit.chunk_id])
 
     # -- recent files and geometry -------------------------------------------------
     def recent_workspaces(self) -> list[str]:

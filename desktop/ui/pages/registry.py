@@ -6,8 +6,8 @@ from desktop.ui.context import WindowContext
 from desktop.ui.pages import Page
 from desktop.ui.pages.content import ContentPage
 from desktop.ui.pages.publish import PublishPage
-from desktop.ui.pages.search import SearchPage
 from desktop.ui.pages.testbench import TestBenchPage
+from desktop.ui.search.page import SearchPage
 
 
 def build_pages(context: WindowContext) -> list[Page]:

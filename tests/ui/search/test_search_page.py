@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 from desktop.core.jobs import Job
 from desktop.services import content, index
 from desktop.ui.main_window import MainWindow
-from desktop.ui.pages.search import SearchPage
+from desktop.ui.search.models import CandidatesModel, HitsModel
+from desktop.ui.search.page import SearchPage
 
 PAGES = {
     "returns.md": "# Returns\n\n## Refunds\n\nRefunds are paid to your card within five days.\n",
@@ -45,40 +46,45 @@ def page(window: MainWindow, tmp_path: Path, qloop: Any, fake_ollama: Any) -> Se
 
 
 def _search(page: SearchPage, qtbot: Any, qloop: Any, question: str) -> None:
-    page.question_edit.clear()
-    qtbot.keyClicks(page.question_edit, question)
+    page.query.question_edit.clear()
+    qtbot.keyClicks(page.query.question_edit, question)
     before = page.hits
-    qtbot.keyClick(page.question_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(page.query.question_edit, Qt.Key.Key_Return)
     qloop.wait_until(lambda: page.hits is not before and not page._tasks)
 
 
+def _cell(model: Any, row: int, column: int) -> str:
+    return str(model.data(model.index(row, column)))
+
+
 def _texts(page: SearchPage) -> list[str]:
-    table = page.results_table
-    return [table.item(r, 4).text() for r in range(table.rowCount())]
+    return [_cell(page.hits_model, r, 4) for r in range(page.hits_model.rowCount())]
 
 
 def test_a_question_shows_ranked_passages_with_each_modes_part(
     page: SearchPage, qtbot: Any, qloop: Any
 ) -> None:
-    assert "4/4 passages embedded by ollama:all-minilm" in page.status_label.text()
-    assert not page.embed_button.isVisible()
+    assert "4/4 passages embedded by ollama:all-minilm" in page.status.status_label.text()
+    assert not page.status.embed_button.isVisible()
     _search(page, qtbot, qloop, "how are refunds paid to my card")
     assert page.hits.mode == "hybrid"
     assert "Refunds are paid" in _texts(page)[0]
-    table = page.results_table
-    assert table.item(0, 0).text() == "1"
-    assert table.item(0, 2).text().startswith("#1 · ")  # keyword rank and score
-    assert table.item(0, 3).text().startswith("#")  # vector rank and score
-    assert "returns.md" in table.item(0, 6).text()
+    table, model = page.results.table, page.hits_model
+    assert _cell(model, 0, 0) == "1"
+    assert _cell(model, 0, 2).startswith("#1 · ")  # keyword rank and score
+    assert _cell(model, 0, 3).startswith("#")  # vector rank and score
+    assert "returns.md" in _cell(model, 0, 6)
+    assert model.headerData(4, Qt.Orientation.Horizontal) == "Passage"
     table.selectRow(0)
-    shown = page.passage_view.toPlainText()
+    shown = page.passage.passage_view.toPlainText()
     assert "Refunds are paid to your card" in shown and "hybrid rank 1" in shown
 
-    page.mode_combo.setCurrentIndex(page.mode_combo.findData("keyword"))
-    page.k_spin.setValue(1)
+    page.query.mode_combo.setCurrentIndex(page.query.mode_combo.findData("keyword"))
+    page.query.k_spin.setValue(1)
     _search(page, qtbot, qloop, "shop opens")
-    assert page.hits.mode == "keyword" and table.rowCount() == 1
-    assert table.item(0, 3).text() == "—"
+    keyword_hits = page.hits  # a new list: the first search's mode does not narrow it
+    assert keyword_hits.mode == "keyword" and model.rowCount() == 1
+    assert _cell(model, 0, 3) == "—"
 
 
 def test_exclude_and_edit_from_the_results_with_undo(
@@ -86,20 +92,21 @@ def test_exclude_and_edit_from_the_results_with_undo(
 ) -> None:
     _search(page, qtbot, qloop, "refunds card")
     first = page.hits[0].chunk_id
-    page.results_table.selectRow(0)
-    qtbot.mouseClick(page.exclude_button, Qt.MouseButton.LeftButton)
+    page.results.table.selectRow(0)
+    qtbot.mouseClick(page.passage.exclude_button, Qt.MouseButton.LeftButton)
     qloop.wait_until(lambda: not page._tasks and first not in [h.chunk_id for h in page.hits])
     page.context.undo_stack.undo()
     qloop.wait_until(lambda: not page._tasks and first in [h.chunk_id for h in page.hits])
 
     page.select_hit(first)
     assert page.edit_passage(first, "Refunds reach your card in two days, by bank transfer.")
-    assert "waiting" in page.status_label.text() and page.embed_button.isVisibleTo(page)
+    status = page.status
+    assert "waiting" in status.status_label.text() and status.embed_button.isVisibleTo(page)
     job = page.embed_now()
     assert job is not None
     qloop.run(page.context.jobs.wait_all())
     page.refresh_status()
-    assert "4/4" in page.status_label.text() and not page.embed_button.isVisibleTo(page)
+    assert "4/4" in status.status_label.text() and not status.embed_button.isVisibleTo(page)
     _search(page, qtbot, qloop, "bank transfer")
     assert "bank transfer" in _texts(page)[0]
 
@@ -111,13 +118,13 @@ def test_why_not_for_a_picked_passage(page: SearchPage, qtbot: Any, qloop: Any) 
     content.exclude_passages(ws, [hours])
     _search(page, qtbot, qloop, "when does the shop open")
     assert hours not in [h.chunk_id for h in page.hits]
-    qtbot.keyClicks(page.why_find_edit, "opens nine")
-    qtbot.keyClick(page.why_find_edit, Qt.Key.Key_Return)
-    assert page.why_list.count() >= 1
-    assert "[excluded]" in page.why_list.item(0).text()
-    qtbot.mouseClick(page.why_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(page.why.find_edit, "opens nine")
+    qtbot.keyClick(page.why.find_edit, Qt.Key.Key_Return)
+    assert page.candidates_model.rowCount() >= 1
+    assert "[excluded]" in _cell(page.candidates_model, 0, 0)
+    qtbot.mouseClick(page.why.why_button, Qt.MouseButton.LeftButton)
     qloop.wait_until(lambda: page.last_why is not None)
-    text = page.why_view.toPlainText()
+    text = page.why.why_view.toPlainText()
     assert "excluded" in text and "keyword: rank 1" in text and "vector:" in text
 
 
@@ -125,7 +132,7 @@ def test_open_in_document_goes_to_the_content_page(
     page: SearchPage, window: MainWindow, qtbot: Any, qloop: Any
 ) -> None:
     _search(page, qtbot, qloop, "warranty screen")
-    page.results_table.selectRow(0)
+    page.results.table.selectRow(0)
     assert page.open_selected()
     content_page: Any = window.pages[window.nav.currentRow()]
     assert content_page.title == "Content"
@@ -143,10 +150,11 @@ def test_a_keyword_only_workspace(
     page = window.show_page("Search")
     assert isinstance(page, SearchPage)
     page.refresh_status()
-    assert "keyword search only" in page.status_label.text()
-    page.mode_combo.setCurrentIndex(page.mode_combo.findData("hybrid"))
+    assert "keyword search only" in page.status.status_label.text()
+    page.query.mode_combo.setCurrentIndex(page.query.mode_combo.findData("hybrid"))
     _search(page, qtbot, qloop, "refunds")
-    assert page.hits.mode == "keyword" and "keyword search was used" in page.empty_label.text()
+    assert page.hits.mode == "keyword"
+    assert "keyword search was used" in page.results.summary_label.text()
 
 
 def test_a_server_down_is_a_message_not_a_crash(
@@ -159,8 +167,36 @@ def test_a_server_down_is_a_message_not_a_crash(
     monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "1")
     shown: list[tuple[str, str]] = []
     window.messages.message_shown.connect(lambda level, text: shown.append((level, text)))
-    page.question_edit.setText("refunds")
+    page.query.question_edit.setText("refunds")
     page.search()
     qloop.wait_until(lambda: not page._tasks and bool(shown))
     assert shown[0][0] == "error" and "ollama serve" in shown[0][1]
-    assert page.search_button.isEnabled()
+    assert page.query.search_button.isEnabled()
+
+
+def test_the_table_models_pass_the_model_tester(
+    page: SearchPage, qtbot: Any, qloop: Any, qtmodeltester: Any
+) -> None:
+    _search(page, qtbot, qloop, "refunds card")
+    assert page.hits_model.rowCount() >= 1
+    qtmodeltester.check(page.hits_model)
+    page.find_candidates("refunds")
+    assert page.candidates_model.rowCount() >= 1
+    qtmodeltester.check(page.candidates_model)
+    qtmodeltester.check(HitsModel())
+    qtmodeltester.check(CandidatesModel())
+
+
+def test_scraped_text_in_tooltips_is_not_read_as_html(
+    window: MainWindow, tmp_path: Path, qtbot: Any, qloop: Any
+) -> None:
+    assert window.create_path(str(tmp_path / "html.botdesk"), "Html")
+    ws = window.workspace
+    assert ws is not None
+    content.add_text(ws, "Tricky", "Refunds <b>bold</b> <img src=x onerror=alert(1)> here.")
+    qloop.run(content.sync(ws, Job("Sync")))
+    page = window.show_page("Search")
+    assert isinstance(page, SearchPage)
+    _search(page, qtbot, qloop, "refunds")
+    tooltip = str(page.hits_model.data(page.hits_model.index(0, 4), Qt.ItemDataRole.ToolTipRole))
+    assert "&lt;img" in tooltip and "<img" not in tooltip

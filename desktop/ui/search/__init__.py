@@ -1,0 +1,1 @@
+"""The Search page: the retrieval preview (page wiring, panels, table models, actions)."""
