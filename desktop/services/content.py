@@ -267,7 +267,10 @@ def apply_site_rules(
             reason = "max-pages"
         if reason is None:
             count += 1
-        urls.append(PreviewUrl(url=url, via=via, included=reason is None, reason=reason))
+        detail = "" if reason is None else content_sync.left_out_because(url, reason, config)
+        urls.append(
+            PreviewUrl(url=url, via=via, included=reason is None, reason=reason, detail=detail)
+        )
     return PreviewSelection(urls=urls, tree=_tree(urls), count=count)
 
 
@@ -290,6 +293,7 @@ def _tree(urls: Sequence[PreviewUrl]) -> PreviewNode:
             node.children.append(leaf)
             node = leaf
         node.url, node.included, node.reason = item.url, item.included, item.reason
+        node.detail = item.detail
     _count(root)
     return root
 
@@ -393,15 +397,16 @@ def exclude_url_pattern(ws: Workspace, pattern: str) -> int:
 
 
 # -- passages --------------------------------------------------------------------------
-_PASSAGE_SQL = """
-select p.*, d.uri, d.title from passages p join documents d on d.id = p.document_id
+_PASSAGE_COLUMNS = "p.*, d.uri, d.title, d.excluded as document_excluded"
+_PASSAGE_SQL = f"""
+select {_PASSAGE_COLUMNS} from passages p join documents d on d.id = p.document_id
 """
 
 
 def _state(row: dict[str, Any]) -> PassageState:
     if row["needs_review"]:
         return "needs_review"
-    if row["excluded"]:
+    if row["excluded"] or row["document_excluded"]:  # an excluded document's passages too
         return "excluded"
     if row["edited_text"] is not None:
         return "edited"
@@ -431,6 +436,7 @@ def _passage_info(row: dict[str, Any]) -> PassageInfo:
         boilerplate=bool(row["boilerplate"]),
         origin=row["origin"],
         text_hash=row["text_hash"],
+        document_excluded=bool(row["document_excluded"]),
     )
 
 
@@ -464,7 +470,7 @@ def list_passages(
         if not fts:
             return []
         sql = (
-            "select p.*, d.uri, d.title from passages_fts f join passages p on p.id = f.rowid"
+            f"select {_PASSAGE_COLUMNS} from passages_fts f join passages p on p.id = f.rowid"
             " join documents d on d.id = p.document_id"
         )
         where.append("passages_fts match ?")

@@ -114,10 +114,13 @@ async def refresh(ws: Workspace) -> int:
 
 
 def groups(ws: Workspace) -> list[BoilerplateGroup]:
-    """The flagged passages grouped by normalised text, most widespread first."""
+    """The flagged passages grouped by normalised text: groups with passages still given
+    to the bot first, most widespread first. A passage counts as excluded when it or its
+    whole document is (the bot gets neither)."""
     rows = ws.fetch_all(
-        "select p.id, p.source_text, p.excluded, p.document_id from passages p"
-        " where p.boilerplate = 1 and p.removed = 0 order by p.id"
+        "select p.id, p.source_text, (p.excluded = 1 or d.excluded = 1) as excluded,"
+        " p.document_id from passages p join documents d on d.id = p.document_id"
+        " where p.boilerplate = 1 and p.removed = 0 and d.status != 'removed' order by p.id"
     )
     by_key: dict[str, list[dict[str, object]]] = defaultdict(list)
     for row in rows:
@@ -132,7 +135,7 @@ def groups(ws: Workspace) -> list[BoilerplateGroup]:
         )
         for key, members in by_key.items()
     ]
-    out.sort(key=lambda g: (-g.documents, g.key))
+    out.sort(key=lambda g: (g.excluded >= len(g.passage_ids), -g.documents, g.key))
     return out
 
 

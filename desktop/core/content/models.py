@@ -6,6 +6,33 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 PassageState = Literal["included", "excluded", "edited", "needs_review"]
+SKIPPED_URLS_KEPT = 1000  # skipped addresses a sync summary lists (the counts are all kept)
+# What a crawl's skip reasons mean, for people (the codes stay in JSON and counts).
+SKIP_REASON_TEXT = {
+    "pattern": "left out by a URL rule",
+    "type": "not a page (an image, archive or other file type)",
+    "size": "too large",
+    "robots": "the site's robots.txt forbids it",
+    "offsite": "on another site",
+    "duplicate": "the same page as another address",
+    "private-address": "a private or local network address",
+    "url-too-long": "address too long",
+    "path-too-deep": "path too deep",
+    "repeating-path": "path repeats itself (a crawler trap)",
+    "depth": "more links away from the start page than the depth limit",
+    "max-pages": "over the page limit",
+}
+
+
+def skip_reason_text(reason: str) -> str:
+    """A skip reason code in words (unknown codes as they are)."""
+    return SKIP_REASON_TEXT.get(reason, reason)
+
+
+def passage_name(passage_id: int) -> str:
+    """How every screen names a passage: by its stable id ("Passage #1234"), which survives
+    re-syncs and is the same on Content, Search and the Test bench."""
+    return f"Passage #{passage_id}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +119,8 @@ class PassageInfo:
     boilerplate: bool
     origin: str
     text_hash: str
+    # The whole document is excluded: the passage is out of the bot whatever its own flag.
+    document_excluded: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +183,7 @@ class PreviewUrl:
     via: str
     included: bool
     reason: str | None  # why excluded: "pattern", "max-pages", ...
+    detail: str = ""  # the reason in words, naming the rule ("excluded by */blog/*")
 
 
 @dataclass
@@ -165,6 +195,7 @@ class PreviewNode:
     url: str | None = None
     included: bool | None = None
     reason: str | None = None
+    detail: str = ""
     children: list[PreviewNode] = field(default_factory=list)
     total: int = 0
     included_count: int = 0
@@ -176,6 +207,7 @@ class PreviewNode:
             "url": self.url,
             "included": self.included,
             "reason": self.reason,
+            "detail": self.detail,
             "total": self.total,
             "included_count": self.included_count,
             "children": [child.to_json() for child in self.children],
@@ -214,6 +246,8 @@ class SyncSummary:
     unchanged: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    # address -> why it was skipped, in words (the first SKIPPED_URLS_KEPT of them)
+    skipped_urls: dict[str, str] = field(default_factory=dict)
     removed: int = 0
     no_text: int = 0
     passages_added: int = 0
@@ -225,6 +259,11 @@ class SyncSummary:
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+    def skip_url(self, url: str, why: str) -> None:
+        """Remember one skipped address with its reason in words (bounded list)."""
+        if len(self.skipped_urls) < SKIPPED_URLS_KEPT or url in self.skipped_urls:
+            self.skipped_urls[url] = why
 
     def merge(self, other: SyncSummary) -> None:
         for name in (
@@ -241,6 +280,8 @@ class SyncSummary:
         for reason, n in other.skipped.items():
             self.skip(reason, n)
         self.failed.update(other.failed)
+        for url, why in other.skipped_urls.items():
+            self.skip_url(url, why)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -248,6 +289,7 @@ class SyncSummary:
             "unchanged": self.unchanged,
             "skipped": dict(self.skipped),
             "failed": dict(self.failed),
+            "skipped_urls": dict(self.skipped_urls),
             "removed": self.removed,
             "no_text": self.no_text,
             "passages": {

@@ -18,7 +18,7 @@ import httpx
 
 from desktop.core.content import boilerplate, curation
 from desktop.core.content.chunking import Chunk, chunk_markdown, settings_from
-from desktop.core.content.models import ChunkSettings, SyncSummary
+from desktop.core.content.models import ChunkSettings, SyncSummary, skip_reason_text
 from desktop.core.errors import (
     BotdeskError,
     CancelledError,
@@ -35,6 +35,7 @@ from desktop.core.ingest.types import (
     PageSpan,
     SiteConfig,
 )
+from desktop.core.ingest.urls import pattern_rule
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import count_tokens, sha256_hex
@@ -90,6 +91,12 @@ def site_config(row: dict[str, Any]) -> SiteConfig:
     return SiteConfig(start_url=row["location"], **kwargs)
 
 
+def left_out_because(url: str, reason: str, config: SiteConfig) -> str:
+    """Why a site's rules or the crawl left `url` out, in words; a URL rule is named."""
+    rule = pattern_rule(url, config.include, config.exclude) if reason == "pattern" else None
+    return rule or skip_reason_text(reason)
+
+
 # -- chunking a document ---------------------------------------------------------------
 def chunks_for(
     kind: str, markdown: str, pages: Sequence[PageSpan], settings: ChunkSettings, *, title: str = ""
@@ -127,6 +134,9 @@ class SourceSync:
         self.settings = effective_chunk_settings(ws, source)
         self.chunk_key = _chunk_key(self.settings)
         self.rechunk_all = source_settings(source).get("chunked_with") != self.chunk_key
+        # The user's "exclude URL pattern" rules apply the moment a new document is stored,
+        # so a sync cancelled before its end leaves no matching document included.
+        self.excluded_patterns = excluded_url_patterns(ws)
         # uri -> (id, status, content_hash) of the documents this source had at the start,
         # read in one query; an entry is dropped once this sync writes that document.
         self._states: dict[str, tuple[int, str, str | None]] | None = None
@@ -177,9 +187,11 @@ class SourceSync:
         if row is not None:
             return int(row["id"])
         now = utc_now()
+        excluded = matches_excluded_pattern(uri, self.excluded_patterns)
         self.ws.execute(
-            "insert into documents(source_id, uri, status, updated_at) values (?, ?, 'pending', ?)",
-            (self.source["id"], uri, now),
+            "insert into documents(source_id, uri, status, excluded, updated_at)"
+            " values (?, ?, 'pending', ?, ?)",
+            (self.source["id"], uri, int(excluded), now),
         )
         return self.ws.last_insert_id()
 
@@ -470,12 +482,13 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
         )
         job.advance(1, uri)
 
-    report = await crawl_site(
-        site_config(source), known=known, on_page=on_page, job=job, client=client
-    )
+    config = site_config(source)
+    report = await crawl_site(config, known=known, on_page=on_page, job=job, client=client)
     for reason, urls in report.skipped.items():
         if urls:
             state.summary.skip(reason, len(urls))
+        for url in urls:
+            state.summary.skip_url(url, left_out_because(url, reason, config))
     for url, reason in report.failed.items():
         state.summary.failed[url] = reason
 

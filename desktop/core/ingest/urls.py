@@ -371,8 +371,15 @@ def glob_matches(url: str, pattern: str) -> bool:
 
 def pattern_problem(url: str, include: Sequence[str], exclude: Sequence[str]) -> str | None:
     """'pattern' when the include/exclude globs keep `url` out, else None."""
-    if any(glob_matches(url, p) for p in exclude):
-        return "pattern"
+    return "pattern" if pattern_rule(url, include, exclude) else None
+
+
+def pattern_rule(url: str, include: Sequence[str], exclude: Sequence[str]) -> str | None:
+    """Which rule keeps `url` out, in words naming the pattern, or None when none does:
+    "excluded by */blog/*", or "not in the include rules (*/docs/*)"."""
+    rule = next((p.strip() for p in exclude if glob_matches(url, p)), None)
+    if rule is not None:
+        return f"excluded by {rule}"
     if include and not any(glob_matches(url, p) for p in include):
-        return "pattern"
+        return f"not in the include rules ({', '.join(p.strip() for p in include)})"
     return None
