@@ -16,7 +16,7 @@ from desktop.core.ingest.urls import pattern_rule
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
-from tests.helpers.site_server import SiteServer
+from tests.helpers.site_server import SiteServer, site_server  # noqa: F401
 
 FOOTER = "Lumen Bakery Supplies GmbH, registered in Hamburg; all prices exclude VAT. " * 4
 
@@ -126,13 +126,14 @@ def test_preview_and_pattern_rule_name_the_pattern() -> None:
     assert why["https://a.example/"] == (None, "")
 
 
-def test_a_site_sync_lists_what_it_skipped_and_why(workspace: Workspace) -> None:
-    with SiteServer() as site:
-        source = content.add_site(
-            workspace, site.at("/"), exclude=["/about", "*.pdf"], max_pages=50
-        )
-        summary = asyncio.run(content.sync(workspace, Job("sync")))
-        about, pdf = site.at("/about"), site.at("/sheet.pdf")
+def test_a_site_sync_lists_what_it_skipped_and_why(
+    workspace: Workspace, site_server: SiteServer
+) -> None:
+    source = content.add_site(
+        workspace, site_server.at("/"), exclude=["/about", "*.pdf"], max_pages=50
+    )
+    summary = asyncio.run(content.sync(workspace, Job("sync")))
+    about, pdf = site_server.at("/about"), site_server.at("/sheet.pdf")
     assert sum(summary.skipped.values()) == len(summary.skipped_urls)
     assert summary.skipped_urls[about] == "excluded by /about"
     assert summary.skipped_urls[pdf] == "excluded by *.pdf"
