@@ -16,7 +16,7 @@ from desktop.core.ingest.urls import pattern_rule
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
-from tests.helpers.site_server import SiteServer, site_server  # noqa: F401
+from tests.helpers.site_server import SiteServer
 
 FOOTER = "Lumen Bakery Supplies GmbH, registered in Hamburg; all prices exclude VAT. " * 4
 
