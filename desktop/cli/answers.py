@@ -149,13 +149,6 @@ def _register_ask(subparsers: SubParsers) -> None:
     parser.set_defaults(handler=run_ask)
 
 
-def _source_text(source: dict[str, Any]) -> str:
-    where = source.get("url") or source.get("path") or ""
-    page = f", page {source['page']}" if source.get("page") else ""
-    title = source.get("title") or ""
-    return f"{title} — {where}{page}" if title else f"{where}{page}"
-
-
 def run_ask(args: argparse.Namespace) -> int:
     def stream(text: str) -> None:
         sys.stdout.write(text)
@@ -182,7 +175,7 @@ def _print_result_details(result: AnswerResult) -> None:
     if result.citations:
         print("\nSources:")
         for c in result.citations:
-            print(f"  [{c.n}] {_source_text(c.source)}  (passage {c.chunk_id})")
+            print(f"  [{c.n}] {c.source.label()}  (passage {c.chunk_id})")
     if result.invalid_citations:
         numbers = ", ".join(f"[{n}]" for n in result.invalid_citations)
         print(f"  Warning: cites passages that were not given: {numbers}")

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from desktop.cli.output import print_json, print_json_line, print_table
 from desktop.core.errors import ConfigError
+from desktop.core.source_ref import SourceRef
 from desktop.services import index
 from desktop.services.workspaces import open_workspace
 
@@ -101,10 +102,10 @@ def _read_queries(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _source_text(source: dict[str, Any]) -> str:
+def _source_text(source: SourceRef) -> str:
     """The URL, or a local file's name (the table is narrow; --json has the full path)."""
-    where = str(source.get("url") or Path(str(source.get("path") or "")).name)
-    page = f" p.{source['page']}" if source.get("page") else ""
+    where = source.url or Path(source.path or "").name
+    page = f" p.{source.page}" if source.page else ""
     return where + page
 
 

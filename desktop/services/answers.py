@@ -21,6 +21,7 @@ from desktop.core.answering.prices import PriceTable
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
+from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
 from desktop.providers import factory
 from desktop.providers.base import ChatMessage, GenerationSettings, Generator, TextDelta, Usage
@@ -90,7 +91,9 @@ async def _default_search(
 
 
 def _as_passage(hit: Any) -> RetrievedPassage:
-    source = dict(getattr(hit, "source", {}) or {})
+    source = hit.source
+    if not isinstance(source, SourceRef):  # a search stand-in may hand over the JSON shape
+        source = SourceRef.from_json(source or {})
     return RetrievedPassage(
         chunk_id=int(hit.chunk_id),
         text=str(hit.text),

@@ -80,7 +80,7 @@ def test_ask_with_a_mistral_generator(workspace: Workspace, fake_mistral: FakeMi
     )
     assert not result.error, result.error
     assert result.answer == "The shop opens at 8 o'clock [1]."
-    assert result.citations[0].source["url"] == "https://acme.test/page0"
+    assert result.citations[0].source.url == "https://acme.test/page0"
     assert result.prompt_tokens and result.completion_tokens == 7
     assert result.cost is not None and result.cost > 0
     data = result.to_json()

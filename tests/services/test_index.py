@@ -125,7 +125,7 @@ def test_a_bundle_is_searched_like_the_workspace(fake_ollama: Any, tmp_path: Pat
                         assert [h.chunk_id for h in theirs] == [h.chunk_id for h in mine]
                     else:
                         assert _by_score(theirs) == _by_score(mine), (query, mode)
-                    assert all(h.source.get("path", "").endswith(".md") for h in theirs)
+                    assert all((h.source.path or "").endswith(".md") for h in theirs)
             assert asyncio.run(index.search(target, QUERIES[0])).mode == "hybrid"
 
 
@@ -160,7 +160,7 @@ def test_the_answers_service_searches_a_bundle_through_the_index(
             assert hits and all(h.mode == "keyword" for h in hits)
             assert "keyword search was used" in hits.notes[0]  # type: ignore[attr-defined]
             passage = answers._as_passage(hits[0])
-            assert passage.source["path"].endswith(".md")
+            assert (passage.source.path or "").endswith(".md")
         finally:
             target.close()
         with pytest.raises(ConfigError, match="source ids"):
@@ -181,7 +181,7 @@ def test_filters_reach_the_search_service(fake_ollama: Any, tmp_path: Path) -> N
         assert hits and {h.source_id for h in hits} == {text_source}
         prefix = str(tmp_path / "site" / "page003")
         hits = asyncio.run(index.search(ws, "shop opens", url_prefix=prefix))
-        assert hits and all(h.source["path"].startswith(prefix) for h in hits)
+        assert hits and all((h.source.path or "").startswith(prefix) for h in hits)
 
 
 def test_switching_embedder_shows_the_cost_and_switching_back_is_free(

@@ -39,11 +39,10 @@ def _body(text: str) -> str:
 
 
 def format_passage(p: GivenPassage) -> str:
-    source = p.source.get("url") or p.source.get("path") or ""
-    page = p.source.get("page")
+    source, page = p.source.location, p.source.page
     attrs = [f'n="{p.n}"']
-    if p.source.get("title"):
-        attrs.append(f'title="{_attr(p.source["title"])}"')
+    if p.source.title:
+        attrs.append(f'title="{_attr(p.source.title)}"')
     if p.heading:
         attrs.append(f'section="{_attr(p.heading)}"')
     if source:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from desktop.core.source_ref import SourceRef
+
 RetrievalMode = Literal["hybrid", "vector", "keyword"]
 MODES: tuple[RetrievalMode, ...] = ("hybrid", "vector", "keyword")
 
@@ -45,11 +47,11 @@ class RetrievedPassage:
     text: str
     heading: str
     score: float
-    source: dict[str, Any]  # {"url" or "path", "title", "page"}
+    source: SourceRef
 
     @property
     def location(self) -> str:
-        return str(self.source.get("url") or self.source.get("path") or "")
+        return self.source.location
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class GivenPassage:
     text: str
     heading: str
     score: float
-    source: dict[str, Any]
+    source: SourceRef
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,7 +72,7 @@ class GivenPassage:
             "score": self.score,
             "heading": self.heading,
             "text": self.text,
-            "source": self.source,
+            "source": self.source.to_json(),
         }
 
 
@@ -80,10 +82,10 @@ class Citation:
 
     n: int
     chunk_id: int
-    source: dict[str, Any]
+    source: SourceRef
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, "chunk_id": self.chunk_id, "source": self.source}
+        return {"n": self.n, "chunk_id": self.chunk_id, "source": self.source.to_json()}
 
 
 @dataclass

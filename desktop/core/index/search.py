@@ -34,6 +34,7 @@ from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError
 from desktop.core.index import store
 from desktop.core.index.store import EmbedderId, Vector
+from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
 
 Mode = Literal["keyword", "vector", "hybrid"]
@@ -80,7 +81,7 @@ class SearchHit:
     text: str
     heading: str
     score: float
-    source: dict[str, Any]  # {"url": ...} or {"path": ...}, with "title" and "page"
+    source: SourceRef
     mode: Mode
     scores: dict[str, float] = field(default_factory=dict)  # per mode that found it
     ranks: dict[str, int] = field(default_factory=dict)
@@ -95,7 +96,7 @@ class SearchHit:
             "chunk_id": self.chunk_id,
             "text": self.text,
             "heading": self.heading,
-            "source": self.source,
+            "source": self.source.to_json(),
         }
 
 
@@ -490,12 +491,13 @@ class WorkspaceCorpus(Corpus):
         )
         out: dict[int, dict[str, Any]] = {}
         for row in rows:
-            uri = str(row["uri"])
-            place = "url" if uri.startswith(("http://", "https://")) else "path"
+            source = SourceRef.from_uri(
+                str(row["uri"]), title=row["title"] or "", page=row["page"]
+            )
             out[int(row["id"])] = {
                 "text": row["text"],
                 "heading": row["heading_path"] or "",
-                "source": {place: uri, "title": row["title"] or "", "page": row["page"]},
+                "source": source,
                 "document_id": int(row["document_id"]),
                 "source_id": int(row["source_id"]),
             }
@@ -709,8 +711,9 @@ class BundleCorpus(Corpus):
             f" where p.id in (select value from json_each(?))",
             (_ids_json(ids),),
         ):
-            source: dict[str, Any] = {"url": url} if url else {"path": name}
-            source.update(title=title or "", page=page)
+            source = SourceRef(
+                url=url or None, path=None if url else name, title=title or "", page=page
+            )
             out[int(pid)] = {
                 "text": text,
                 "heading": heading or "",
@@ -852,7 +855,7 @@ def run_search(
                 text=str(info["text"]),
                 heading=str(info["heading"]),
                 score=float(score),
-                source=dict(info["source"]),
+                source=info["source"],
                 mode=mode,
                 scores=per_mode,
                 ranks=dict(ranks),

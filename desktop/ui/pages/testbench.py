@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobEvent, JobState
+from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers
 from desktop.services.answers import AnswerBackends, AnswerProfile, AnswerResult
@@ -76,13 +77,6 @@ def render_answer(text: str, *, given: int | None = None, invalid: set[int] | No
         last = match.end()
     out.append(html.escape(text[last:]))
     return '<div style="white-space: pre-wrap">' + "".join(out) + "</div>"
-
-
-def source_text(source: dict[str, Any]) -> str:
-    where = str(source.get("url") or source.get("path") or "")
-    page = f", page {source['page']}" if source.get("page") else ""
-    title = str(source.get("title") or "")
-    return f"{title} — {where}{page}" if title else f"{where}{page}"
 
 
 class QuestionEdit(QPlainTextEdit):
@@ -310,7 +304,7 @@ class ProfileColumn(QWidget):
         )
         self.citations_list.clear()
         for c in result.citations:
-            self.citations_list.addItem(f"[{c.n}] {source_text(c.source)}  (passage {c.chunk_id})")
+            self.citations_list.addItem(f"[{c.n}] {c.source.label()}  (passage {c.chunk_id})")
         for n in result.invalid_citations:
             item = QListWidgetItem(f"[{n}] not among the passages given: an invented citation")
             item.setForeground(FAIL_COLOUR)
@@ -319,7 +313,7 @@ class ProfileColumn(QWidget):
         for p in result.passages:
             heading = f" · {p.heading}" if p.heading else ""
             self.passages_list.addItem(
-                f"[{p.n}] {source_text(p.source)}{heading}  (score {p.score:.3g})"
+                f"[{p.n}] {p.source.label()}{heading}  (score {p.score:.3g})"
             )
         self.status_label.setText(self.status_text(result))
 
@@ -375,7 +369,7 @@ class ProfileColumn(QWidget):
         p = self.result.passages[row]
         heading = f"\nSection: {p.heading}" if p.heading else ""
         self.passage_view.setPlainText(
-            f"[{p.n}] {source_text(p.source)}{heading}\nPassage {p.chunk_id} · score "
+            f"[{p.n}] {p.source.label()}{heading}\nPassage {p.chunk_id} · score "
             f"{p.score:.4g}\n\n{p.text}"
         )
 
@@ -931,7 +925,7 @@ class TestBenchPage(Page):
         lines = [f"{r['profile']}: {r['question']}", "", r["answer"] or "(no answer)"]
         if r["error"]:
             lines += ["", f"Error: {r['error']}"]
-        lines += [f"[{c['n']}] {source_text(c['source'])}" for c in r["citations"]]
+        lines += [f"[{c['n']}] {SourceRef.from_json(c['source']).label()}" for c in r["citations"]]
         if r["invalid_citations"]:
             lines.append(f"Invalid citations: {r['invalid_citations']}")
         lines += [f"Note: {n}" for n in r["notes"]]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.answering.prices import PriceTable
+from desktop.core.source_ref import SourceRef
 from desktop.services.answers import AnswerBackends
 from tests.helpers.fake_generator import FakeGenerator
 
@@ -31,7 +32,7 @@ def hits(n: int, *, score: float = 0.9, step: float = 0.1) -> list[Hit]:
             text=f"Passage {i} says the shop opens at {8 + i} o'clock. " * 3,
             score=round(score - i * step, 4),
             heading=f"Hours > Day {i}",
-            source={"url": f"https://acme.test/page{i}", "title": f"Page {i}", "page": None},
+            source=SourceRef(url=f"https://acme.test/page{i}", title=f"Page {i}"),
             rank=i + 1,
         )
         for i in range(n)

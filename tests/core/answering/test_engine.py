@@ -21,6 +21,7 @@ from desktop.core.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from desktop.core.source_ref import SourceRef
 from desktop.providers.base import ModelSpec
 from desktop.services.answers import GeneratorModel
 from tests.core.answering.support import hits
@@ -68,7 +69,7 @@ def test_answer_streams_in_order_and_resolves_citations() -> None:
     assert "".join(deltas) == result.answer == "We open at 8 [1] on weekdays [2][3]."
     assert len(deltas) > 3  # streamed in pieces, not at once
     assert [c.chunk_id for c in result.citations] == [100, 101, 102]
-    assert result.citations[0].source["url"] == "https://acme.test/page0"
+    assert result.citations[0].source.url == "https://acme.test/page0"
     assert not result.invalid_citations and not result.declined and not result.error
     assert result.prompt_tokens and result.completion_tokens
     assert result.first_token_s is not None and result.total_s is not None
@@ -157,7 +158,7 @@ def test_search_failure_is_a_clear_result() -> None:
 
 def test_model_that_cannot_be_made_is_a_clear_result() -> None:
     async def retrieve(*_a: object) -> list[RetrievedPassage]:
-        return [RetrievedPassage(1, "x", "", 1.0, {})]
+        return [RetrievedPassage(1, "x", "", 1.0, SourceRef())]
 
     def make_model(spec: str) -> GeneratorModel:
         raise ConfigError("No Mistral key.", hint="Add it in Settings.")
@@ -184,7 +185,7 @@ def test_cost_uses_the_price_table(tmp_path: Path) -> None:
 
 def test_a_model_that_never_finishes_is_cut_off_with_a_message() -> None:
     async def retrieve(*_a: object) -> list[RetrievedPassage]:
-        return [RetrievedPassage(1, "x", "", 1.0, {})]
+        return [RetrievedPassage(1, "x", "", 1.0, SourceRef())]
 
     generator = FakeGenerator(delay_s=5.0)
     result = asyncio.run(

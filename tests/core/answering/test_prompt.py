@@ -10,10 +10,11 @@ from desktop.core.answering.prompt import (
     number_passages,
 )
 from desktop.core.answering.types import RetrievedPassage
+from desktop.core.source_ref import SourceRef
 
 
 def retrieved(text: str, **source: object) -> RetrievedPassage:
-    return RetrievedPassage(1, text, "Plans > Pro", 0.5, dict(source))
+    return RetrievedPassage(1, text, "Plans > Pro", 0.5, SourceRef.from_json(source))
 
 
 def test_default_prompt_grounds_cites_declines_and_ignores_injection() -> None:

@@ -14,6 +14,7 @@ from desktop.core.answering.testbench import TestQuestion
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
 from desktop.core.errors import CancelledError, ConfigError
 from desktop.core.jobs import Job
+from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
 
 
@@ -144,8 +145,8 @@ def result(answer: str, *, declined: bool = False, error: str = "") -> AnswerRes
         declined=declined,
         error=error,
         retrieved=[
-            RetrievedPassage(12, "t", "", 1.0, {"url": "https://acme.test/Hours"}),
-            RetrievedPassage(13, "t", "", 1.0, {"path": "/docs/manual.pdf"}),
+            RetrievedPassage(12, "t", "", 1.0, SourceRef(url="https://acme.test/Hours")),
+            RetrievedPassage(13, "t", "", 1.0, SourceRef(path="/docs/manual.pdf")),
         ],
     )
 

@@ -24,6 +24,7 @@ from desktop.core.index.search import (
     why_not,
 )
 from desktop.core.jobs import Job
+from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
 from tests.core.index.support import CountingEmbedder, hashed_vector, new_workspace
 from tests.core.publish.factory import add_document, add_passage, add_source, edit_passage
@@ -138,10 +139,15 @@ def test_hits_carry_the_passage_and_its_source(ws: Workspace) -> None:
     hits = run_search(WorkspaceCorpus(ws), "battery warranty", None, k=1, mode="keyword")
     hit = hits[0]
     assert hit.chunk_id == ids["warranty"] and hit.text == TEXTS["warranty"]
-    assert hit.source == {"path": "/data/manuals/manual.pdf", "title": "Manual", "page": 4}
+    assert hit.source == SourceRef(path="/data/manuals/manual.pdf", title="Manual", page=4)
+    assert hit.as_json()["source"] == {
+        "path": "/data/manuals/manual.pdf",
+        "title": "Manual",
+        "page": 4,
+    }
     assert hit.source_id == ids["files"]
     web = run_search(WorkspaceCorpus(ws), "refunds card", None, k=1, mode="keyword")[0]
-    assert web.source["url"] == "https://shop.example/help/returns"
+    assert web.source.url == "https://shop.example/help/returns"
     assert web.heading.startswith("Returns")
     assert set(web.as_json()) == {"rank", "score", "chunk_id", "text", "heading", "source"}
 
