@@ -82,7 +82,12 @@ def default_config(ws: Workspace | None = None) -> dict[str, Any]:
             "launcher_label": "Chat with us",
         },
         "answering": answering,
-        "lead_capture": {"enabled": False, "fields": ["email"], "when": "on_refusal"},
+        "lead_capture": {
+            "enabled": False,
+            "fields": ["email"],
+            "when": "on_refusal",
+            "consent_text": "",
+        },
         "allowed_origins": [],
         "allow_any_origin": False,
         "limits": {"messages_per_session": 30, "messages_per_day": 2000},
@@ -102,6 +107,29 @@ def _default_profile(ws: Workspace | None) -> Any:
         return profiles.get_profile(ws, "default")
     except ConfigError:
         return None
+
+
+def public_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What the widget itself receives (`GET …/widget-config`, docs/widget-protocol.md).
+
+    The model, system prompt and origins stay on the server; optional settings get their
+    defaults so the widget never has to guess.
+    """
+    defaults = default_config()
+    theme = {**defaults["theme"], **dict(config.get("theme") or {})}
+    lead = {**defaults["lead_capture"], **dict(config.get("lead_capture") or {})}
+    limits = {**defaults["limits"], **dict(config.get("limits") or {})}
+    answering = dict(config.get("answering") or {})
+    return {
+        "bot_name": config.get("bot_name") or defaults["bot_name"],
+        "greeting": config.get("greeting") or "",
+        "suggested_questions": list(config.get("suggested_questions") or []),
+        "theme": theme,
+        "lead_capture": lead,
+        "refusal_message": answering.get("refusal_message")
+        or defaults["answering"]["refusal_message"],
+        "limits": limits,
+    }
 
 
 # -- validation -------------------------------------------------------------------------
