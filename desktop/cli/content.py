@@ -12,6 +12,7 @@ from desktop.cli.output import StderrProgress, print_json, print_table
 from desktop.core.content.models import SourceInfo
 from desktop.core.errors import SourceError
 from desktop.core.jobs import Job
+from desktop.core.store.lock import WorkspaceLock
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
 from desktop.services.workspaces import open_workspace
@@ -258,7 +259,7 @@ def _print_tree(node: Any, depth: int) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    with open_workspace(args.workspace) as ws:
+    with open_workspace(args.workspace) as ws, WorkspaceLock(ws.path, "sync"):
         job = Job(f"Sync {ws.name}", listeners=[StderrProgress()])
         summary = asyncio.run(content.sync(ws, job, source_ids=args.source))
     if args.json:

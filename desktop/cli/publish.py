@@ -13,6 +13,7 @@ from desktop.cli.output import StderrProgress, print_json, print_table
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
 from desktop.core.publish.bundle import QUANTIZATIONS
+from desktop.core.store.lock import WorkspaceLock
 from desktop.services import publish
 from desktop.services.workspaces import open_workspace
 
@@ -160,7 +161,7 @@ def _print_checks(checks: list[publish.Check]) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    with open_workspace(args.workspace) as ws:
+    with open_workspace(args.workspace) as ws, WorkspaceLock(ws.path, "publish"):
         report = asyncio.run(
             publish.publish(
                 ws,
