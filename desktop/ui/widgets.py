@@ -7,9 +7,17 @@ labels and tooltips, so every label of outside text goes through `plain_label`.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableView,
+    QWidget,
+)
 
 
 def escaped_tooltip(text: str) -> str:
@@ -23,3 +31,45 @@ def plain_label(text: str = "", *, wrap: bool = True) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
     return label
+
+
+def read_only_text(text: str = "", *, placeholder: str = "") -> QPlainTextEdit:
+    """A read-only plain-text view (scraped text is never rendered), selectable to copy."""
+    view = QPlainTextEdit()
+    view.setReadOnly(True)
+    view.setPlainText(text)
+    view.setPlaceholderText(placeholder)
+    return view
+
+
+def debounce(parent: QWidget, slot: Callable[[], None], ms: int = 150) -> QTimer:
+    """A single-shot timer that calls `slot` once typing pauses (connect edits to start)."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(ms)
+    timer.timeout.connect(slot)
+    return timer
+
+
+def table_view(model: QAbstractItemModel, *, stretch: int, multi: bool = False) -> QTableView:
+    """A read-only table of whole rows over `model`; column `stretch` takes the spare width,
+    the others are sized by hand (resize-to-contents re-measures every row: slow at 1,000s).
+    Middle elision keeps both ends of long addresses and names readable."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(
+        QAbstractItemView.SelectionMode.ExtendedSelection
+        if multi
+        else QAbstractItemView.SelectionMode.SingleSelection
+    )
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(22)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.setHighlightSections(False)
+    return view
