@@ -80,7 +80,7 @@ def main() -> None:
                 )
                 total = time.perf_counter() - t0
                 ideal = args.questions * args.latency / n
-                passed = report.totals["default"]["passed"]
+                passed = report.totals["default"].passed
                 print(
                     f"{n:>3}  {total:8.2f}  {ideal:8.2f}  {(total / ideal - 1) * 100:7.1f}%  "
                     f"{passed}/{args.questions}"

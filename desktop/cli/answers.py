@@ -16,6 +16,8 @@ from desktop.services import answers
 from desktop.services.workspaces import open_workspace
 
 if TYPE_CHECKING:
+    from desktop.core.answering.testruns import ProfileTotals, RunComparison
+
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
@@ -273,81 +275,60 @@ def run_test(args: argparse.Namespace) -> int:
             {
                 "run_id": report.run_id,
                 "status": report.status,
-                "results": [_result_json(r) for r in rows],
-                "totals": report.totals,
-                "compared_with_previous": comparison,
+                "results": [r.to_json() for r in rows],
+                "totals": {name: t.to_json() for name, t in report.totals.items()},
+                "compared_with_previous": None if comparison is None else comparison.to_json(),
             }
         )
         return 0
     for row in rows:
-        verdict = "PASS" if row["passed"] else "FAIL"
-        failed = [name for name, ok in row["checks"].items() if not ok]
-        why = row["error"] or (", ".join(failed) if failed else "")
-        print(f"{verdict}  {row['profile']}: {row['question']}" + (f"  ({why})" if why else ""))
+        verdict = "PASS" if row.passed else "FAIL"
+        why = row.error or ", ".join(row.failed_checks)
+        print(f"{verdict}  {row.profile}: {row.question}" + (f"  ({why})" if why else ""))
     print()
     _print_totals(report.totals)
     _print_comparison(comparison)
     return 0
 
 
-def _result_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "question": row["question"],
-        "profile": row["profile"],
-        "expected": row["expected"],
-        "passed": row["passed"],
-        "checks": row["checks"],
-        "answer": row["answer"],
-        "declined": row["declined"],
-        "citations": row["citations"],
-        "invalid_citations": row["invalid_citations"],
-        "passages": row["passages"],
-        "tokens": {"prompt": row["prompt_tokens"], "completion": row["completion_tokens"]},
-        "latency": {"first_token_s": row["first_token_s"], "total_s": row["total_s"]},
-        "cost": row["cost"],
-        "notes": row["notes"],
-        "error": row["error"] or None,
-    }
-
-
 def _rate(value: Any) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def _print_totals(totals: dict[str, dict[str, Any]]) -> None:
+def _print_totals(totals: dict[str, ProfileTotals]) -> None:
     rows = []
     for name, t in totals.items():
-        cost = "-" if t["cost"] is None else f"${t['cost']:.4f}"
-        median = "-" if t["total_s_median"] is None else f"{t['total_s_median']:.2f}s"
+        cost = "-" if t.cost is None else f"${t.cost:.4f}"
+        median = "-" if t.total_s_median is None else f"{t.total_s_median:.2f}s"
         rows.append(
             [
                 name,
-                f"{t['passed']}/{t['questions']}",
-                f"{_rate(t['retrieval_hit_rate'])} of {t['retrieval_checked']}",
-                f"{t['valid_citations']}/{t['answered']}",
-                f"{t['correct_declines']}/{t['should_decline']}",
-                f"{t['prompt_tokens']}+{t['completion_tokens']}",
+                f"{t.passed}/{t.questions}",
+                f"{_rate(t.retrieval_hit_rate)} of {t.retrieval_checked}",
+                f"{t.valid_citations}/{t.answered}",
+                f"{t.correct_declines}/{t.should_decline}",
+                f"{t.prompt_tokens}+{t.completion_tokens}",
                 cost,
                 median,
-                str(t["errors"]),
+                str(t.errors),
             ]
         )
     headers = ["PROFILE", "PASSED", "RETRIEVAL HITS", "VALID CITES", "DECLINES", "TOKENS"]
     print_table(rows, [*headers, "COST", "MEDIAN", "ERRORS"])
 
 
-def _print_comparison(comparison: dict[str, Any] | None) -> None:
+def _print_comparison(comparison: RunComparison | None) -> None:
     if comparison is None:
         print("\nNo previous run to compare with.")
         return
-    counts = comparison["counts"]
+    counts = comparison.counts
     print(
-        f"\nCompared with run {comparison['previous']}: {counts['better']} better, "
+        f"\nCompared with run {comparison.previous}: {counts['better']} better, "
         f"{counts['worse']} worse, {counts['same']} unchanged, {counts['new']} new."
     )
-    for change in comparison["changes"]:
-        if change["change"] in ("better", "worse"):
-            print(f"  {change['change'].upper():6}  {change['profile']}: {change['question']}")
+    for change in comparison.changes:
+        if change.change in ("better", "worse"):
+            print(f"  {change.change.upper():6}  {change.profile}: {change.question}")
 
 
 # -- runs ------------------------------------------------------------------------------
@@ -367,16 +348,15 @@ def run_runs(args: argparse.Namespace) -> int:
         runs = answers.list_runs(ws)
         comparison = answers.compare_last_runs(ws)
     if args.json:
-        print_json({"runs": [r.to_json() for r in runs], "compare_last_two": comparison})
+        compared = None if comparison is None else comparison.to_json()
+        print_json({"runs": [r.to_json() for r in runs], "compare_last_two": compared})
         return 0
     if not runs:
         print("No test runs yet. Import questions with `botdesk test import`, then `botdesk test`.")
         return 0
     rows = []
     for run in runs:
-        passed = ", ".join(
-            f"{name} {t.get('passed', 0)}/{t.get('questions', 0)}" for name, t in run.totals.items()
-        )
+        passed = ", ".join(f"{name} {t.passed}/{t.questions}" for name, t in run.totals.items())
         rows.append([str(run.id), run.started_at, run.status, run.target, passed])
     print_table(rows, ["RUN", "STARTED", "STATUS", "TARGET", "PASSED"])
     _print_comparison(comparison)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.answering import profiles as profile_store
-from desktop.core.answering import testbench
+from desktop.core.answering import testbench, testruns
 from desktop.core.answering.citations import CITATION_PATTERN, cited_numbers
 from desktop.core.answering.engine import ChatModel, ModelDelta, ModelUsage, answer_question
 from desktop.core.answering.prices import PriceTable
@@ -45,6 +45,8 @@ __all__ = [
     "run_tests",
     "set_profile",
 ]
+
+ModelCheck = Callable[[str], Awaitable[str]]
 
 # (ws-or-bundle, query, k, mode, min_score) -> hits with .chunk_id .text .heading .score .source
 SearchFunction = Callable[[Any, str, int, str, float | None], Awaitable[Sequence[Any]]]
@@ -110,7 +112,14 @@ class AnswerBackends:
     make_generator: GeneratorFactory | None = None  # None: the providers' factory
     search: SearchFunction | None = None  # None: services.index.search
     prices: PriceTable | None = None
+    check: ModelCheck | None = None  # None: the providers' connection check
     _models: dict[str, ChatModel] = field(default_factory=dict)
+
+    async def check_model(self, spec: str) -> str:
+        """One line saying the generator answers, or the BotdeskError saying why not
+        (one try, short timeouts: cheap enough to run when the Test bench opens)."""
+        check = self.check or factory.check_connection
+        return await check(spec)
 
     def model(self, spec: str) -> ChatModel:
         """One client per model, reused across the questions of a run."""
@@ -146,8 +155,22 @@ def set_profile(ws: Workspace, name: str, **changes: Any) -> AnswerProfile:
     return profile_store.update_profile(ws, name, **changes)
 
 
-def delete_profile(ws: Workspace, name: str) -> None:
-    profile_store.delete_profile(ws, name)
+def create_profile(ws: Workspace, profile: AnswerProfile) -> AnswerProfile:
+    """A new profile with these settings; refuses a name already taken."""
+    return profile_store.create_profile(ws, profile)
+
+
+def rename_profile(ws: Workspace, old: str, new: str) -> AnswerProfile:
+    return profile_store.rename_profile(ws, old, new)
+
+
+def delete_profile(ws: Workspace, name: str) -> AnswerProfile:
+    """Delete a profile (never `default`); what is returned re-creates it (undo)."""
+    return profile_store.delete_profile(ws, name)
+
+
+def restore_profile(ws: Workspace, profile: AnswerProfile) -> AnswerProfile:
+    return profile_store.save_profile(ws, profile)
 
 
 def default_system_prompt() -> str:
@@ -238,11 +261,28 @@ def list_questions(ws: Workspace) -> list[testbench.TestQuestion]:
 
 
 def add_question(ws: Workspace, question: testbench.TestQuestion) -> testbench.ImportReport:
-    return testbench.save_questions(ws, [question])
+    """Add one question; when it is already saved, what it states is added to the saved
+    expectations and nothing is wiped (`unchanged` says there was nothing to add)."""
+    return testbench.save_questions(ws, [question], merge=True)
 
 
-def delete_questions(ws: Workspace, ids: Sequence[int]) -> None:
-    testbench.delete_questions(ws, ids)
+def get_question(ws: Workspace, question_id: int) -> testbench.TestQuestion:
+    return testbench.get_question(ws, question_id)
+
+
+def update_question(
+    ws: Workspace, question_id: int, question: testbench.TestQuestion
+) -> testbench.TestQuestion:
+    return testbench.update_question(ws, question_id, question)
+
+
+def delete_questions(ws: Workspace, ids: Sequence[int]) -> list[testbench.DeletedQuestion]:
+    """Delete exactly these questions; what is returned puts them back (undo)."""
+    return testbench.delete_questions(ws, ids)
+
+
+def restore_questions(ws: Workspace, deleted: Sequence[testbench.DeletedQuestion]) -> None:
+    testbench.restore_questions(ws, deleted)
 
 
 def open_bundle_target(bundle: Path | str) -> Any:
@@ -261,7 +301,7 @@ async def run_tests(
     concurrency: int = DEFAULT_CONCURRENCY,
     bundle: Path | str | None = None,
     backends: AnswerBackends | None = None,
-) -> testbench.RunReport:
+) -> testruns.RunReport:
     """Run the saved test set against each profile as a background job."""
     chosen = [p if isinstance(p, AnswerProfile) else get_profile(ws, p) for p in profiles]
     backends = backends or AnswerBackends()
@@ -274,26 +314,31 @@ async def run_tests(
     async def answer(question: str, profile: AnswerProfile) -> AnswerResult:
         return await ask(ws, question, profile=profile, backends=backends, search_target=target)
 
-    return await testbench.run_test_set(
+    return await testruns.run_test_set(
         ws, job, chosen, answer, concurrency=concurrency, target=target_name
     )
 
 
-def list_runs(ws: Workspace) -> list[testbench.RunInfo]:
-    return testbench.list_runs(ws)
+def list_runs(ws: Workspace) -> list[testruns.RunInfo]:
+    return testruns.list_runs(ws)
 
 
-def run_results(ws: Workspace, run_id: int) -> list[dict[str, Any]]:
-    return testbench.run_results(ws, run_id)
+def run_results(ws: Workspace, run_id: int) -> list[testruns.RunResult]:
+    return testruns.run_results(ws, run_id)
 
 
-def compare_runs(ws: Workspace, previous_id: int, current_id: int) -> dict[str, Any]:
-    return testbench.compare_runs(ws, previous_id, current_id)
+def compare_runs(ws: Workspace, previous_id: int, current_id: int) -> testruns.RunComparison:
+    return testruns.compare_runs(ws, previous_id, current_id)
 
 
-def compare_last_runs(ws: Workspace) -> dict[str, Any] | None:
+def compare_last_runs(ws: Workspace) -> testruns.RunComparison | None:
     """The newest run against the one before it; None with fewer than two runs."""
-    runs = [r for r in testbench.list_runs(ws) if r.status != "running"]
+    runs = [r for r in testruns.list_runs(ws) if r.status != "running"]
     if len(runs) < 2:
         return None
-    return testbench.compare_runs(ws, runs[1].id, runs[0].id)
+    return testruns.compare_runs(ws, runs[1].id, runs[0].id)
+
+
+def explain_checks(result: testruns.RunResult) -> list[str]:
+    """Each check of a result in words: what was expected, what happened."""
+    return testruns.explain_checks(result)

@@ -119,12 +119,12 @@ def test_run_tests_against_profiles_and_compare(workspace: Workspace, tmp_path: 
     )
     back = backends(generator, FakeSearch(hits(3)))
     report = asyncio.run(answers.run_tests(workspace, Job("t"), ["default"], backends=back))
-    assert report.totals["default"]["passed"] == 2
-    assert report.totals["default"]["valid_citations"] == 1
+    assert report.totals["default"].passed == 2
+    assert report.totals["default"].valid_citations == 1
     assert answers.compare_last_runs(workspace) is None
     asyncio.run(answers.run_tests(workspace, Job("t"), ["default"], backends=back))
     comparison = answers.compare_last_runs(workspace)
-    assert comparison is not None and comparison["counts"]["same"] == 2
+    assert comparison is not None and comparison.counts["same"] == 2
     exported = tmp_path / "out.csv"
     assert answers.export_test_set(workspace, exported) == 2
     assert exported.read_text().startswith("question,expected_source")

@@ -149,7 +149,30 @@ def update_profile(ws: Workspace, name: str, **changes: Any) -> AnswerProfile:
     return save_profile(ws, replace(base, **changes))
 
 
-def delete_profile(ws: Workspace, name: str) -> None:
+def create_profile(ws: Workspace, profile: AnswerProfile) -> AnswerProfile:
+    """Save a new profile; refuses a name that is taken (saving never replaces one here)."""
+    profile = validate_profile(profile)
+    ensure_default(ws)
+    if ws.scalar("select 1 from answer_profiles where name = ?", (profile.name,)):
+        raise ConfigError(f"There is already a profile named {profile.name!r}.")
+    return save_profile(ws, profile)
+
+
+def rename_profile(ws: Workspace, old: str, new: str) -> AnswerProfile:
+    """Give a profile another name; `default` keeps its name (other tools rely on it)."""
+    if old == DEFAULT_PROFILE:
+        raise ConfigError("The default profile cannot be renamed.", hint="Copy it instead.")
+    with ws.transaction():
+        profile = get_profile(ws, old)
+        renamed = create_profile(ws, replace(profile, name=new))
+        ws.execute("delete from answer_profiles where name = ?", (old,))
+    return renamed
+
+
+def delete_profile(ws: Workspace, name: str) -> AnswerProfile:
+    """Delete a profile and return it (to put it back); `default` cannot be deleted."""
     if name == DEFAULT_PROFILE:
         raise ConfigError("The default profile cannot be deleted.", hint="Change it instead.")
+    profile = get_profile(ws, name)
     ws.execute("delete from answer_profiles where name = ?", (name,))
+    return profile

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.answering import testbench
+from desktop.core.answering import testbench, testruns
 from desktop.core.answering.profiles import default_profile
 from desktop.core.answering.testbench import TestQuestion
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
@@ -152,7 +152,7 @@ def result(answer: str, *, declined: bool = False, error: str = "") -> AnswerRes
 
 
 def test_evaluate_each_expectation() -> None:
-    q = TestQuestion("q", "acme.test/hours", ("eight",), ("closed",), False)
+    q = TestQuestion("q", "/Hours", ("eight",), ("closed",), False)
     assert testbench.evaluate(q, result("We open at EIGHT [1].")) == {
         "retrieval": True,
         "must_include": True,
@@ -196,7 +196,7 @@ def fake_ask(delay: float = 0.0, in_flight: list[int] | None = None):  # type: i
 
 
 def seed(workspace: Workspace, n: int = 6) -> None:
-    questions = [TestQuestion(f"question {i}?", "acme.test", ("eight",)) for i in range(n)]
+    questions = [TestQuestion(f"question {i}?", "Hours", ("eight",)) for i in range(n)]
     questions.append(TestQuestion("please decline?", should_decline=True))
     questions.append(TestQuestion("broken?", should_decline=False))
     testbench.save_questions(workspace, questions)
@@ -208,26 +208,26 @@ def test_run_is_bounded_stored_totalled_and_reports_failures(workspace: Workspac
     job = Job("Test run")
     profiles = [default_profile(), AnswerProfile(**{**default_profile().__dict__, "name": "b"})]
     report = asyncio.run(
-        testbench.run_test_set(workspace, job, profiles, fake_ask(0.01, seen), concurrency=3)
+        testruns.run_test_set(workspace, job, profiles, fake_ask(0.01, seen), concurrency=3)
     )
     assert max(seen) == 3  # bounded, and actually concurrent
     assert report.status == "finished" and len(report.results) == 16
     assert job.done == job.total == 16
     assert len(job.errors) == 2 and "ollama serve" in job.errors[0].reason
     totals = report.totals["default"]
-    assert totals["questions"] == 8 and totals["passed"] == 7 and totals["errors"] == 1
-    assert totals["retrieval_hit_rate"] == 1.0 and totals["correct_declines"] == 1
-    assert totals["decline_checked"] == 2 and totals["should_decline"] == 1
-    assert totals["valid_citations"] == 0  # no citations set
-    stored = testbench.run_results(workspace, report.run_id)
-    assert len(stored) == 16 and stored[0]["checks"] == {
+    assert totals.questions == 8 and totals.passed == 7 and totals.errors == 1
+    assert totals.retrieval_hit_rate == 1.0 and totals.correct_declines == 1
+    assert totals.decline_checked == 2 and totals.should_decline == 1
+    assert totals.valid_citations == 0  # no citations set
+    stored = testruns.run_results(workspace, report.run_id)
+    assert len(stored) == 16 and stored[0].checks == {
         "retrieval": True,
         "must_include": True,
     }
-    runs = testbench.list_runs(workspace)
+    runs = testruns.list_runs(workspace)
     assert runs[0].status == "finished" and set(runs[0].profiles) == {"default", "b"}
     assert runs[0].profiles["b"]["k"] == 5  # settings snapshot kept with the run
-    assert runs[0].totals["b"]["passed"] == 7
+    assert runs[0].totals["b"].passed == 7
 
 
 def test_cancel_keeps_answers_and_marks_the_run(workspace: Workspace) -> None:
@@ -241,19 +241,19 @@ def test_cancel_keeps_answers_and_marks_the_run(workspace: Workspace) -> None:
         return await base(question, profile)
 
     with pytest.raises(CancelledError, match="they are kept"):
-        asyncio.run(testbench.run_test_set(workspace, job, [default_profile()], ask, concurrency=1))
-    run = testbench.list_runs(workspace)[0]
+        asyncio.run(testruns.run_test_set(workspace, job, [default_profile()], ask, concurrency=1))
+    run = testruns.list_runs(workspace)[0]
     assert run.status == "cancelled"
-    assert len(testbench.run_results(workspace, run.id)) == 4
+    assert len(testruns.run_results(workspace, run.id)) == 4
 
 
 def test_empty_set_and_bad_concurrency_are_refused(workspace: Workspace) -> None:
     with pytest.raises(ConfigError, match="empty"):
-        asyncio.run(testbench.run_test_set(workspace, Job("t"), [default_profile()], fake_ask()))
+        asyncio.run(testruns.run_test_set(workspace, Job("t"), [default_profile()], fake_ask()))
     seed(workspace, 1)
     with pytest.raises(ConfigError, match="at least 1"):
         asyncio.run(
-            testbench.run_test_set(
+            testruns.run_test_set(
                 workspace, Job("t"), [default_profile()], fake_ask(), concurrency=0
             )
         )
@@ -268,16 +268,18 @@ def test_compare_runs_shows_better_and_worse(workspace: Workspace) -> None:
     async def ask(question: str, profile: AnswerProfile) -> AnswerResult:
         return result(answers[question], error="down" if answers[question] == "x" else "")
 
-    first = asyncio.run(testbench.run_test_set(workspace, Job("1"), [default_profile()], ask))
+    first = asyncio.run(testruns.run_test_set(workspace, Job("1"), [default_profile()], ask))
     answers.update({"a?": "eight [1]", "b?": "x"})
-    second = asyncio.run(testbench.run_test_set(workspace, Job("2"), [default_profile()], ask))
-    diff = testbench.compare_runs(workspace, first.run_id, second.run_id)
-    by_question = {c["question"]: c for c in diff["changes"]}
-    assert by_question["a?"]["change"] == "better"
-    assert by_question["a?"]["checks_changed"] == {"must_include": {"before": False, "after": True}}
-    assert by_question["b?"]["change"] == "worse"
-    assert diff["counts"]["better"] == 1 and diff["counts"]["worse"] == 1
-    json.dumps(diff)  # JSON-ready for the CLI
+    second = asyncio.run(testruns.run_test_set(workspace, Job("2"), [default_profile()], ask))
+    diff = testruns.compare_runs(workspace, first.run_id, second.run_id)
+    by_question = {c.question: c for c in diff.changes}
+    assert by_question["a?"].change == "better"
+    assert by_question["a?"].checks_changed == {"must_include": (False, True)}
+    assert by_question["b?"].change == "worse"
+    assert diff.counts["better"] == 1 and diff.counts["worse"] == 1
+    as_json = json.loads(json.dumps(diff.to_json()))  # JSON only at the CLI, same shape
+    changed = {c["question"]: c for c in as_json["changes"]}["a?"]["checks_changed"]
+    assert changed == {"must_include": {"before": False, "after": True}}
 
 
 def test_a_refused_item_fails_alone_and_a_bug_stops_the_run(workspace: Workspace) -> None:
@@ -289,7 +291,7 @@ def test_a_refused_item_fails_alone_and_a_bug_stops_the_run(workspace: Workspace
             raise ConfigError("Unknown generator 'x'.")
         return await base(question, profile)
 
-    report = asyncio.run(testbench.run_test_set(workspace, Job("t"), [default_profile()], ask))
+    report = asyncio.run(testruns.run_test_set(workspace, Job("t"), [default_profile()], ask))
     assert report.status == "finished" and len(report.results) == 5
     failed = [r for r in report.results if r.result.error == "Unknown generator 'x'."]
     assert len(failed) == 1
@@ -302,6 +304,6 @@ def test_a_refused_item_fails_alone_and_a_bug_stops_the_run(workspace: Workspace
 
     with pytest.raises(KeyError):
         asyncio.run(
-            testbench.run_test_set(workspace, Job("t"), [default_profile()], buggy, concurrency=2)
+            testruns.run_test_set(workspace, Job("t"), [default_profile()], buggy, concurrency=2)
         )
-    assert testbench.list_runs(workspace)[0].status == "failed"
+    assert testruns.list_runs(workspace)[0].status == "failed"
