@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,11 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import BotdeskError
+from desktop.core.logs import log_file
 from desktop.core.store.workspace import SUFFIX, Workspace
 from desktop.services.content import content_stats
 from desktop.services.index import SearchHit
 from desktop.services.workspaces import create_workspace, open_workspace
 from desktop.ui.context import WindowContext
+from desktop.ui.help import AboutDialog, GuideViewer, open_folder
 from desktop.ui.jobs import JobsController, JobsDock
 from desktop.ui.messages import MessageBridge
 from desktop.ui.pages import Page
@@ -38,6 +41,14 @@ from desktop.ui.search.page import SearchPage
 from desktop.ui.settings_dialog import SettingsDialog
 
 MAX_RECENT = 8
+MAX_PAGE_SHORTCUTS = 9  # Ctrl+1 … Ctrl+9
+# A visible focus ring on tables and lists, in the theme's own highlight colour (light and
+# dark alike); the same border width either way, so focusing never shifts the layout.
+FOCUS_RING_QSS = (
+    "QTableView, QTreeView, QListView { border: 1px solid palette(mid); padding: 1px; }"
+    " QTableView:focus, QTreeView:focus, QListView:focus"
+    " { border: 2px solid palette(highlight); padding: 0px; }"
+)
 
 
 class StartScreen(QWidget):
@@ -97,6 +108,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobsController(self.messages, self)
         self.context = WindowContext(self.messages, self.jobs, self)
         self.setWindowTitle("Botdesk")
+        self.setStyleSheet(FOCUS_RING_QSS)
         self.resize(1280, 800)
 
         self.start_screen = StartScreen()
@@ -165,13 +177,39 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
         self.edit_menu = edit_menu
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self.jobs_dock.toggleViewAction())
+        self.view_menu = self.menuBar().addMenu("&View")
+        self.page_actions: list[QAction] = []
+        self._add_page_actions(self.view_menu)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.jobs_dock.toggleViewAction())
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
         self.sync_action = self._action(self.workspace_menu, "&Sync", "F5", self.sync_content)
         self.sync_action.setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About Botdesk", None, self._about)
+        self._action(
+            help_menu, "Botdesk &user guide", QKeySequence.StandardKey.HelpContents, self.show_guide
+        )
+        self._action(help_menu, "Open &log folder", None, self.open_log_folder)
+        help_menu.addSeparator()
+        self._action(help_menu, "&About Botdesk", None, self.show_about)
+
+    def _add_page_actions(self, menu: QMenu) -> None:
+        """One action per page, Ctrl+1… in the order of the page list (from the registry)."""
+        group = QActionGroup(self)  # exclusive: the page shown is the one checked
+        for number, page in enumerate(self.pages, start=1):
+            shortcut = f"Ctrl+{number}" if number <= MAX_PAGE_SHORTCUTS else None
+            action = self._action(
+                menu, page.title, shortcut, functools.partial(self.show_page_at, number - 1)
+            )
+            action.setCheckable(True)
+            group.addAction(action)
+            self.page_actions.append(action)
+        self.nav.currentRowChanged.connect(self._check_page_action)
+        self._check_page_action(self.nav.currentRow())
+
+    def _check_page_action(self, row: int) -> None:
+        for index, action in enumerate(self.page_actions):
+            action.setChecked(index == row)
 
     def _action(
         self,
@@ -194,10 +232,26 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def _about(self) -> None:
-        from desktop import __version__
+    def show_about(self) -> AboutDialog:
+        """Help ▸ About: the version and where the workspace and the log are."""
+        ws = self.workspace
+        dialog = AboutDialog(self, workspace=ws.path.resolve() if ws is not None else None)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
-        self.messages.info(f"Botdesk {__version__}")
+    def show_guide(self) -> GuideViewer:
+        """Help ▸ User guide (F1): the shipped guide, read-only, links open outside."""
+        viewer = GuideViewer(self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.show()
+        return viewer
+
+    def open_log_folder(self) -> bool:
+        if not open_folder(log_file().parent):
+            self.messages.info(f"The log is in {log_file().parent}.")
+            return False
+        return True
 
     # -- workspaces ----------------------------------------------------------------
     @property
@@ -287,6 +341,10 @@ class MainWindow(QMainWindow):
     def update_content_status(self) -> None:
         ws = self.workspace
         self.status_label.setText(stats_line(content_stats(ws)) if ws is not None else "")
+
+    def show_page_at(self, row: int) -> Page:
+        self.nav.setCurrentRow(row)
+        return self.pages[row]
 
     def show_page(self, title: str) -> Page:
         for index, page in enumerate(self.pages):

@@ -6,6 +6,7 @@ a message with the fix. Anything else is a bug: a dialog with the details to cop
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from types import TracebackType
@@ -14,6 +15,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop.core.errors import BotdeskError
+
+_log = logging.getLogger("botdesk.messages")
 
 
 class MessageBridge(QObject):
@@ -36,6 +39,7 @@ class MessageBridge(QObject):
         if isinstance(error, BotdeskError):
             text = f"{context}: {error.message}" if context else error.message
             self.message_shown.emit("error", f"{text} {error.hint}".strip())
+            _log.info("shown to the user: %s", f"{text} {error.hint}".strip())
             if self.modal_dialogs:
                 box = QMessageBox(QMessageBox.Icon.Warning, "Botdesk", text, parent=self._parent)
                 box.setTextFormat(Qt.TextFormat.PlainText)
@@ -53,6 +57,7 @@ class MessageBridge(QObject):
     ) -> None:
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         self.message_shown.emit("bug", details)
+        _log.error("bug: %s", details)
         if self.modal_dialogs and QApplication.instance() is not None:
             box = QMessageBox(
                 QMessageBox.Icon.Critical,

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QMessageBox
+import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QColor, QDesktopServices, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
 from desktop.core.errors import SourceError
 from desktop.core.jobs import Job, JobState
+from desktop.core.logs import log_file
 from desktop.services.workspaces import create_workspace
+from desktop.ui.help import GuideViewer
 from desktop.ui.main_window import MainWindow
 
 
@@ -84,3 +90,114 @@ def test_a_failing_job_reports_without_stopping_the_others(window: MainWindow, q
     assert any("500" in box.text() for box in boxes)
     for box in boxes:
         box.close()
+
+
+class UrlCatcher(QObject):
+    """Stands in for the system browser / file manager (QDesktopServices' own hook)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+@pytest.fixture
+def opened_urls() -> Iterator[list[QUrl]]:
+    catcher = UrlCatcher()
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.setUrlHandler(scheme, catcher, b"open")
+    yield catcher.urls
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.unsetUrlHandler(scheme)
+
+
+def test_view_menu_and_ctrl_numbers_switch_pages(window: MainWindow, tmp_path: Path) -> None:
+    assert window.create_path(str(tmp_path / "acme.botdesk"), "Acme")
+    titles = [page.title for page in window.pages]
+    assert [a.text() for a in window.page_actions] == titles  # derived from the page list
+    for number, action in enumerate(window.page_actions, start=1):
+        assert action.shortcut().toString() == f"Ctrl+{number}"
+        assert action in window.view_menu.actions()
+    for row in reversed(range(len(window.pages))):
+        window.page_actions[row].trigger()
+        assert window.nav.currentRow() == row
+        assert window.page_stack.currentWidget() is window.pages[row]
+        assert [a.isChecked() for a in window.page_actions].count(True) == 1
+        assert window.page_actions[row].isChecked()
+    window.show_page("Search")
+    assert window.page_actions[titles.index("Search")].isChecked()
+
+
+def test_the_user_guide_opens_read_only_and_links_go_outside(
+    window: MainWindow, qtbot: Any, opened_urls: list[QUrl]
+) -> None:
+    viewer = window.show_guide()
+    qtbot.waitExposed(viewer)
+    text = viewer.browser.toPlainText()
+    for heading in ("The first hour", "The five pages", "Syncing", "Testing", "Publishing"):
+        assert heading in text
+    assert "Conversations" in text and "botdesk sync" in text
+    assert viewer.browser.isReadOnly() and not viewer.browser.openLinks()
+    before = viewer.browser.toPlainText()
+    viewer.browser.anchorClicked.emit(QUrl("https://example.com/help"))
+    viewer.browser.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    assert [u.toString() for u in opened_urls] == ["https://example.com/help"]
+    assert viewer.browser.toPlainText() == before  # nothing was loaded inside the app
+
+
+def test_the_guide_never_renders_raw_html(qtbot: Any, tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text("# Guide\n\nSee <b>bold</b> and <img src=x onerror=alert(1)> here.\n")
+    viewer = GuideViewer(None, path=guide)
+    qtbot.addWidget(viewer)
+    text = viewer.browser.toPlainText()
+    assert "<b>bold</b>" in text and "<img src=x" in text  # shown as text, not markup
+
+
+def test_about_shows_the_version_and_the_paths(
+    window: MainWindow, tmp_path: Path, qtbot: Any
+) -> None:
+    from desktop import __version__
+
+    path = tmp_path / "acme.botdesk"
+    assert window.create_path(str(path), "Acme")
+    about = window.show_about()
+    qtbot.waitExposed(about)
+    assert about.isVisible()
+    text = about.text()
+    assert f"Botdesk {__version__}" in text
+    assert str(path.resolve()) in text
+    assert str(log_file()) in text and str(tmp_path / "data") in str(log_file())
+
+
+def test_help_opens_the_log_folder(window: MainWindow, opened_urls: list[QUrl]) -> None:
+    assert window.open_log_folder()
+    assert [Path(u.toLocalFile()) for u in opened_urls] == [log_file().parent]
+    assert log_file().parent.is_dir()
+
+
+def test_tables_show_a_focus_ring_in_the_theme_colour(
+    window: MainWindow, tmp_path: Path, qtbot: Any
+) -> None:
+    assert window.create_path(str(tmp_path / "acme.botdesk"), "Acme")
+    page = window.show_page("Search")
+    table = page.findChild(QTableView)
+    assert table is not None
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+    def border_colour() -> QColor:
+        image = table.grab().toImage()
+        return image.pixelColor(0, image.height() // 2)
+
+    table.clearFocus()
+    unfocused = border_colour()
+    table.setFocus()
+    qtbot.waitUntil(table.hasFocus)
+    focused = border_colour()
+    highlight = table.palette().color(QPalette.ColorRole.Highlight)
+    assert focused == highlight
+    assert unfocused != focused
