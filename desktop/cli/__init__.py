@@ -16,7 +16,18 @@ from desktop import __version__
 from desktop.core.errors import BotdeskError
 
 # Modules under desktop.cli, each with register(subparsers).
-COMMAND_MODULES = ("workspace", "content", "index", "answers", "publish", "connections", "gui")
+COMMAND_MODULES = (
+    "workspace",
+    "content",
+    "index",
+    "answers",
+    "publish",
+    "preview",
+    "refresh",
+    "connections",
+    "conversations",
+    "gui",
+)
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

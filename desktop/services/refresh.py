@@ -1,0 +1,486 @@
+"""Unattended refresh: sync every source, run the saved tests, publish only what is safe.
+
+`refresh()` is what `botdesk refresh` and the scheduler entries run. It holds the workspace
+lock for the whole job, and leaves one row in `refresh_runs` however it ends:
+
+    status     exit  meaning
+    ok         0     synced; tests (if any) did not regress; published if asked and needed
+    regressed  1     a saved test that passed in the previous run now fails (nothing published)
+    blocked    1     --publish was refused: a regression, or a publish check is an error
+    failed     1     the sync, the test run or the upload failed (nothing half-published)
+
+Tests are re-run when the content changed (at this sync, or since the last release when
+publishing), or when there is no earlier run to compare with; otherwise the earlier run
+stands and no model is called. Nothing new to publish means nothing is sent to the endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from desktop.core.content.models import SyncSummary
+from desktop.core.errors import BotdeskError, ConfigError
+from desktop.core.jobs import Job
+from desktop.core.publish import widget_config
+from desktop.core.publish.bundle import VectorLoader
+from desktop.core.store.lock import WorkspaceLock, current_holder
+from desktop.core.store.workspace import Workspace, utc_now
+from desktop.providers.base import Embedder
+from desktop.services import answers, content, publish
+
+RefreshStatus = Literal["running", "ok", "regressed", "blocked", "failed"]
+EXIT_OK, EXIT_FAILED = 0, 1
+# Statuses the window reports when the workspace is next opened.
+PROBLEM_STATUSES = ("regressed", "blocked", "failed", "interrupted")
+REGRESSIONS_NAMED = 5
+
+
+# -- what one refresh did ------------------------------------------------------------------
+@dataclass
+class TestOutcome:
+    """The test step: run or not (and why), and what regressed against the previous run."""
+
+    ran: bool = False
+    note: str = ""  # why not run, or why it failed
+    run_id: int | None = None
+    previous_run_id: int | None = None
+    questions: int = 0
+    passed: int = 0
+    failed: int = 0
+    regressions: list[str] = field(default_factory=list)  # questions, "profile: question"
+
+    __test__ = False  # not a pytest class
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ran": self.ran,
+            "note": self.note,
+            "run_id": self.run_id,
+            "previous_run_id": self.previous_run_id,
+            "questions": self.questions,
+            "passed": self.passed,
+            "failed": self.failed,
+            "regressions": list(self.regressions),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestOutcome:
+        return cls(
+            ran=bool(data.get("ran")),
+            note=str(data.get("note") or ""),
+            run_id=data.get("run_id"),
+            previous_run_id=data.get("previous_run_id"),
+            questions=int(data.get("questions") or 0),
+            passed=int(data.get("passed") or 0),
+            failed=int(data.get("failed") or 0),
+            regressions=[str(q) for q in data.get("regressions") or []],
+        )
+
+    def line(self) -> str:
+        if not self.ran:
+            return f"tests {self.note}" if self.note else "tests not run"
+        text = f"tests {self.passed}/{self.questions} passed"
+        if self.regressions:
+            named = "; ".join(f"“{q}”" for q in self.regressions[:REGRESSIONS_NAMED])
+            more = len(self.regressions) - REGRESSIONS_NAMED
+            extra = f" and {more} more" if more > 0 else ""
+            text += f", {len(self.regressions)} now failing that passed before: {named}{extra}"
+        return text
+
+
+@dataclass
+class RefreshReport:
+    """One refresh, as recorded in the workspace and printed by the command."""
+
+    id: int
+    started_at: str
+    finished_at: str | None = None
+    status: RefreshStatus | Literal["interrupted"] = "running"
+    exit_code: int | None = None
+    publish_requested: bool = False
+    changes: dict[str, Any] = field(default_factory=dict)
+    tests: TestOutcome = field(default_factory=TestOutcome)
+    published: bool = False
+    release_version: int | None = None
+    reason: str = ""
+    summary: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes.get("changed"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "publish_requested": self.publish_requested,
+            "changes": self.changes,
+            "tests": self.tests.to_json(),
+            "published": self.published,
+            "release_version": self.release_version,
+            "reason": self.reason,
+            "summary": self.summary,
+        }
+
+
+def _changes_from(summary: SyncSummary) -> dict[str, Any]:
+    passages = summary.passages_added + summary.passages_changed + summary.passages_removed
+    return {
+        "changed": bool(passages or summary.removed),
+        "fetched": summary.fetched,
+        "unchanged": summary.unchanged,
+        "failed": len(summary.failed),
+        "failed_items": dict(list(summary.failed.items())[:20]),
+        "removed": summary.removed,
+        "passages_added": summary.passages_added,
+        "passages_changed": summary.passages_changed,
+        "passages_removed": summary.passages_removed,
+        "needs_review": summary.needs_review,
+    }
+
+
+def _changes_line(changes: Mapping[str, Any]) -> str:
+    if not changes:
+        return "not synced"
+    failed = int(changes.get("failed") or 0)
+    failed_text = f", {failed} failed" if failed else ""
+    if not changes.get("changed"):
+        return f"nothing changed ({changes.get('unchanged', 0)} unchanged{failed_text})"
+    return (
+        f"content changed: passages +{changes['passages_added']} ~{changes['passages_changed']}"
+        f" -{changes['passages_removed']} ({changes['fetched']} fetched, "
+        f"{changes['removed']} removed{failed_text})"
+    )
+
+
+def summary_line(report: RefreshReport, workspace_name: str) -> str:
+    """The one line: what changed, what failed, whether it went live."""
+    parts = [_changes_line(report.changes)]
+    if report.changes:
+        parts.append(report.tests.line())
+    if report.published:
+        parts.append(f"published: release {report.release_version} is live")
+    elif report.reason:
+        parts.append(("not published: " if report.publish_requested else "") + report.reason)
+    elif not report.publish_requested:
+        parts.append("not published (no --publish)")
+    label = report.status.upper() if report.status != "ok" else "ok"
+    return f"Refresh of {workspace_name} {label}: " + "; ".join(parts) + "."
+
+
+# -- the history ---------------------------------------------------------------------------
+def _start_record(ws: Workspace, publish_requested: bool) -> RefreshReport:
+    started = utc_now()
+    with ws.transaction():
+        ws.execute(
+            "insert into refresh_runs(started_at, publish_requested) values (?, ?)",
+            (started, int(publish_requested)),
+        )
+        row_id = ws.last_insert_id()
+    return RefreshReport(id=row_id, started_at=started, publish_requested=publish_requested)
+
+
+def _finish_record(ws: Workspace, report: RefreshReport) -> None:
+    report.finished_at = utc_now()
+    with ws.transaction():
+        ws.execute(
+            "update refresh_runs set finished_at = ?, status = ?, exit_code = ?, changes = ?,"
+            " tests = ?, published = ?, release_version = ?, reason = ?, summary = ?"
+            " where id = ?",
+            (
+                report.finished_at,
+                report.status,
+                report.exit_code,
+                json.dumps(report.changes, ensure_ascii=False),
+                json.dumps(report.tests.to_json(), ensure_ascii=False),
+                int(report.published),
+                report.release_version,
+                report.reason,
+                report.summary,
+                report.id,
+            ),
+        )
+
+
+def _record_from(row: Mapping[str, Any], running_now: bool) -> RefreshReport:
+    status = row["status"]
+    if status == "running" and not running_now:
+        status = "interrupted"  # killed half-way: its lock is gone, its row never finished
+    return RefreshReport(
+        id=int(row["id"]),
+        started_at=str(row["started_at"]),
+        finished_at=row["finished_at"],
+        status=status,
+        exit_code=row["exit_code"],
+        publish_requested=bool(row["publish_requested"]),
+        changes=json.loads(row["changes"] or "{}"),
+        tests=TestOutcome.from_json(json.loads(row["tests"] or "{}")),
+        published=bool(row["published"]),
+        release_version=row["release_version"],
+        reason=str(row["reason"]),
+        summary=str(row["summary"]),
+    )
+
+
+def history(ws: Workspace, *, limit: int = 100) -> list[RefreshReport]:
+    """The workspace's refreshes, newest first."""
+    running_now = current_holder(ws.path) is not None
+    rows = ws.fetch_all("select * from refresh_runs order by id desc limit ?", (limit,))
+    return [_record_from(row, running_now and i == 0) for i, row in enumerate(rows)]
+
+
+def last_refresh(ws: Workspace) -> RefreshReport | None:
+    found = history(ws, limit=1)
+    return found[0] if found else None
+
+
+def last_refresh_problem(ws: Workspace) -> str | None:
+    """What to tell the user on opening the workspace, if its last refresh went wrong."""
+    last = last_refresh(ws)
+    if last is None or last.status not in PROBLEM_STATUSES:
+        return None
+    when = last.started_at.replace("T", " ")[:16]
+    if last.status == "interrupted":
+        return f"The last refresh ({when} UTC) was interrupted before it finished."
+    why = last.reason or last.tests.line()
+    words = {"regressed": "found a regression", "blocked": "was blocked", "failed": "failed"}
+    return f"The last refresh ({when} UTC) {words[last.status]}: {why}"
+
+
+# -- the steps -------------------------------------------------------------------------------
+def _step(job: Job, title: str) -> Job:
+    """A job per step, reporting to the same listeners (each step finishes its own job)."""
+    return Job(f"{job.title}: {title}", listeners=job.listeners)
+
+
+def _profiles_of_last_run(ws: Workspace) -> list[str | answers.AnswerProfile]:
+    known = {p.name for p in answers.list_profiles(ws)}
+    for run in answers.list_runs(ws):
+        if run.status == "finished" and run.target == "workspace":
+            names = [name for name in run.profiles if name in known]
+            if names:
+                return list(names)
+    return ["default"]
+
+
+def _previous_run_id(ws: Workspace) -> int | None:
+    for run in answers.list_runs(ws):
+        if run.status == "finished" and run.target == "workspace":
+            return int(run.id)
+    return None
+
+
+async def _run_tests(
+    ws: Workspace, job: Job, backends: answers.AnswerBackends | None, reason_to_run: str
+) -> TestOutcome:
+    previous = _previous_run_id(ws)
+    if not answers.list_questions(ws):
+        return TestOutcome(note="not run: no saved test questions")
+    if not reason_to_run:
+        return TestOutcome(
+            note=f"not re-run: nothing changed since run {previous}", previous_run_id=previous
+        )
+    report = await answers.run_tests(
+        ws, _step(job, "tests"), _profiles_of_last_run(ws), backends=backends
+    )
+    results = answers.run_results(ws, report.run_id)
+    outcome = TestOutcome(
+        ran=True,
+        run_id=report.run_id,
+        previous_run_id=previous,
+        questions=len(results),
+        passed=sum(1 for r in results if r.passed),
+        failed=sum(1 for r in results if not r.passed),
+    )
+    if previous is not None:
+        compared = answers.compare_runs(ws, previous, report.run_id)
+        several = len({c.profile for c in compared.changes}) > 1
+        outcome.regressions = [
+            f"{c.profile}: {c.question}" if several else c.question for c in compared.of("worse")
+        ]
+    return outcome
+
+
+def _published_widget(ws: Workspace, endpoint: str, bot_id: str) -> dict[str, Any] | None:
+    raw = ws.scalar(
+        "select widget from publish_releases where status = 'published' and endpoint = ?"
+        " and bot_id = ? order by published_at desc, id desc limit 1",
+        (endpoint, bot_id),
+    )
+    return None if raw is None else dict(json.loads(raw))
+
+
+def _something_to_publish(ws: Workspace, endpoint: str, bot_id: str) -> bool:
+    if publish.changes_since_last_release(ws, endpoint=endpoint, bot_id=bot_id).any:
+        return True
+    if ws.scalar(
+        "select 1 from publish_releases where status = 'pending' and endpoint = ? and bot_id = ?",
+        (endpoint, bot_id),
+    ):
+        return True  # an interrupted publish to finish
+    published = _published_widget(ws, endpoint, bot_id)
+    return published is None or published != widget_config.load(ws)
+
+
+@dataclass
+class RefreshClients:
+    """What a refresh reaches, injectable (tests, bench): None means the real one."""
+
+    site: httpx.AsyncClient | None = None
+    embedder: Embedder | None = None
+    backends: answers.AnswerBackends | None = None
+    publish: httpx.AsyncClient | None = None
+    publish_options: Mapping[str, Any] | None = None
+    vector_loader: VectorLoader | None = None
+
+
+async def refresh(
+    ws: Workspace,
+    job: Job,
+    *,
+    publish_after: bool = False,
+    clients: RefreshClients | None = None,
+) -> RefreshReport:
+    """Sync, test, and (with `publish_after`) publish if nothing regressed; recorded.
+
+    Raises WorkspaceBusyError (nothing done, nothing recorded) while another long job
+    holds the workspace; every other failure is recorded and reported, not raised.
+    """
+    clients = clients or RefreshClients()
+    with WorkspaceLock(ws.path, "refresh"):
+        report = _start_record(ws, publish_after)
+        try:
+            await _refresh_steps(ws, job, report, clients)
+        except BaseException as exc:  # a cancel or a bug: the record says so, then re-raise
+            report.status, report.exit_code = "failed", EXIT_FAILED
+            report.reason = report.reason or f"stopped: {exc or type(exc).__name__}"
+            report.summary = summary_line(report, ws.path.name)
+            _finish_record(ws, report)
+            raise
+        report.exit_code = EXIT_OK if report.status == "ok" else EXIT_FAILED
+        report.summary = summary_line(report, ws.path.name)
+        _finish_record(ws, report)
+    job.finish(report.summary)
+    return report
+
+
+async def _refresh_steps(
+    ws: Workspace, job: Job, report: RefreshReport, clients: RefreshClients
+) -> None:
+    endpoint, bot_id = publish.get_target(ws)
+    if report.publish_requested and not (endpoint and bot_id):
+        report.status = "failed"
+        report.reason = (
+            "no endpoint remembered: publish once with "
+            "`botdesk publish WS --endpoint URL --bot-id ID`"
+        )
+        return
+    # 1. sync every source
+    try:
+        summary = await content.sync(
+            ws, _step(job, "sync"), client=clients.site, embedder=clients.embedder
+        )
+    except BotdeskError as exc:
+        report.status, report.reason = "failed", f"sync failed: {exc}"
+        return
+    report.changes = _changes_from(summary)
+    if summary.failed and not summary.fetched and not summary.unchanged:
+        first = next(iter(summary.failed.items()))
+        report.status = "failed"
+        report.reason = f"every page or file failed to sync (e.g. {first[0]}: {first[1]})"
+        return
+    # 2. the saved test set against the new index
+    to_publish = bool(
+        report.publish_requested
+        and endpoint
+        and bot_id
+        and _something_to_publish(ws, endpoint, bot_id)
+    )
+    if report.changed:
+        reason_to_run = "content changed"
+    elif to_publish:
+        reason_to_run = "changes since the last release"
+    elif _previous_run_id(ws) is None:
+        reason_to_run = "no earlier run"
+    else:
+        reason_to_run = ""
+    try:
+        report.tests = await _run_tests(ws, job, clients.backends, reason_to_run)
+    except BotdeskError as exc:
+        report.tests = TestOutcome(note=f"could not run: {exc}")
+        report.status = "failed"
+        report.reason = f"the test run failed: {exc}"
+        return
+    regressed = bool(report.tests.regressions)
+    # 3. publish, only when asked, needed and safe
+    if not report.publish_requested:
+        report.status = "regressed" if regressed else "ok"
+        if regressed:
+            report.reason = _regression_reason(report.tests)
+        return
+    if not to_publish:
+        report.status = "regressed" if regressed else "ok"
+        report.reason = "nothing new to publish"
+        return
+    if regressed:
+        report.status, report.reason = "blocked", _regression_reason(report.tests)
+        return
+    try:
+        published = await publish.publish(
+            ws,
+            _step(job, "publish"),
+            notes=f"Refresh {report.id}: {_changes_line(report.changes)}",
+            client=clients.publish,
+            client_options=clients.publish_options,
+            vector_loader=clients.vector_loader,
+        )
+    except ConfigError as exc:  # a publish check is an error: nothing was sent
+        report.status, report.reason = "blocked", str(exc)
+        return
+    except BotdeskError as exc:  # the endpoint failed: the live release is untouched
+        report.status, report.reason = "failed", f"publish failed: {exc}"
+        return
+    report.status = "ok"
+    report.published, report.release_version = True, published.version
+
+
+def _regression_reason(tests: TestOutcome) -> str:
+    named = "; ".join(f"“{q}”" for q in tests.regressions[:REGRESSIONS_NAMED])
+    more = len(tests.regressions) - REGRESSIONS_NAMED
+    extra = f" and {more} more" if more > 0 else ""
+    return f"a test that passed before now fails: {named}{extra}"
+
+
+def history_rows(reports: Sequence[RefreshReport]) -> list[list[str]]:
+    """The history as table cells (the command's table and the window's both use these)."""
+    rows: list[list[str]] = []
+    for r in reports:
+        tests = (
+            f"{r.tests.passed}/{r.tests.questions}"
+            + (f", {len(r.tests.regressions)} regressed" if r.tests.regressions else "")
+            if r.tests.ran
+            else "—"
+        )
+        live = f"release {r.release_version}" if r.published else "no"
+        rows.append(
+            [
+                r.started_at.replace("T", " ")[:16],
+                r.status,
+                _changes_line(r.changes),
+                tests,
+                live,
+                r.reason,
+            ]
+        )
+    return rows
+
+
+HISTORY_HEADERS = ["started (UTC)", "status", "changes", "tests", "published", "why"]
