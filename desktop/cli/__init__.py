@@ -22,10 +22,8 @@ COMMAND_MODULES = (
     "index",
     "answers",
     "publish",
-    "preview",
     "refresh",
     "connections",
-    "conversations",
     "gui",
 )
 
