@@ -108,7 +108,7 @@ class UrlCatcher(QObject):
 def opened_urls() -> Iterator[list[QUrl]]:
     catcher = UrlCatcher()
     for scheme in ("http", "https", "file"):
-        QDesktopServices.setUrlHandler(scheme, catcher, b"open")
+        QDesktopServices.setUrlHandler(scheme, catcher, "open")  # type: ignore[arg-type]  # stubs say bytes, PySide wants str
     yield catcher.urls
     for scheme in ("http", "https", "file"):
         QDesktopServices.unsetUrlHandler(scheme)
