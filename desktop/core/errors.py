@@ -116,11 +116,14 @@ class BadResponseError(ProviderError):
 
 
 class PublishError(BotdeskError):
-    """The hosted endpoint refused or failed."""
+    """The hosted endpoint refused or failed; `step` names the call (upload bundle, ...)."""
 
-    def __init__(self, message: str, *, hint: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str = "", status: int | None = None, step: str = ""
+    ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        self.step = step
 
 
 class ConfigError(BotdeskError):

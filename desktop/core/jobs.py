@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from desktop.core.errors import CancelledError
 
 _job_ids = itertools.count(1)
+MB = 1024 * 1024
 
 
 class JobState(enum.Enum):
@@ -47,6 +48,14 @@ class JobEvent:
     message: str
     error_count: int
     summary: str = ""
+    unit: str = ""  # "bytes" when done/total count bytes (shown as MB), else items
+
+    def count_text(self) -> str:
+        """The progress count as people read it: "0.4 of 1.6 MB", or "12/40"."""
+        if self.unit == "bytes":
+            total = f" of {self.total / MB:.1f} MB" if self.total is not None else " MB"
+            return f"{self.done / MB:.1f}{total}"
+        return f"{self.done}/{self.total}" if self.total is not None else str(self.done)
 
 
 JobListener = Callable[[JobEvent], None]
@@ -65,14 +74,17 @@ class Job:
     total: int | None = None
     message: str = ""
     summary: str = ""
+    unit: str = ""
     errors: list[ItemError] = field(default_factory=list)
     started_at: float = field(default_factory=time.monotonic)
     _cancel_requested: bool = False
 
     # -- reporting -----------------------------------------------------------------
-    def stage(self, name: str, total: int | None = None) -> None:
-        """Start a named stage (fetch, extract, chunk, embed...) with an optional item count."""
+    def stage(self, name: str, total: int | None = None, *, unit: str = "") -> None:
+        """Start a named stage (fetch, extract, chunk, embed...) with an optional item count
+        (`unit="bytes"` when it counts bytes)."""
         self.stage_name, self.total, self.done, self.message = name, total, 0, ""
+        self.unit = unit
         self._emit()
 
     def set_total(self, total: int | None) -> None:
@@ -128,6 +140,7 @@ class Job:
             message=self.message,
             error_count=len(self.errors),
             summary=self.summary,
+            unit=self.unit,
         )
 
     def _emit(self) -> None:

@@ -4,6 +4,9 @@ Where no trustworthy keyring backend exists (CI, headless Linux), say so plainly
 accept an environment variable instead. Fail, null and plaintext backends are refused:
 keyrings.alt may otherwise pick a plaintext file silently. D-Bus calls have hung for
 minutes, so every call runs on a worker thread with a timeout.
+
+Without a keyring, a secret may also be kept for this session only: in this process's
+memory, never on disk, gone when Botdesk quits (the user is told so before and after).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ KEYRING_TIMEOUT_S = 5.0
 _REFUSED_BACKENDS = ("fail", "null", "plaintext", "file", "uncrypted")
 
 T = TypeVar("T")
+
+# Secrets the user chose to keep for this session only: memory, never a file.
+_session: dict[str, str] = {}
 
 
 def _with_timeout(call: Callable[[], T]) -> T:
@@ -49,7 +55,13 @@ def keyring_usable() -> tuple[bool, str]:
 
 
 def get_secret(account: str, *, env_var: str) -> str | None:
-    """The secret for `account`, from the keyring, else from `env_var`; None if neither has it."""
+    """The secret for `account`: from the keyring, else this session's memory, else `env_var`;
+    None if none has it."""
+    return secret_source(account, env_var=env_var)[1]
+
+
+def secret_source(account: str, *, env_var: str) -> tuple[str, str | None]:
+    """Where the secret comes from ("keyring", "session", "environment" or "") and its value."""
     usable, _ = keyring_usable()
     if usable:
         try:
@@ -57,8 +69,17 @@ def get_secret(account: str, *, env_var: str) -> str | None:
         except Exception:
             value = None
         if value:
-            return value
-    return os.environ.get(env_var) or None
+            return "keyring", value
+    if _session.get(account):
+        return "session", _session[account]
+    value = os.environ.get(env_var) or None
+    return ("environment", value) if value else ("", None)
+
+
+def keep_for_session(account: str, value: str) -> None:
+    """Keep a secret in memory until Botdesk quits (never on disk): for machines with no
+    keyring, after the user agreed to it."""
+    _session[account] = value
 
 
 def set_secret(account: str, value: str, *, env_var: str) -> None:
@@ -73,6 +94,8 @@ def set_secret(account: str, value: str, *, env_var: str) -> None:
 
 
 def delete_secret(account: str) -> None:
+    """Forget the secret in the keyring and in this session's memory."""
+    _session.pop(account, None)
     usable, _ = keyring_usable()
     if not usable:
         return

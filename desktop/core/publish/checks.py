@@ -80,12 +80,16 @@ def _widget(widget: Mapping[str, Any]) -> list[Check]:
         Check(
             "widget-config",
             "error",
-            f"Widget setting {problem.field}: {problem.message}",
-            f"Set {problem.field} in the widget form, or `botdesk widget WS --set "
-            f"{problem.field.split('[')[0]}=VALUE`.",
+            f"Widget setting {problem.label} ({problem.field}): {problem.message}",
+            f"Fill in {_quoted(problem.label)} in the widget form (command line: "
+            f"`botdesk widget WS --set {problem.field.split('[')[0]}=VALUE`).",
         )
         for problem in widget_config.publish_problems(widget)
     ]
+
+
+def _quoted(label: str) -> str:
+    return f"\u201c{label}\u201d"
 
 
 def _embedder(widget: Mapping[str, Any], embedding: Mapping[str, Any] | None) -> list[Check]:
@@ -104,16 +108,29 @@ def _embedder(widget: Mapping[str, Any], embedding: Mapping[str, Any] | None) ->
             )
         ]
     actual = f"{embedding.get('provider')}:{embedding.get('model')}"
-    if not expected or actual == expected:
+    field = _quoted(widget_config.field_label("answering.embedding_model"))
+    hosted = widget_config.HOSTED_EMBEDDER
+    if expected and actual != expected:
+        return [
+            Check(
+                "embedder-mismatch",
+                "error",
+                f"The passages were embedded with {actual}, but the hosted service embeds "
+                f"questions with {expected}: vector search would compare unrelated vectors.",
+                f"Switch the workspace embedder to {expected} (Settings) and sync, or set "
+                f"{field} in the widget form to {actual} if the service runs that model.",
+            )
+        ]
+    if actual == hosted:
         return []
     return [
         Check(
-            "embedder-mismatch",
-            "error",
-            f"The passages were embedded with {actual}, but the hosted service embeds questions "
-            f"with {expected}: vector search would compare unrelated vectors.",
-            f"Switch the workspace embedder to {expected} and sync, or set "
-            f"answering.embedding_model to {actual} if the service runs that model.",
+            "hosted-embedder",
+            "warning",
+            f"Your passages and the bot's questions use {actual}. The hosted service embeds "
+            f"questions with {hosted} unless it runs {actual} for you.",
+            f"Keep {actual} if your service runs it; otherwise switch the workspace embedder "
+            f"to {hosted} (Settings), sync, and set {field} to {hosted}.",
         )
     ]
 

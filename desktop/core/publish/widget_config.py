@@ -26,6 +26,42 @@ HOSTED_MODEL = "mistral-small-latest"
 HOSTED_EMBEDDER = "mistral:mistral-embed"
 ANY_ORIGIN = "*"
 
+# What the Publish page's widget form calls each setting: checks and problems name these,
+# so a fix text points at a field the user can see (the key stays for the command line).
+FIELD_LABELS: dict[str, str] = {
+    "bot_name": "Bot name",
+    "greeting": "Greeting",
+    "suggested_questions": "Suggested questions",
+    "theme.primary_color": "Primary colour",
+    "theme.mode": "Light / dark",
+    "theme.position": "Position",
+    "theme.launcher_label": "Launcher label",
+    "answering.model": "Mistral model",
+    "answering.embedding_model": "Question embedder",
+    "answering.system_prompt": "System prompt",
+    "answering.k": "Passages (k)",
+    "answering.min_score": "Minimum score",
+    "answering.temperature": "Temperature",
+    "answering.refusal_message": "Refusal message",
+    "lead_capture.enabled": "Lead capture",
+    "lead_capture.fields": "Lead fields",
+    "lead_capture.when": "Ask when",
+    "lead_capture.consent_text": "Consent text",
+    "allowed_origins": "Allowed websites",
+    "allow_any_origin": "Any website may show the bot",
+    "limits.messages_per_session": "Messages per session",
+    "limits.messages_per_day": "Messages per day",
+}
+
+
+def field_label(key: str) -> str:
+    """The form's label for a dotted key ("allowed_origins[1]" -> "Allowed websites, line 2")."""
+    base, _, index = key.partition("[")
+    label = FIELD_LABELS.get(base, key)
+    if index.rstrip("]").isdigit():
+        return f"{label}, line {int(index.rstrip(']')) + 1}"
+    return label
+
 
 @dataclass(frozen=True)
 class FieldProblem:
@@ -33,6 +69,11 @@ class FieldProblem:
 
     field: str
     message: str
+
+    @property
+    def label(self) -> str:
+        """The field as the widget form names it."""
+        return field_label(self.field)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -47,11 +88,12 @@ def schema() -> dict[str, Any]:
 
 
 def default_config(ws: Workspace | None = None) -> dict[str, Any]:
-    """Sensible defaults: the workspace's name, and the `default` answer profile if any."""
+    """Sensible defaults: the workspace's name and embedder, and the `default` answer profile
+    if any. Questions are embedded as the passages were (the hosted one when there is none)."""
     name = (ws.name if ws is not None else "") or "Assistant"
     answering: dict[str, Any] = {
         "model": HOSTED_MODEL,
-        "embedding_model": HOSTED_EMBEDDER,
+        "embedding_model": _workspace_embedder(ws) or HOSTED_EMBEDDER,
         "system_prompt": "Answer only from the passages given. Cite them. Say so when they do "
         "not answer the question.",
         "k": 5,
@@ -92,6 +134,20 @@ def default_config(ws: Workspace | None = None) -> dict[str, Any]:
         "allow_any_origin": False,
         "limits": {"messages_per_session": 30, "messages_per_day": 2000},
     }
+
+
+def _workspace_embedder(ws: Workspace | None) -> str:
+    """The workspace's embedder ("ollama:all-minilm"), or "" for none (keyword only)."""
+    if ws is None:
+        return ""
+    # Imported here: desktop.core.index imports the publish bundle module.
+    from desktop.core.index.store import workspace_embedder
+
+    try:
+        embedder = workspace_embedder(ws)
+    except ConfigError:
+        return ""
+    return str(embedder) if embedder is not None else ""
 
 
 def _default_profile(ws: Workspace | None) -> Any:
