@@ -9,12 +9,14 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QSizePolicy,
     QTableView,
     QWidget,
 )
@@ -73,3 +75,45 @@ def table_view(model: QAbstractItemModel, *, stretch: int, multi: bool = False) 
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     header.setHighlightSections(False)
     return view
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that is cut with "…" to the width it is given, never wider.
+
+    A long job summary or file name must not widen its dock and with it the window: the
+    minimum width is small, the full text stays in `text()` and in the tooltip.
+    """
+
+    MIN_WIDTH = 60
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        one_line = " ".join(text.split())
+        super().setText(one_line)
+        self.setToolTip(escaped_tooltip(text) if text else "")
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.MIN_WIDTH, super().minimumSizeHint().height())
+
+    def displayed_text(self) -> str:
+        """The text as drawn at the current width ("…" where it was cut)."""
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, max(0, self.contentsRect().width())
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.displayed_text(),
+            self.foregroundRole(),
+        )
