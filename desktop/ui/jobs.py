@@ -8,11 +8,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
+    QFrame,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -20,8 +24,8 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import BotdeskError, CancelledError
 from desktop.core.jobs import ItemError, Job, JobEvent, JobState
 from desktop.ui.messages import MessageBridge
-from desktop.ui.widgets import escaped_tooltip
 from desktop.ui.tasks import TaskSet
+from desktop.ui.widgets import ElidedLabel, plain_label, read_only_text
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
 
@@ -115,6 +119,13 @@ class JobsController(QObject):
         if job is not None:
             job.cancel()
 
+    def forget(self, job_ids: list[int]) -> None:
+        """Drop finished jobs from the list (the dock's "Clear"); running ones stay."""
+        for job_id in job_ids:
+            job = self.jobs.get(job_id)
+            if job is not None and job.state is not JobState.RUNNING:
+                del self.jobs[job_id]
+
     def running(self) -> list[Job]:
         return [j for j in self.jobs.values() if j.state is JobState.RUNNING]
 
@@ -123,26 +134,61 @@ class JobsController(QObject):
         await self._tasks.wait_idle()
 
 
+MAX_FINISHED_ROWS = 50  # older finished jobs drop off the list
+
+
+def job_line(event: JobEvent) -> str:
+    """The job in one line: title, stage or summary, error count and the current item."""
+    errors = f" · {event.error_count} errors" if event.error_count else ""
+    if event.state is JobState.RUNNING:
+        stage = f" — {event.stage}" if event.stage else ""
+        message = f": {event.message}" if event.message else ""
+        return f"{event.title}{stage}{errors}{message}"
+    return f"{event.title}{errors} — {event.summary}"
+
+
+def job_report(event: JobEvent, errors: list[ItemError]) -> str:
+    """What happened to a job, with every item that failed and why (the Details window)."""
+    lines = [f"{event.title}: {event.state.value}", "", event.summary or "(no summary)"]
+    if errors:
+        lines += ["", f"{len(errors)} item(s) failed:"]
+        lines += [f"• {error.item} — {error.reason}" for error in errors]
+    return "\n".join(lines)
+
+
 class JobRow(QWidget):
-    """One job: title and stage, a progress bar with a count, errors, and a cancel button."""
+    """One job: a progress bar with a count, one elided line, Cancel, and Details when
+    something failed (the reason one click away)."""
+
+    details_requested = Signal(int)  # job id
 
     def __init__(self, event: JobEvent, on_cancel: Callable[[int], None]) -> None:
         super().__init__()
         self.job_id = event.job_id
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.last_event = event
+        self.label = ElidedLabel()
         self.bar = QProgressBar()
-        self.bar.setMaximumWidth(260)
+        self.bar.setMaximumWidth(220)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: on_cancel(self.job_id))
+        self.details_button = QPushButton("Details…")
+        self.details_button.setToolTip("What failed, and why")
+        self.details_button.clicked.connect(lambda: self.details_requested.emit(self.job_id))
+        self.details_button.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.bar)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.details_button)
         layout.addWidget(self.cancel_button)
         self.update_event(event)
 
+    @property
+    def finished(self) -> bool:
+        return self.last_event.state is not JobState.RUNNING
+
     def update_event(self, event: JobEvent) -> None:
+        self.last_event = event
         if event.total:
             self.bar.setRange(0, event.total)
             self.bar.setValue(min(event.done, event.total))
@@ -152,44 +198,143 @@ class JobRow(QWidget):
         else:
             self.bar.setRange(0, 1)
             self.bar.setValue(1)
-        errors = f" · {event.error_count} errors" if event.error_count else ""
-        if event.state is JobState.RUNNING:
-            stage = f" — {event.stage}" if event.stage else ""
-            message = f": {event.message}" if event.message else ""
-            self.label.setText(f"{event.title}{stage}{errors}{message}")
-        else:
-            self.label.setText(f"{event.title}{errors} — {event.summary}")
+        # The line can hold a scraped URL or file name: ElidedLabel shows it as plain text.
+        self.label.setText(job_line(event))
+        if event.state is not JobState.RUNNING:
             self.cancel_button.setEnabled(False)
             self.cancel_button.setText(event.state.value.capitalize())
-        # The message can be a scraped URL or file name: never let Qt read it as HTML.
-        self.label.setToolTip(escaped_tooltip(self.label.text()))
+        self.details_button.setVisible(
+            event.state is JobState.FAILED or (self.finished and event.error_count > 0)
+        )
+
+
+class FinishedHeader(QWidget):
+    """The "▸ Finished (N) — Clear" row: finished jobs stay folded away until asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.toggle = QToolButton()
+        self.toggle.setCheckable(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setAutoRaise(True)
+        self.toggle.toggled.connect(self._arrow)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove the finished jobs from this list")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.toggle)
+        layout.addStretch(1)
+        layout.addWidget(self.clear_button)
+        self._arrow(False)
+        self.set_count(0)
+
+    def _arrow(self, expanded: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+
+    def set_count(self, count: int) -> None:
+        self.toggle.setText(f"Finished ({count})")
+        self.setVisible(count > 0)
+
+
+class JobDetailsDialog(QDialog):
+    """A job's outcome and every failed item with its reason, to read and copy."""
+
+    def __init__(self, parent: QWidget | None, event: JobEvent, errors: list[ItemError]) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(f"{event.title} — details")
+        self.text_view = read_only_text(job_report(event, errors))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text_view, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 360)
 
 
 class JobsDock(QDockWidget):
-    """The jobs panel at the bottom of the window."""
+    """The jobs panel at the bottom of the window: running jobs first, then the folded
+    "Finished (N)" list. It scrolls instead of growing, so the window never resizes."""
 
     def __init__(self, controller: JobsController, parent: QWidget | None = None) -> None:
         super().__init__("Jobs", parent)
         self.setObjectName("jobs-dock")
         self.controller = controller
         self.rows: dict[int, JobRow] = {}
+        self.empty_label = plain_label(
+            "No jobs running. Sync (F5) fetches and processes your sources."
+        )
+        self.running_layout = QVBoxLayout()
+        self.finished_header = FinishedHeader()
+        self.finished_header.toggle.toggled.connect(self._show_finished)
+        self.finished_header.clear_button.clicked.connect(self.clear_finished)
+        self.finished_box = QWidget()
+        self.finished_layout = QVBoxLayout(self.finished_box)
+        self.finished_layout.setContentsMargins(12, 0, 0, 0)
+        self.finished_box.hide()
         body = QWidget()
-        self.layout_ = QVBoxLayout(body)
-        self.layout_.setContentsMargins(2, 2, 2, 2)
-        self.empty_label = QLabel("No jobs running. Sync (F5) fetches and processes your sources.")
-        self.layout_.addWidget(self.empty_label)
-        self.layout_.addStretch(1)
-        self.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.empty_label)
+        layout.addLayout(self.running_layout)
+        layout.addWidget(self.finished_header)
+        layout.addWidget(self.finished_box)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(scroll)
         controller.job_changed.connect(self.on_job_changed)
+
+    def finished_rows(self) -> list[JobRow]:
+        return [row for row in self.rows.values() if row.finished]
 
     def on_job_changed(self, event: JobEvent) -> None:
         row = self.rows.get(event.job_id)
         if row is None:
             row = JobRow(event, self.controller.cancel)
+            row.details_requested.connect(self.show_details)
             self.rows[event.job_id] = row
-            self.layout_.insertWidget(0, row)
-            self.empty_label.hide()
-            # Keep the panel short: the last five jobs.
-            for old_id in list(self.rows)[:-5]:
-                self.rows.pop(old_id).deleteLater()
+            self.running_layout.insertWidget(0, row)
+        was_finished = row.finished
         row.update_event(event)
+        if row.finished and not was_finished:
+            self.finished_layout.insertWidget(0, row)  # moves it out of the running list
+            self._drop_oldest_finished()
+        self._update_counts()
+
+    def _drop_oldest_finished(self) -> None:
+        finished = self.finished_rows()
+        for row in finished[: max(0, len(finished) - MAX_FINISHED_ROWS)]:
+            self._remove(row)
+
+    def _remove(self, row: JobRow) -> None:
+        self.rows.pop(row.job_id, None)
+        self.controller.forget([row.job_id])
+        row.setParent(None)
+        row.deleteLater()
+
+    def _update_counts(self) -> None:
+        finished = len(self.finished_rows())
+        self.finished_header.set_count(finished)
+        self.empty_label.setVisible(len(self.rows) == finished)
+
+    def _show_finished(self, expanded: bool) -> None:
+        self.finished_box.setVisible(expanded)
+
+    def clear_finished(self) -> None:
+        for row in self.finished_rows():
+            self._remove(row)
+        self.finished_header.toggle.setChecked(False)
+        self._update_counts()
+
+    def show_details(self, job_id: int) -> JobDetailsDialog | None:
+        row = self.rows.get(job_id)
+        if row is None:
+            return None
+        job = self.controller.jobs.get(job_id)
+        dialog = JobDetailsDialog(self, row.last_event, list(job.errors) if job else [])
+        dialog.show()
+        return dialog

@@ -17,6 +17,7 @@ from desktop.core.jobs import Job, JobState
 from desktop.core.logs import log_file
 from desktop.services.workspaces import create_workspace
 from desktop.ui.help import GuideViewer
+from desktop.ui.jobs import JobDetailsDialog
 from desktop.ui.main_window import MainWindow
 
 
@@ -201,3 +202,61 @@ def test_tables_show_a_focus_ring_in_the_theme_colour(
     highlight = table.palette().color(QPalette.ColorRole.Highlight)
     assert focused == highlight
     assert unfocused != focused
+
+
+def test_finished_jobs_fold_into_one_row_that_clears(window: MainWindow, qloop: Any) -> None:
+    async def quick(job: Job) -> str:
+        job.finish("Done quickly.")
+        return "ok"
+
+    async def broken(job: Job) -> None:
+        job.item_error("https://shop.example/a", "HTTP 404")
+        raise SourceError("The site answered 500.", hint="Try again later.")
+
+    handles = [window.jobs.start(f"Job {i}", quick) for i in range(3)]
+    failed = window.jobs.start("Sync shop.example", broken)
+    qloop.run(window.jobs.wait_all())
+    dock = window.jobs_dock
+    header = dock.finished_header
+    assert not header.isHidden() and header.toggle.text() == "Finished (4)"
+    assert dock.finished_box.isHidden()  # folded until asked for
+    assert not dock.empty_label.isHidden()  # nothing running
+    header.toggle.click()
+    assert not dock.finished_box.isHidden()
+    assert all(dock.rows[h.job_id].parent() is dock.finished_box for h in handles)
+
+    # A failed job's reason is one click away, with the items that failed.
+    row = dock.rows[failed.job_id]
+    assert not row.details_button.isHidden()
+    assert dock.rows[handles[0].job_id].details_button.isHidden()
+    row.details_button.click()
+    dialogs = [w for w in window.findChildren(JobDetailsDialog) if w.isVisible()]
+    assert len(dialogs) == 1
+    report = dialogs[0].text_view.toPlainText()
+    assert "The site answered 500." in report and "https://shop.example/a — HTTP 404" in report
+    dialogs[0].close()
+
+    header.clear_button.click()
+    assert dock.rows == {} and header.isHidden()
+    assert failed.job_id not in window.jobs.jobs
+
+
+def test_a_long_job_summary_never_resizes_the_window(window: MainWindow, qloop: Any) -> None:
+    window.resize(1024, 640)
+    before = window.size()
+    long_name = "https://shop.example/" + "very-long-path/" * 80
+
+    async def long_summary(job: Job) -> None:
+        job.stage(f"fetch {long_name}", total=3)
+        job.advance(message=long_name)
+        job.finish(f"Synced 1 page; skipped {long_name} (robots.txt)")
+
+    handle = window.jobs.start(f"Sync {long_name}", long_summary)
+    qloop.run(window.jobs.wait_all())
+    window.jobs_dock.finished_header.toggle.click()
+    qloop.wait_until(lambda: True)
+    assert window.size() == before
+    assert window.jobs_dock.minimumSizeHint().width() < 600
+    label = window.jobs_dock.rows[handle.job_id].label
+    assert label.text().startswith("Sync https://shop.example/")  # the full text is kept
+    assert label.displayed_text().endswith("…") and len(label.displayed_text()) < 400
