@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "publish",
     "refresh",
     "connections",
+    "conversations",
     "gui",
 )
 

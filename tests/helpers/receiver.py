@@ -11,10 +11,14 @@ Faults are scripted per call and consumed in order:
     receiver.fault("PUT", "500"); receiver.fault("GET", "401"); receiver.fault("PUT", "413")
     receiver.fault("POST", "timeout")       # answer nothing for `timeout_sleep` seconds, then drop
     receiver.fault("POST", "commit-then-cut")  # create the release, then drop the connection
+
+Conversations (GET pages by cursor, DELETE) are served from `receiver.put_conversation(entry)`:
+any JSON value, so a test can plant a malformed one; the same id again replaces it.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -24,12 +28,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from tests.helpers.loopback import LoopbackServer, ScriptedHandler
 
 _BUNDLE = re.compile(r"^/v1/bots/([^/]+)/bundles/([0-9a-f]{64})$")
 _RELEASES = re.compile(r"^/v1/bots/([^/]+)/releases$")
 _ACTIVATE = re.compile(r"^/v1/bots/([^/]+)/releases/([^/]+)/activate$")
+_CONVERSATIONS = re.compile(r"^/v1/bots/([^/]+)/conversations$")
+_CONVERSATION = re.compile(r"^/v1/bots/([^/]+)/conversations/([^/]+)$")
 
 
 @dataclass
@@ -58,6 +65,9 @@ class Store:
     faults: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     stored_uploads: int = 0  # PUTs answered 201
     upload_attempts: int = 0  # PUT requests that started sending a body
+    # Conversation id -> (updated_at, the entry as served); `forgotten`: ids DELETEd.
+    conversations: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    forgotten: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def live_release(self, bot: str) -> Release | None:
@@ -130,6 +140,8 @@ class ReceiverHandler(ScriptedHandler):
             (_BUNDLE, self._bundle),
             (_RELEASES, self._releases),
             (_ACTIVATE, self._activate),
+            (_CONVERSATIONS, self._conversations),
+            (_CONVERSATION, self._conversation),
         ):
             match = pattern.match(path)
             if match:
@@ -250,10 +262,58 @@ class ReceiverHandler(ScriptedHandler):
             return
         self.send_json(200, {"release_id": release_id, "version": release.version, "active": True})
 
+    def _conversations(self, bot: str) -> None:
+        if self.command != "GET":
+            self._error(405, "method not allowed")
+            return
+        query = {k: v[-1] for k, v in parse_qs(self.path.partition("?")[2]).items()}
+        try:
+            limit = int(query.get("limit", "100"))
+            after = _read_cursor(query["after"]) if query.get("after") else None
+            assert 1 <= limit <= 100
+        except (ValueError, AssertionError):
+            self._error(400, "bad cursor or limit")
+            return
+        with self.store.lock:
+            ordered = sorted((u, i, e) for i, (u, e) in self.store.conversations.items())
+        rest = [c for c in ordered if after is None or (c[0], c[1]) > after]
+        page = rest[:limit]
+        if page:
+            cursor: str | None = _make_cursor(page[-1][0], page[-1][1])
+        else:
+            cursor = query.get("after") or None
+        self.send_json(
+            200,
+            {
+                "conversations": [entry for _, _, entry in page],
+                "next_cursor": cursor,
+                "has_more": len(rest) > limit,
+            },
+        )
+
+    def _conversation(self, bot: str, conversation_id: str) -> None:
+        if self.command != "DELETE":
+            self._error(405, "method not allowed")
+            return
+        with self.store.lock:
+            self.store.conversations.pop(conversation_id, None)
+            self.store.forgotten.append(conversation_id)
+        self.send_bytes(204, b"")
+
     do_GET = _dispatch
     do_PUT = _dispatch
     do_POST = _dispatch
     do_HEAD = _dispatch
+    do_DELETE = _dispatch
+
+
+def _make_cursor(updated_at: str, conversation_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([updated_at, conversation_id]).encode()).decode()
+
+
+def _read_cursor(text: str) -> tuple[str, str]:
+    updated_at, conversation_id = json.loads(base64.urlsafe_b64decode(text.encode()))
+    return str(updated_at), str(conversation_id)
 
 
 class Receiver:
@@ -271,6 +331,17 @@ class Receiver:
     def fault(self, method: str, kind: str, **options: str) -> None:
         with self.store.lock:
             self.store.faults.append((method, kind, options))
+
+    def put_conversation(self, entry: Any, *, key: str = "", updated_at: str = "") -> None:
+        """Serve `entry` (replacing one with the same id); `key`/`updated_at` order and name
+        an entry whose own fields are missing or malformed."""
+        fields = entry if isinstance(entry, dict) else {}
+        conversation_id = key or str(fields.get("id"))
+        with self.store.lock:
+            self.store.conversations[conversation_id] = (
+                updated_at or str(fields.get("updated_at")),
+                entry,
+            )
 
     def live(self, bot: str = "acme") -> Release | None:
         return self.store.live_release(bot)

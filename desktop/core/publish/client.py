@@ -5,6 +5,8 @@
     POST {endpoint}/v1/bots/{bot}/releases             201 {release_id, version}: goes live
     GET  {endpoint}/v1/bots/{bot}/releases             {releases: [...]}
     POST {endpoint}/v1/bots/{bot}/releases/{id}/activate   roll back (or forward) to a release
+    GET  {endpoint}/v1/bots/{bot}/conversations?after=&limit=   a page of conversations
+    DELETE {endpoint}/v1/bots/{bot}/conversations/{id}   forget one (a visitor's erasure)
 
 The token (`Authorization: Bearer`) comes from the keyring under the endpoint's URL, or the
 BOTDESK_PUBLISH_TOKEN environment variable; it is never put in a message, a log or the
@@ -22,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
@@ -239,6 +241,21 @@ class PublishClient:
             "POST", self._url("releases", quote(release_id, safe=""), "activate"), ok=(200, 201)
         )
 
+    async def conversations_page(self, *, after: str | None, limit: int) -> Any:
+        """One page of conversations as the endpoint sent it (desktop.core.conversations
+        checks its form entry by entry)."""
+        params = {"limit": str(limit), **({"after": after} if after else {})}
+        response = await self._request(
+            "GET", self._url("conversations") + "?" + urlencode(params), ok=(200,)
+        )
+        return _json(response)
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """Ask the endpoint to forget a conversation (204 also when it was already gone)."""
+        await self._request(
+            "DELETE", self._url("conversations", quote(conversation_id, safe="")), ok=(200, 204)
+        )
+
     # -- transport, retries and errors -----------------------------------------------------
     async def _request(
         self,
@@ -293,8 +310,7 @@ class PublishClient:
                 if attempt == self.attempts:
                     raise PublishError(
                         f"The endpoint failed {what}: {problem}, {self.attempts} attempts.",
-                        hint="Nothing changed on the live bot. Try again later; an upload that "
-                        "got through is not sent twice.",
+                        hint=_failure_hint(url),
                         status=last_status,
                     )
                 wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
@@ -362,11 +378,22 @@ async def _file_chunks(
 
 
 def _describe_call(method: str, url: str) -> str:
+    if "/conversations" in url:
+        return "to list conversations" if method == "GET" else "to forget the conversation"
     if "/bundles/" in url:
         return "to take the bundle" if method == "PUT" else "to say whether it has the bundle"
     if url.endswith("/activate"):
         return "to activate the release"
     return "to create the release" if method == "POST" else "to list releases"
+
+
+def _failure_hint(url: str) -> str:
+    if "/conversations" in url:
+        return "Pages already pulled are kept; pull again later to go on from there."
+    return (
+        "Nothing changed on the live bot. Try again later; an upload that got through is not "
+        "sent twice."
+    )
 
 
 def _json(response: httpx.Response) -> Any:
