@@ -42,7 +42,7 @@
     'overflow-wrap:anywhere;align-self:flex-start}' +
     '.m.v{align-self:flex-end;background:var(--c);color:var(--on)}' +
     '.m.d{background:var(--dk);border:1px dashed var(--dkb)}' +
-    '.m.d .t::before{content:"\\2139\\FE0F  ";font-weight:700}' +
+    '.dl{display:block;font-size:12px;font-weight:600;color:var(--mut);margin-bottom:3px}' +
     '.m.e{background:none;border:1px solid var(--bd);color:var(--mut);font-style:italic}' +
     '.m.s .t::after{content:"\\258D";animation:bl 1s steps(2) infinite}' +
     '.m a{color:inherit;text-decoration:underline}' +
@@ -51,12 +51,13 @@
     'flex-direction:column;gap:2px;white-space:normal}' +
     '.src li{list-style:none;display:block}' +
     '.f{display:flex;gap:4px;margin-top:6px;align-items:center;font-size:12px;color:var(--mut)}' +
-    '.f button{border:1px solid var(--bd);border-radius:14px;padding:2px 9px;font-size:14px}' +
+    '.f button{border:1px solid var(--bd);border-radius:14px;padding:3px 9px;display:flex}' +
+    '.f svg{width:15px;height:15px;fill:currentColor}.f .dn{transform:rotate(180deg)}' +
     '.f button[aria-pressed=true]{background:var(--c);color:var(--on);border-color:var(--c)}' +
     '.q{display:flex;flex-wrap:wrap;gap:6px;padding:0 14px 10px}' +
     '.q button{border:1.5px solid var(--c);border-radius:16px;padding:5px 11px;font-size:14px;color:var(--fg)}' +
     '.q button:hover,.f button:hover{background:var(--bub)}' +
-    '.k{display:flex;flex-direction:column;gap:7px;margin:0 14px 10px;padding:12px;border:1px solid var(--bd);border-radius:10px}' +
+    '.k{display:flex;flex-direction:column;gap:7px;padding:12px;flex:none;border:1px solid var(--bd);border-radius:10px}' +
     '.k label{display:flex;flex-direction:column;font-size:13px;color:var(--mut);gap:2px}' +
     '.k label.c{flex-direction:row;gap:8px;align-items:flex-start}' +
     '.k input[type=checkbox]{width:16px;height:16px;border:1.5px solid var(--bd);border-radius:3px;flex:none;margin-top:2px}' +
@@ -96,13 +97,17 @@
     return el;
   }
 
-  function icon() {
+  var CHAT = 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z';
+  var THUMB = 'M2 10h4v11H2zM8 21h9a2 2 0 0 0 2-1.6l1.4-7A2 2 0 0 0 18.4 10H14l.8-4.2a2 2 0 0 0-3.4-1.8L8 10z';
+
+  function icon(d, cls) {
     var ns = 'http://www.w3.org/2000/svg';
     var svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('viewBox', '0 0 24 24');
     svg.setAttribute('aria-hidden', 'true');
+    if (cls) svg.setAttribute('class', cls);
     var path = document.createElementNS(ns, 'path');
-    path.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z');
+    path.setAttribute('d', d);
     svg.appendChild(path);
     return svg;
   }
@@ -178,7 +183,7 @@
     var launcher = h('button', {
       class: 'l', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'bd-panel',
       'aria-label': label ? null : 'Open chat with ' + name, onclick: function () { setOpen(!isOpen()); }
-    }, [icon(), label ? h('span', {text: label}) : null]);
+    }, [icon(CHAT), label ? h('span', {text: label}) : null]);
 
     var title = h('h2', {id: 'bd-title', text: name});
     var log = h('div', {class: 'g', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions'});
@@ -202,7 +207,7 @@
       h('div', {class: 'h'}, [title, h('button', {
         class: 'x', type: 'button', 'aria-label': 'Close chat', text: '×', onclick: function () { setOpen(false); }
       })]),
-      log, questions, leadBox, form,
+      log, questions, form,
       h('div', {class: 'ft', text: 'Answers come from ' + name + "'s own pages, with sources."})
     ]);
     w.appendChild(panel);
@@ -340,7 +345,7 @@
       box.className = 'm' + (data.declined ? ' d' : '');
       if (data.declined) {
         if (!text) reply.text.textContent = cfg.refusal_message || '';
-        box.setAttribute('aria-label', "The assistant doesn't know");
+        box.insertBefore(h('span', {class: 'dl', text: 'Not covered by our pages'}), reply.text);
       }
       var cites = (data.citations || []).filter(function (c) { return c && c.n; });
       var byN = {};
@@ -392,10 +397,10 @@
         };
       }
       var up, down;
-      up = h('button', {type: 'button', 'aria-label': 'Helpful', 'aria-pressed': 'false', text: '👍',
-        onclick: vote('up', function () { return down; })});
-      down = h('button', {type: 'button', 'aria-label': 'Not helpful', 'aria-pressed': 'false', text: '👎',
-        onclick: vote('down', function () { return up; })});
+      up = h('button', {type: 'button', 'aria-label': 'Helpful', 'aria-pressed': 'false',
+        onclick: vote('up', function () { return down; })}, [icon(THUMB)]);
+      down = h('button', {type: 'button', 'aria-label': 'Not helpful', 'aria-pressed': 'false',
+        onclick: vote('down', function () { return up; })}, [icon(THUMB, 'dn')]);
       return h('div', {class: 'f'}, [up, down, note]);
     }
 
@@ -436,6 +441,8 @@
       leadBox.textContent = '';
       leadBox.appendChild(leadForm);
       leadBox.hidden = false;
+      log.appendChild(leadBox);  // in the conversation, so it scrolls with it
+      scroll();
       if (isOpen()) leadForm.querySelector('input,textarea').focus();
     }
 
@@ -443,10 +450,12 @@
       leadDone = true;
       leadBox.hidden = true;
       leadBox.textContent = '';
+      if (leadBox.parentNode) leadBox.parentNode.removeChild(leadBox);
       input.focus();
     }
 
     (document.body || document.documentElement).appendChild(host);
+    if (window.performance && performance.mark) performance.mark('botdesk:launcher');
     window.dispatchEvent(new CustomEvent('botdesk:ready'));
   }
 
