@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -429,3 +429,32 @@ async def list_models(*, policy: RetryPolicy | None = None) -> list[str]:
 def _has_model(names: Sequence[str], model: str) -> bool:
     wanted = model if ":" in model else f"{model}:latest"
     return any(name in (model, wanted) for name in names)
+
+
+# -- downloading a model ----------------------------------------------------------------------
+PullListener = Callable[[str, int | None, int | None], None]  # status, completed, total bytes
+
+
+async def pull_model(
+    model: str, on_progress: PullListener, *, policy: RetryPolicy | None = None
+) -> None:
+    """Download `model` onto the server (Ollama's streaming /api/pull), reporting progress.
+
+    A download takes minutes: the timeout applies per progress line, not to the whole pull.
+    Raises the ProviderError that says why it failed (no server, no such model...)."""
+    host = ollama_host()
+    policy = policy or RetryPolicy.from_env()
+    try:
+        async with _client(host, policy) as client:
+            async for part in await client.pull(model, stream=True):
+                on_progress(part.status or "", part.completed, part.total)
+    except ollama.ResponseError as exc:
+        if "file does not exist" in str(exc.error) or exc.status_code == 404:
+            raise ModelNotFoundError(
+                f"Ollama's library has no model {model!r}.",
+                hint="Check the name at ollama.com/library (for example llama3.2).",
+            ) from exc
+        raise translate(exc, model, host).error from exc
+    except (ConnectionError, httpx.HTTPError, TimeoutError, ValueError) as exc:
+        raise translate(exc, model, host).error from exc
+    forget_model_limits()  # a new model: learn its limits afresh

@@ -1,6 +1,7 @@
 """A stand-in Ollama server on 127.0.0.1 speaking Ollama's real HTTP API.
 
 Endpoints: GET /api/version, GET /api/tags, POST /api/show, POST /api/embed (batched),
+POST /api/pull (NDJSON progress lines; a model in `fake.library` is then "pulled"),
 POST /api/embeddings (the old single-prompt one), POST /api/chat (NDJSON streaming, the
 final `done` line carrying prompt_eval_count/eval_count; or one JSON body with
 "stream": false). Errors come in Ollama's shape: {"error": "..."} with its status codes
@@ -49,6 +50,7 @@ DEFAULT_MODELS = (
 )
 
 NOT_FOUND = 'model "{name}" not found, try pulling it first'
+PULL_MISSING = "pull model manifest: file does not exist"
 TOO_LONG = "the input length exceeds the context length"
 
 
@@ -115,6 +117,8 @@ class _OllamaHandler(ScriptedHandler):
             self._embeddings(body, extra)
         elif path == "/api/chat":
             self._chat(body, extra)
+        elif path == "/api/pull":
+            self._pull(body)
         else:
             self.send_bytes(404, b"404 page not found")
 
@@ -281,6 +285,39 @@ class _OllamaHandler(ScriptedHandler):
             with self.fake.script_state.lock:
                 self.fake.disconnects += 1
 
+    def _pull(self, body: dict[str, Any]) -> None:
+        """Ollama's pull: progress lines, then "success"; an unknown name is an error line."""
+        name = _bare(str(body.get("model") or body.get("name") or ""))
+        model = self.fake.library.get(name)
+        if body.get("stream") is False:
+            if model is None:
+                self.send_json(500, {"error": PULL_MISSING})
+                return
+            self.fake.add_model(model)
+            self.send_json(200, {"status": "success"})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self._chunk({"status": "pulling manifest"})
+        if model is None:
+            self._chunk({"error": PULL_MISSING})
+            self._end_chunks()
+            return
+        total, steps = self.fake.pull_bytes, self.fake.pull_steps
+        digest = "sha256:" + "ab" * 32
+        for step in range(steps + 1):
+            done = total * step // steps
+            line = {"status": f"pulling {digest[7:19]}", "digest": digest, "total": total}
+            self._chunk({**line, "completed": done})
+            if self.fake.pull_delay_s:
+                time.sleep(self.fake.pull_delay_s)
+        for status in ("verifying sha256 digest", "writing manifest", "success"):
+            self._chunk({"status": status})
+        self.fake.add_model(model)
+        self._end_chunks()
+
     def _chunk(self, value: Any) -> None:
         data = json.dumps(value).encode() + b"\n"
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
@@ -306,6 +343,11 @@ class FakeOllama(FakeModelServer):
         self.version = "0.12.6"
         # Some Ollama versions ignored `truncate` and answered 400 for a long input.
         self.honours_truncate = True
+        # What /api/pull can download (ollama.com's library), and how the download goes.
+        self.library: dict[str, FakeModel] = {m.name: m for m in DEFAULT_MODELS}
+        self.pull_bytes = 2_019_393_189
+        self.pull_steps = 4
+        self.pull_delay_s = 0.0
 
     # -- models -------------------------------------------------------------------------
     def add_model(self, model: FakeModel) -> None:
