@@ -33,6 +33,7 @@ from desktop.core.schedule import (
 __all__ = [
     "CommandResult",
     "Installed",
+    "Plan",
     "Removed",
     "Schedule",
     "ScheduleError",
@@ -163,12 +164,15 @@ def _install_plan(host: SchedulerHost, workspace: Path, schedule: Schedule, publ
     command = refresh_command(workspace, publish=publish, botdesk=host.botdesk)
     if host.platform == "macos":
         logs = host.home / "Library" / "Logs" / "Botdesk"
-        return macos.install(workspace, schedule, command, home=host.home, uid=host.uid, logs=logs)
-    if host.platform == "windows":
-        return windows.install(workspace, schedule, command, folder=host.data_dir / "schedules")
-    if host.systemd_session():
-        return linux.systemd_install(workspace, schedule, command, linux.unit_dir(host.env))
-    return linux.cron_install(workspace, schedule, command, host.crontab())
+        plan = macos.install(workspace, schedule, command, home=host.home, uid=host.uid, logs=logs)
+    elif host.platform == "windows":
+        plan = windows.install(workspace, schedule, command, folder=host.data_dir / "schedules")
+    elif host.systemd_session():
+        plan = linux.systemd_install(workspace, schedule, command, linux.unit_dir(host.env))
+    else:
+        plan = linux.cron_install(workspace, schedule, command, host.crontab())
+    plan.argv = command
+    return plan
 
 
 def preview(

@@ -37,6 +37,7 @@ from desktop.ui.messages import MessageBridge
 from desktop.ui.pages import Page
 from desktop.ui.pages.content import ContentPage, stats_line
 from desktop.ui.pages.registry import build_pages
+from desktop.ui.refresh_dialog import RefreshScheduleDialog, announce_last_refresh
 from desktop.ui.search.page import SearchPage
 from desktop.ui.settings_dialog import SettingsDialog
 
@@ -185,6 +186,10 @@ class MainWindow(QMainWindow):
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
         self.sync_action = self._action(self.workspace_menu, "&Sync", "F5", self.sync_content)
         self.sync_action.setEnabled(False)
+        self.refresh_schedule_action = self._action(
+            self.workspace_menu, "&Refresh schedule…", None, self.open_refresh_schedule
+        )
+        self.refresh_schedule_action.setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
             help_menu, "Botdesk &user guide", QKeySequence.StandardKey.HelpContents, self.show_guide
@@ -228,6 +233,15 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         """File ▸ Settings…: embedder, Ollama, the Mistral key, each with a connection test."""
         dialog = SettingsDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_refresh_schedule(self) -> RefreshScheduleDialog | None:
+        """Workspace ▸ Refresh schedule…: daily or weekly refreshes, and their history."""
+        if self.workspace is None:
+            return None
+        dialog = RefreshScheduleDialog(self.workspace, self.messages, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
@@ -331,6 +345,8 @@ class MainWindow(QMainWindow):
             self.update_content_status()
         self.close_action.setEnabled(workspace is not None)
         self.sync_action.setEnabled(workspace is not None)
+        self.refresh_schedule_action.setEnabled(workspace is not None)
+        announce_last_refresh(self.statusBar(), self.messages, workspace)
 
     def sync_content(self) -> None:
         """Workspace ▸ Sync (F5): every source, as a job in the jobs dock."""

@@ -114,6 +114,7 @@ class Plan:
     optional: list[list[str]] = field(default_factory=list)
     crontab: str | None = None  # Linux without systemd: the whole new crontab to install
     encoding: str = "utf-8"  # of the files written (Task Scheduler's XML is UTF-16)
+    argv: list[str] = field(default_factory=list)  # what the entry runs (installs only)
 
     def describe(self) -> str:
         return f"a {self.kind} {self.name} ({self.location})"
