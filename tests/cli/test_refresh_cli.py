@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from desktop.cli import main
 from desktop.services.workspaces import create_workspace
+from tests.helpers.lock_holder import hold_in_child
 from tests.helpers.scheduler_stubs import calls, stubs
 from tests.helpers.site_server import SiteServer
 
 __all__ = ["stubs"]  # the fixture
-
-HOLDER = """
-import sys
-from desktop.core.store.lock import WorkspaceLock
-lock = WorkspaceLock(sys.argv[1], "refresh").acquire()
-print("held", flush=True)
-sys.stdin.readline()
-"""
 
 
 @pytest.fixture
@@ -72,25 +63,12 @@ def test_refresh_history_when_empty(ws_path: Path, capsys: pytest.CaptureFixture
 def test_a_second_refresh_while_another_process_runs_one_exits_1(
     ws_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(ws_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as holder:
-        assert holder.stdout is not None and holder.stdin is not None
-        assert holder.stdout.readline().strip() == "held"
-        try:
-            assert main(["refresh", str(ws_path)]) == 1
-            err = capsys.readouterr().err
-            assert (
-                f"a refresh of this workspace is already running (pid {holder.pid}, since " in err
-            )
-            assert main(["sync", str(ws_path)]) == 1  # the CLI's sync waits its turn too
-            assert "already running" in capsys.readouterr().err
-        finally:
-            holder.stdin.close()
-            holder.wait(timeout=10)
+    with hold_in_child(ws_path) as holder:
+        assert main(["refresh", str(ws_path)]) == 1
+        err = capsys.readouterr().err
+        assert f"a refresh of this workspace is already running (pid {holder.pid}, since " in err
+        assert main(["sync", str(ws_path)]) == 1  # the CLI's sync waits its turn too
+        assert "already running" in capsys.readouterr().err
     assert main(["refresh", str(ws_path), "--history", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # the refused one left no record
 
