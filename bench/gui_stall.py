@@ -34,8 +34,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from sync_site import _Handler, make_site
 
+from desktop.ui.content.page import ContentPage
 from desktop.ui.main_window import MainWindow
-from desktop.ui.pages.content import ContentPage
 
 TICK_MS = 5
 ATTRIBUTION: Any = None
@@ -162,13 +162,14 @@ async def run_sync(
     page.context.jobs.job_changed.disconnect(on_change)
     print(meter.report(name))
     print(attribution.report(name))
-    print(f"[{name}] sync: {elapsed:.1f} s; stages: {' > '.join(stages)}; {job.summary}")
-    return elapsed, job.summary
+    summary = job.snapshot().summary
+    print(f"[{name}] sync: {elapsed:.1f} s; stages: {' > '.join(stages)}; {summary}")
+    return elapsed, summary
 
 
 async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None:
     page = next(p for p in window.pages if isinstance(p, ContentPage))
-    page.auto_sync = False
+    page.content_actions.auto_sync = False
     assert window.create_path(str(tmp / "stall.botdesk"), "Stall bench")
     pages = make_site(args.pages)
     httpd: ThreadingHTTPServer | None = None
@@ -185,14 +186,16 @@ async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None
         _Handler.pages = pages
         _Handler.origin = f"http://127.0.0.1:{httpd.server_address[1]}"
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        page.add_site(_Handler.origin + "/", max_pages=args.pages + 10, max_depth=50)
+        page.content_actions.add_site(
+            _Handler.origin + "/", max_pages=args.pages + 10, max_depth=50
+        )
     else:
         folder = tmp / "pages"
         folder.mkdir()
         for path, body in pages.items():
             if path != "/":
                 (folder / (path.strip("/").replace("/", "_") + ".html")).write_bytes(body)
-        page.add_files([folder])
+        page.content_actions.add_files([folder])
     meter = StallMeter()
     attribution = ATTRIBUTION
     attribution.report("setup")  # forget what opening the window cost
@@ -202,12 +205,13 @@ async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None
         print(f"[{mode}: first sync] {args.pages / first:.1f} pages/s")
         await run_sync(page, meter, f"{mode}: unchanged re-sync", attribution)
         # Curating in the populated page: the refresh after one edit, measured alone.
-        page.select_document(page.documents[len(page.documents) // 2].id)
-        if page.passages:
+        documents = page.documents.documents
+        page.select_document(documents[len(documents) // 2].id)
+        if page.passages.passages:
             meter.start("exclude + refresh")
             t0 = time.perf_counter()
-            page.select_passages([page.passages[0].id])
-            page.set_selected_excluded(True)
+            page.select_passages([page.passages.passages[0].id])
+            page.set_chosen_excluded(True)
             meter.stop()
             print(
                 f"[{mode}] exclude one passage and refresh the page: "

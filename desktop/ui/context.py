@@ -13,7 +13,7 @@ from desktop.ui.messages import MessageBridge
 
 
 class RunFirstCommand(Protocol):
-    """An undo command that does its work once before it is pushed (see content_undo)."""
+    """An undo command that does its work once before it is pushed (see ui/content/commands.py)."""
 
     def run_first(self) -> bool: ...
 

@@ -30,12 +30,13 @@ from desktop.core.store.workspace import SUFFIX, Workspace
 from desktop.services.content import content_stats
 from desktop.services.index import SearchHit
 from desktop.services.workspaces import create_workspace, open_workspace
+from desktop.ui.content.models import stats_line
+from desktop.ui.content.page import ContentPage
 from desktop.ui.context import WindowContext
 from desktop.ui.help import AboutDialog, GuideViewer, open_folder
 from desktop.ui.jobs import JobsController, JobsDock
 from desktop.ui.messages import MessageBridge
 from desktop.ui.pages import Page
-from desktop.ui.pages.content import ContentPage, stats_line
 from desktop.ui.pages.registry import build_pages
 from desktop.ui.refresh_dialog import RefreshScheduleDialog, announce_last_refresh
 from desktop.ui.search.page import SearchPage

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from desktop.ui.content.page import ContentPage
 from desktop.ui.context import WindowContext
 from desktop.ui.pages import Page
-from desktop.ui.pages.content import ContentPage
 from desktop.ui.pages.publish import PublishPage
 from desktop.ui.pages.testbench import TestBenchPage
 from desktop.ui.search.page import SearchPage

@@ -7,9 +7,9 @@ from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import content, index
 from desktop.services.index import SearchResults, WhyNot
+from desktop.ui.content.commands import EditPassage, SetExcluded
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
-from desktop.ui.pages.content_undo import EditPassage, SetExcluded
 from desktop.ui.search.panels import SearchOptions
 
 CANDIDATES_SHOWN = 50

@@ -18,10 +18,10 @@ from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
 from desktop.services.index import SearchHit, SearchResults, WhyNot
+from desktop.ui.content.dialogs import PassageDialog
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
 from desktop.ui.pages import Page
-from desktop.ui.pages.content_dialogs import PassageDialog
 from desktop.ui.search import actions
 from desktop.ui.search.models import CandidatesModel, HitsModel
 from desktop.ui.search.panels import (

@@ -3,7 +3,8 @@
 "Preview" runs services.content.preview_site as a job (discovery only: sitemaps and the
 links of the first pages). The URLs found show as a tree by path; the include/exclude
 rules and the page limit are applied live (services.content.apply_site_rules, no
-network) while they are typed, with the count that a sync would fetch.
+network) while they are typed, with the count that a sync would fetch; each page left out
+says why, naming the rule that keeps it out.
 """
 
 from __future__ import annotations
@@ -31,15 +32,11 @@ from desktop.core.errors import BotdeskError
 from desktop.core.ingest.types import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.services import content
+from desktop.ui.content.source_settings import lines_of
 from desktop.ui.jobs import JobHandle, JobsController
-from desktop.ui.pages.content_dialogs import debounce
-from desktop.ui.widgets import plain_label
+from desktop.ui.widgets import debounce, plain_label
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 class AddSiteDialog(QDialog):
@@ -120,8 +117,6 @@ class AddSiteDialog(QDialog):
         self.exclude_edit.textChanged.connect(self._rules_timer.start)
         self.max_pages_spin.valueChanged.connect(self._rules_timer.start)
         self.url_edit.textChanged.connect(self._update_buttons)
-        jobs.job_finished.connect(self._on_job_finished)
-        jobs.job_changed.connect(self._on_job_changed)
         self.finished.connect(self._on_closed)
         self._update_buttons()
 
@@ -130,10 +125,10 @@ class AddSiteDialog(QDialog):
         return self.url_edit.text().strip()
 
     def include(self) -> list[str]:
-        return _lines(self.include_edit.toPlainText())
+        return lines_of(self.include_edit.toPlainText())
 
     def exclude(self) -> list[str]:
-        return _lines(self.exclude_edit.toPlainText())
+        return lines_of(self.exclude_edit.toPlainText())
 
     def site_settings(self) -> dict[str, Any]:
         return {
@@ -171,19 +166,19 @@ class AddSiteDialog(QDialog):
 
         self.count_label.setText("Looking for the site's pages (sitemap and links)…")
         self.preview_job = self.jobs.start(f"Preview {url}", work)
+        self.preview_job.changed.connect(self._on_job_changed)
+        self.preview_job.finished.connect(self._on_job_finished)
         self._update_buttons()
         return self.preview_job
 
     def _on_job_changed(self, event: JobEvent) -> None:
-        if self.preview_job is None or event.job_id != self.preview_job.job_id:
-            return
         if event.state is JobState.RUNNING and event.done:
             self.count_label.setText(f"Looking for the site's pages… {event.done} found so far")
 
     def _on_job_finished(self, event: JobEvent, result: object) -> None:
-        if self.preview_job is None or event.job_id != self.preview_job.job_id:
-            return
         job, self.preview_job = self.preview_job, None
+        if job is None:  # closed meanwhile
+            return
         self._update_buttons()
         if isinstance(result, SitePreview) and result.urls:
             self.set_preview(result)
@@ -236,7 +231,7 @@ class AddSiteDialog(QDialog):
             if node.children
             else ("yes" if node.included else "no")
         )
-        why = QStandardItem(node.reason or "")
+        why = QStandardItem(node.detail or node.reason or "")
         if node.total and node.included_count == 0:
             colour = self.palette().color(
                 self.palette().ColorGroup.Disabled, self.palette().ColorRole.Text
@@ -294,7 +289,8 @@ class AddSiteDialog(QDialog):
         return rows
 
     def _on_closed(self) -> None:
-        if self.preview_job is not None:
-            self.preview_job.cancel()
-        self.jobs.job_finished.disconnect(self._on_job_finished)
-        self.jobs.job_changed.disconnect(self._on_job_changed)
+        job, self.preview_job = self.preview_job, None
+        if job is not None:
+            job.changed.disconnect(self._on_job_changed)
+            job.finished.disconnect(self._on_job_finished)
+            job.cancel()

@@ -1,4 +1,4 @@
-"""Curation on the Content page as undoable commands (Ctrl+Z until the workspace closes).
+"""The Content page's edits as undo commands (Ctrl+Z until the workspace closes).
 
 Each command does its work through desktop.services.content and undoes it with the
 inverse service call (including the undo-only ones: restoring a passage's curation
