@@ -92,15 +92,21 @@ def snippet_for(ws: Workspace, endpoint: str | None = None) -> str:
     return embed_snippet(f"{base}{WIDGET_PATH}", bot_id or "YOUR-BOT-ID")
 
 
-async def fetch_page(url: str, *, client: httpx.AsyncClient | None = None) -> tuple[str, str]:
-    """(final URL, HTML) of one page, through the crawler's fetcher and its address rule:
-    a private or loopback address is reachable only when it is the host the user typed."""
+def page_address(url: str) -> str:
+    """The canonical http(s) address of a page the user typed, or a ConfigError."""
     try:
         start = canonicalize_url(url.strip())
     except InvalidURL as exc:
         raise ConfigError(f"Not a page address: {exc}.", hint="Write https://… .") from None
     if urlsplit(start).scheme not in ("http", "https"):
         raise ConfigError(f"Not a web page address: {url}.", hint="Write https://… .")
+    return start
+
+
+async def fetch_page(url: str, *, client: httpx.AsyncClient | None = None) -> tuple[str, str]:
+    """(final URL, HTML) of one page, through the crawler's fetcher and its address rule:
+    a private or loopback address is reachable only when it is the host the user typed."""
+    start = page_address(url)
     probe = AddressGuard()
     host, port = host_port(start)
     guard = AddressGuard(allowed=[(host, port)] if await probe.is_private(start) else [])
@@ -199,9 +205,15 @@ class PreviewServer:
     def widget_url(self) -> str:
         return self.origin + WIDGET_PATH
 
+    def check(self) -> None:
+        """Fail now, before anything starts, on an unknown profile or an unusable address."""
+        answers.get_profile(self.ws, self.profile_name)
+        if self.page_url:
+            page_address(self.page_url)
+
     async def start(self) -> str:
         """Fetch the customer's page (if any), bind 127.0.0.1, and return the preview's URL."""
-        answers.get_profile(self.ws, self.profile_name)  # an unknown profile fails now
+        self.check()
         fetched: tuple[str, str] | None = None
         if self.page_url:
             fetched = await fetch_page(self.page_url, client=self.fetch_client)
@@ -557,7 +569,6 @@ async def run_preview(
     on_ready: Callable[[str], None] | Callable[[str], Awaitable[None]] | None = None,
 ) -> PreviewReport:
     """Serve the preview until the job is cancelled (Stop); `on_ready(url)` once it listens."""
-    job.stage("Fetching the page" if page_url else "Starting")
     server = PreviewServer(
         ws,
         page_url=page_url,
@@ -566,6 +577,8 @@ async def run_preview(
         backends=backends,
         on_problem=job.item_error,
     )
+    server.check()
+    job.stage("Fetching the page" if page_url else "Starting")
     url = await server.start()
     try:
         job.stage("Serving")

@@ -6,83 +6,37 @@ Ollama stand-in through the real providers, the same `answers.ask` as the test b
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from desktop.core.jobs import Job
 from desktop.core.publish.widget_config import default_config
-from desktop.services import answers, content
-from desktop.services.workspaces import create_workspace
 from tests.browser.conftest import ThreadedPreview
 from tests.conftest import fast_provider_env
 from tests.helpers.fake_ollama import FakeOllama
-from tests.helpers.site_server import Page, SiteServer
+from tests.helpers.shop import build_shop_workspace, model_answer, shop_site
+from tests.helpers.site_server import SiteServer
 from tests.helpers.webdriver import KEYS, Browser
 
 REFUSAL = "Sorry, I can't answer that from our pages. Ask us directly!"
-HOSTILE_CSS = """
-* { all: unset; }
-html, body { display: block; }
-div { display: flex !important; }
-button { width: 100% !important; background: red !important; }
-p, span { color: red !important; font-size: 40px !important; }
-.p, .l, .m, .g, .h, .q, .w { position: static; border: 9px solid orange; }
-"""
-HOST_PAGE = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Lumen Bakery</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{HOSTILE_CSS}</style>
-<script>document.title = "scripts ran";</script>
-</head><body onload="document.title = 'onload ran'">
-<header><h1>Lumen Bakery Supplies</h1>
-<a href="/delivery">Delivery</a> <a href="/pricing">Prices</a></header>
-<main><div class="p">Host element with class p: must not become the widget's panel.</div>
-<p>Flour, ovens and advice since 1990. We deliver to bakeries across the region.</p>
-<button type="button">A host button</button></main>
-<footer>Lumen Bakery Supplies</footer>
-</body></html>
-"""
 QUESTION = "When do you deliver?"
 LAUNCHER = "return document.querySelector('botdesk-widget')"
 SHADOW = "const r = document.querySelector('botdesk-widget').shadowRoot;"
 
 
-def model_answer(messages: Sequence[dict[str, Any]]) -> str:
-    prompt = str(messages[-1]["content"])
-    if "HTML please" in prompt:
-        return '<img src=x onerror="window.__pwned = 1"><b>not bold</b> We deliver daily [1].'
-    return "We deliver Monday to Friday, never on Sundays [1]."
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[SiteServer]:
-    pages = {
-        "/": Page(HOST_PAGE.encode()),
-        "/delivery": Page.html(
-            "Delivery", "We deliver Monday to Friday between 6 and 10 in the morning."
-        ),
-        "/pricing": Page.html("Pricing", "Rye flour costs 40 euros a sack."),
-    }
-    server = SiteServer(pages)
-    server.sitemap = ["/", "/delivery", "/pricing"]
-    with server:
-        yield server
+    with shop_site() as server:
+        yield server  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
 def workspace_path(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("widget") / "shop.botdesk"
-    with create_workspace(path, name="Lumen Bakery", embedder="none") as ws:
-        content.add_site(ws, site.url + "/")
-        asyncio.run(content.sync(ws, Job("sync")))
-        answers.set_profile(ws, "default", generator="ollama:llama3.2", k=3)
-    return path
+    return build_shop_workspace(tmp_path_factory.mktemp("widget") / "shop.botdesk", site.url)
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +134,7 @@ def test_the_widget_loads_on_a_hostile_page_without_errors_or_layout_shift(
     # The customer's scripts were removed (and the policy would block them anyway).
     assert browser.run("return document.title") == "Lumen Bakery"
     assert browser.run("return document.querySelector('base').href").endswith("/")
+    assert browser.run("return document.querySelectorAll('iframe, [href^=javascript]').length") == 0
     size = shadow(
         browser,
         "(() => { const b = r.querySelector('.l').getBoundingClientRect();"

@@ -26,11 +26,11 @@ _REMOVED_TAGS = (
     "frame",
     "frameset",
     "object",
-    "embed",
     "applet",
-    "base",
     "portal",
 )
+# Void in HTML, but libxml2 does not know all of them and nests the rest of the page inside.
+_VOID_REMOVED = ("embed", "base")
 _URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "data", "poster")
 _UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 # lxml invents a doctype for a page without one; keep the page's own mode (quirks or not).
@@ -79,6 +79,9 @@ def prepare_page(page_html: str, *, page_url: str, widget_url: str, bot_id: str)
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions run nothing
         tag = element.tag.lower()
+        if tag in _VOID_REMOVED:
+            element.drop_tag()  # libxml2 may nest what follows inside it: keep that
+            continue
         if tag in _REMOVED_TAGS or (tag == "meta" and _is_refresh_or_policy(element)):
             element.drop_tree()
             continue
