@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "index",
     "answers",
     "publish",
+    "preview",
     "refresh",
     "connections",
     "conversations",
