@@ -23,6 +23,7 @@ from desktop.core.schedule import (
     Platform,
     Schedule,
     botdesk_command,
+    carried_environment,
     linux,
     macos,
     parse_schedule,
@@ -162,15 +163,26 @@ def _carry_out(host: SchedulerHost, plan: Plan) -> None:
 
 def _install_plan(host: SchedulerHost, workspace: Path, schedule: Schedule, publish: bool) -> Plan:
     command = refresh_command(workspace, publish=publish, botdesk=host.botdesk)
+    environment = carried_environment(host.env)
     if host.platform == "macos":
         logs = host.home / "Library" / "Logs" / "Botdesk"
-        plan = macos.install(workspace, schedule, command, home=host.home, uid=host.uid, logs=logs)
+        plan = macos.install(
+            workspace,
+            schedule,
+            command,
+            home=host.home,
+            uid=host.uid,
+            logs=logs,
+            environment=environment,
+        )
     elif host.platform == "windows":
+        # A task runs with the user's own environment variables (set in Windows' settings).
         plan = windows.install(workspace, schedule, command, folder=host.data_dir / "schedules")
     elif host.systemd_session():
-        plan = linux.systemd_install(workspace, schedule, command, linux.unit_dir(host.env))
+        folder = linux.unit_dir(host.env)
+        plan = linux.systemd_install(workspace, schedule, command, folder, environment)
     else:
-        plan = linux.cron_install(workspace, schedule, command, host.crontab())
+        plan = linux.cron_install(workspace, schedule, command, host.crontab(), environment)
     plan.argv = command
     return plan
 

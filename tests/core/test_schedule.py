@@ -27,7 +27,13 @@ __all__ = ["stubs"]  # the fixture
 
 # Every character the quoting must survive: spaces, quotes, a backslash, % and $.
 AWKWARD = 'my shop 100% $HOME "best" it\'s \\ ok'
-ECHO_ARGV = [sys.executable, "-c", "import json, sys; print(json.dumps(sys.argv[1:]))"]
+# Stands in for botdesk: prints the OLLAMA_HOST it sees, then its arguments.
+ECHO_ARGV = [
+    sys.executable,
+    "-c",
+    "import json, os, sys; print(json.dumps([os.environ.get('OLLAMA_HOST'), *sys.argv[1:]]))",
+]
+OLLAMA = "http://10.0.0.5:11434"
 
 
 def test_parse_schedule() -> None:
@@ -46,6 +52,8 @@ def test_linux_systemd_timer_written_enabled_and_read_back(
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     ws = make_workspace(tmp_path / AWKWARD, "acme")
+    monkeypatch.setenv("OLLAMA_HOST", OLLAMA)
+    monkeypatch.setenv("MISTRAL_API_KEY", "secret-key")
     host = SchedulerHost(platform="linux")
     installed = schedule.install(ws, parse_schedule(at="03:00", weekday="mon"), host=host)
     units = tmp_path / "xdg" / "systemd" / "user"
@@ -55,6 +63,8 @@ def test_linux_systemd_timer_written_enabled_and_read_back(
     assert "OnCalendar=Mon *-*-* 03:00:00" in timer and "Persistent=true" in timer
     assert "WantedBy=timers.target" in timer
     assert "Type=oneshot" in service
+    # The scheduled run reaches the same Ollama; a secret is never written down.
+    assert f'Environment="OLLAMA_HOST={OLLAMA}"' in service and "secret-key" not in service
     # The command: this Python, -m desktop, the absolute workspace path, --publish.
     assert installed.command == [sys.executable, "-m", "desktop", "refresh", str(ws), "--publish"]
     assert "100%% $$HOME" in service  # systemd would expand % and $ otherwise
@@ -65,11 +75,19 @@ def test_linux_systemd_timer_written_enabled_and_read_back(
     ]
     shown = schedule.show(ws, host=host)
     assert shown == installed
-    if shutil.which("systemd-analyze"):  # systemd's own parser agrees with ours
+    if shutil.which("systemd-analyze"):  # systemd's own parser accepts both units
         checked = subprocess.run(
-            ["systemd-analyze", "calendar", "Mon *-*-* 03:00:00"], capture_output=True, check=False
+            [
+                "systemd-analyze",
+                "verify",
+                str(units / f"{name}.service"),
+                str(units / f"{name}.timer"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        assert checked.returncode == 0
+        assert checked.returncode == 0, checked.stderr
 
 
 def test_several_workspaces_keep_their_own_timers(
@@ -99,6 +117,7 @@ def test_linux_without_a_user_session_uses_a_crontab_line(
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("STUB_SESSION_EXIT", "1")
+    monkeypatch.setenv("OLLAMA_HOST", OLLAMA)
     crontab = tmp_path / "crontab.txt"
     crontab.write_text("# the user's own\n0 1 * * * /usr/bin/backup\n")
     ws = make_workspace(tmp_path / AWKWARD, "acme")
@@ -114,7 +133,8 @@ def test_linux_without_a_user_session_uses_a_crontab_line(
     # What cron hands to /bin/sh (after taking the backslash off \\%) runs our argv exactly.
     command = ours.split(" ", 5)[5].replace("\\%", "%")
     ran = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
-    assert json.loads(ran.stdout) == ["refresh", str(ws), "--publish"]
+    assert json.loads(ran.stdout) == [OLLAMA, "refresh", str(ws), "--publish"]
+    assert installed.command == [*ECHO_ARGV, "refresh", str(ws), "--publish"]
     # Installing again replaces the line; --off removes only ours.
     schedule.install(ws, parse_schedule(at="05:00"), host=host)
     assert sum("botdesk-refresh" in line for line in crontab.read_text().splitlines()) == 1
@@ -138,12 +158,14 @@ class Recorder:
 def test_macos_launch_agent_plist_and_launchctl(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / AWKWARD, "acme")
     runner = Recorder()
-    host = SchedulerHost(platform="macos", home=tmp_path / "home", uid=501, runner=runner)
+    env = {"OLLAMA_HOST": OLLAMA, "MISTRAL_API_KEY": "secret-key", "HOME": "/Users/ann"}
+    host = SchedulerHost(platform="macos", home=tmp_path / "home", uid=501, runner=runner, env=env)
     installed = schedule.install(ws, parse_schedule(at="03:00", weekday="sun"), host=host)
     label = f"com.botdesk.refresh.{entry_id(ws)}"
     path = tmp_path / "home" / "Library" / "LaunchAgents" / f"{label}.plist"
     agent = plistlib.loads(path.read_bytes())
     assert agent["Label"] == label
+    assert agent["EnvironmentVariables"] == {"OLLAMA_HOST": OLLAMA}
     assert agent["ProgramArguments"] == [
         sys.executable,
         "-m",

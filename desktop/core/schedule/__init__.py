@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -86,6 +86,24 @@ def botdesk_command() -> list[str]:
     if getattr(sys, "frozen", False):
         return [str(Path(sys.executable).resolve())]
     return [str(Path(sys.executable).absolute()), "-m", "desktop"]
+
+
+# Settings a scheduled run needs to reach the same servers as the user's own runs; the
+# scheduler does not start it from the user's shell. Never a secret: keys and the publish
+# token stay in the keyring.
+CARRIED_ENV = (
+    "OLLAMA_HOST",
+    "BOTDESK_MISTRAL_URL",
+    "BOTDESK_PROVIDER_ATTEMPTS",
+    "BOTDESK_PROVIDER_BACKOFF_S",
+    "BOTDESK_PROVIDER_TIMEOUT_S",
+    "BOTDESK_PROVIDER_MAX_RETRY_AFTER_S",
+)
+
+
+def carried_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The CARRIED_ENV variables set in `env` (and only those)."""
+    return {key: env[key] for key in CARRIED_ENV if env.get(key)}
 
 
 def refresh_command(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from desktop.core.schedule import WEEKDAYS, Installed, Plan, Schedule, entry_id
@@ -53,7 +53,17 @@ def on_calendar(schedule: Schedule) -> str:
     return f"{day}*-*-* {schedule.time_text}:00"
 
 
-def service_text(workspace: Path, command: Sequence[str]) -> str:
+def _environment_lines(environment: Mapping[str, str]) -> str:
+    lines = []
+    for key, value in environment.items():
+        text = f"{key}={value}".replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+        lines.append(f'Environment="{text}"\n')
+    return "".join(lines)
+
+
+def service_text(
+    workspace: Path, command: Sequence[str], environment: Mapping[str, str] | None = None
+) -> str:
     return (
         "# Written by Botdesk (botdesk schedule); remove with `botdesk schedule WS --off`.\n"
         f"# Workspace: {workspace}\n"
@@ -62,6 +72,7 @@ def service_text(workspace: Path, command: Sequence[str]) -> str:
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
+        f"{_environment_lines(environment or {})}"
         f"ExecStart={' '.join(systemd_quote(a) for a in command)}\n"
     )
 
@@ -84,7 +95,11 @@ def timer_text(workspace: Path, schedule: Schedule) -> str:
 
 
 def systemd_install(
-    workspace: Path, schedule: Schedule, command: Sequence[str], folder: Path
+    workspace: Path,
+    schedule: Schedule,
+    command: Sequence[str],
+    folder: Path,
+    environment: Mapping[str, str] | None = None,
 ) -> Plan:
     name = unit_name(workspace)
     return Plan(
@@ -93,7 +108,7 @@ def systemd_install(
         name=f"{name}.timer",
         location=str(folder),
         write={
-            folder / f"{name}.service": service_text(workspace, command),
+            folder / f"{name}.service": service_text(workspace, command, environment),
             folder / f"{name}.timer": timer_text(workspace, schedule),
         },
         commands=[
@@ -148,11 +163,17 @@ def cron_marker(workspace: Path) -> str:
     return CRON_MARKER + entry_id(workspace)
 
 
-def cron_line(workspace: Path, schedule: Schedule, command: Sequence[str]) -> str:
+def cron_line(
+    workspace: Path,
+    schedule: Schedule,
+    command: Sequence[str],
+    environment: Mapping[str, str] | None = None,
+) -> str:
     # cron's day of week counts from Sunday = 0; ours from Monday = 0.
     day = "*" if schedule.weekday is None else str((schedule.weekday + 1) % 7)
+    assignments = [f"{key}={shlex.quote(value)}" for key, value in (environment or {}).items()]
     # cron hands the line to /bin/sh; an unescaped % would end the command there.
-    shell = " ".join(shlex.quote(a) for a in command).replace("%", "\\%")
+    shell = " ".join([*assignments, *(shlex.quote(a) for a in command)]).replace("%", "\\%")
     return f"{schedule.minute} {schedule.hour} * * {day} {shell} {cron_marker(workspace)}"
 
 
@@ -161,8 +182,15 @@ def _without_entry(crontab: str, workspace: Path) -> list[str]:
     return [line for line in crontab.splitlines() if not line.rstrip().endswith(marker)]
 
 
-def cron_install(workspace: Path, schedule: Schedule, command: Sequence[str], current: str) -> Plan:
-    lines = [*_without_entry(current, workspace), cron_line(workspace, schedule, command)]
+def cron_install(
+    workspace: Path,
+    schedule: Schedule,
+    command: Sequence[str],
+    current: str,
+    environment: Mapping[str, str] | None = None,
+) -> Plan:
+    line = cron_line(workspace, schedule, command, environment)
+    lines = [*_without_entry(current, workspace), line]
     return Plan(
         platform="linux",
         kind="crontab line",
@@ -187,6 +215,13 @@ def cron_remove(workspace: Path, current: str) -> Plan | None:
     )
 
 
+def _without_assignments(words: list[str]) -> list[str]:
+    """The command of `VAR=value ... command args`: the leading assignments dropped."""
+    while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+        words = words[1:]
+    return words
+
+
 def cron_read(workspace: Path, current: str) -> Installed | None:
     marker = cron_marker(workspace)
     for line in current.splitlines():
@@ -202,7 +237,7 @@ def cron_read(workspace: Path, current: str) -> Installed | None:
             name=marker.lstrip("# "),
             location="your crontab (crontab -l)",
             schedule=Schedule(int(fields[1]), int(fields[0]), day),
-            command=shlex.split(fields[5].replace("\\%", "%")),
+            command=_without_assignments(shlex.split(fields[5].replace("\\%", "%"))),
             workspace=str(workspace),
         )
     return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import plistlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,13 @@ def label(workspace: Path) -> str:
     return LABEL_PREFIX + entry_id(workspace)
 
 
-def plist_text(workspace: Path, schedule: Schedule, command: Sequence[str], logs: Path) -> str:
+def plist_text(
+    workspace: Path,
+    schedule: Schedule,
+    command: Sequence[str],
+    logs: Path,
+    environment: Mapping[str, str] | None = None,
+) -> str:
     interval: dict[str, int] = {"Hour": schedule.hour, "Minute": schedule.minute}
     if schedule.weekday is not None:
         interval["Weekday"] = (schedule.weekday + 1) % 7  # launchd: 0 (or 7) is Sunday
@@ -34,6 +40,8 @@ def plist_text(workspace: Path, schedule: Schedule, command: Sequence[str], logs
         "StandardOutPath": str(logs / f"{label(workspace)}.log"),
         "StandardErrorPath": str(logs / f"{label(workspace)}.log"),
     }
+    if environment:
+        agent["EnvironmentVariables"] = dict(environment)
     return plistlib.dumps(agent).decode("utf-8")
 
 
@@ -45,6 +53,7 @@ def install(
     home: Path,
     uid: int,
     logs: Path,
+    environment: Mapping[str, str] | None = None,
 ) -> Plan:
     path = agents_dir(home) / f"{label(workspace)}.plist"
     domain = f"gui/{uid}"
@@ -53,7 +62,7 @@ def install(
         kind="launchd agent",
         name=label(workspace),
         location=str(path.parent),
-        write={path: plist_text(workspace, schedule, command, logs)},
+        write={path: plist_text(workspace, schedule, command, logs, environment)},
         # A changed agent is only re-read when it is unloaded and loaded again.
         optional=[["launchctl", "bootout", f"{domain}/{label(workspace)}"]],
         commands=[["launchctl", "bootstrap", domain, str(path)]],
