@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 
+from desktop.core.store.workspace import Workspace
 from desktop.ui.content.page import ContentPage
 from desktop.ui.main_window import MainWindow
 from tests.helpers.loopback import ScriptedHandler
@@ -33,6 +34,12 @@ def wait_for_sync(page: ContentPage, qloop: Any) -> None:
 def cells(view: Any, column: int) -> list[str]:
     model = view.model()
     return [str(model.index(row, column).data()) for row in range(model.rowCount())]
+
+
+def open_workspace(window: MainWindow) -> Workspace:
+    """The window's workspace, which the test has opened."""
+    assert window.workspace is not None
+    return window.workspace
 
 
 def header(view: Any, column: int) -> str:

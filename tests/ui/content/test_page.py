@@ -26,6 +26,7 @@ from tests.ui.content.support import (
     header,
     long_text,
     messages,
+    open_workspace,
     states,
     sync_and_wait,
     wait_for_sync,
@@ -61,14 +62,14 @@ def test_add_files_syncs_and_shows_documents_and_passages(
     qtmodeltester.check(page.documents.model)
     # A document: its Markdown as plain text, its passages with tokens and state.
     page.select_document(page.documents.documents[0].id)
-    detail = content.get_document(window.workspace, page.documents.documents[0].id)
+    detail = content.get_document(open_workspace(window), page.documents.documents[0].id)
     assert page.reader.view.toPlainText() == detail.markdown
     assert page.passages.passages and cells(page.passages.table, 1)[0] == "included"
     assert int(cells(page.passages.table, 2)[0]) == page.passages.passages[0].tokens
     # Boundaries: every passage with a span is highlighted in the Markdown.
     spans = [p for p in page.passages.passages if p.char_end]
     assert len(page.reader.view.extraSelections()) == len(spans)
-    stats = content.content_stats(window.workspace)
+    stats = content.content_stats(open_workspace(window))
     assert window.status_label.text().startswith(f"{stats.passages:,} passages (0 excluded")
     assert "fetched" in page.summary.label.text()
     assert not [t for level, t in seen if level in ("error", "bug")]
@@ -116,9 +117,7 @@ def test_exclude_include_edit_add_with_undo(
     assert page.passages.view.toPlainText() == "We deliver Monday to Saturday."
     assert "1 edited" in window.status_label.text()
     undo.undo()
-    assert (
-        page.passages.passages[0].state == "included" and page.passages.passages[0].text == original
-    )
+    assert states(page)[0] == "included" and page.passages.passages[0].text == original
 
     document_id = page.documents.current_id()
     assert document_id is not None
@@ -427,7 +426,7 @@ def test_exclude_url_pattern_with_undo(
     assert excluded == [draft.uri]
     window.context.undo_stack.undo()
     assert not [d for d in page.documents.documents if d.excluded]
-    assert content.content_stats(window.workspace).excluded == 0
+    assert content.content_stats(open_workspace(window)).excluded == 0
 
 
 def test_source_settings_preview_the_new_cut_then_apply(
@@ -543,7 +542,7 @@ def test_site_rules_changed_in_settings(page: ContentPage, window: MainWindow, q
         dialog.exclude_edit.setPlainText("*/blog/*\n*/docs/*")
         dialog.apply_button.click()  # saves, then syncs the source with the new rules
         wait_for_sync(page, qloop)
-    updated = content.get_source(window.workspace, source.id)
+    updated = content.get_source(open_workspace(window), source.id)
     assert updated.settings["exclude"] == ["*/blog/*", "*/docs/*"]
     assert sorted(urlsplit(d.uri).path for d in page.documents.documents) == ["/", "/about"]
 
@@ -556,6 +555,6 @@ def test_delete_key_excludes_the_chosen_passages(
     page.select_passages([page.passages.passages[0].id])
     page.passages.table.setFocus()
     qtbot.keyClick(page.passages.table, Qt.Key.Key_Delete)
-    assert page.passages.passages[0].state == "excluded"
+    assert states(page)[0] == "excluded"
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert page.passages.passages[0].state == "included"
+    assert states(page)[0] == "included"
