@@ -13,7 +13,6 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
     QMainWindow,
@@ -33,6 +32,8 @@ from desktop.services.workspaces import create_workspace, open_workspace
 from desktop.ui.content.models import stats_line
 from desktop.ui.content.page import ContentPage
 from desktop.ui.context import WindowContext
+from desktop.ui.first_run.model_step import ModelSetupDialog
+from desktop.ui.first_run.wizard import FirstRunWizard
 from desktop.ui.help import AboutDialog, GuideViewer, open_folder
 from desktop.ui.jobs import JobsController, JobsDock
 from desktop.ui.messages import MessageBridge
@@ -130,6 +131,10 @@ class MainWindow(QMainWindow):
         for page in self.pages:
             if isinstance(page, SearchPage):
                 page.show_in_document.connect(self.show_passage_in_content)
+            # A page that needs a model (the Test bench's "Answers need a model") asks here.
+            model_setup_requested = getattr(page, "model_setup_requested", None)
+            if model_setup_requested is not None:
+                model_setup_requested.connect(self.open_model_setup)
         self.nav.setCurrentRow(0)
         workspace_view = QWidget()
         row = QHBoxLayout(workspace_view)
@@ -166,6 +171,7 @@ class MainWindow(QMainWindow):
         )
         self.close_action = self._action(file_menu, "&Close workspace", None, self.close_workspace)
         file_menu.addSeparator()
+        self._action(file_menu, "&Models…", None, self.open_model_setup)
         self._action(
             file_menu, "Se&ttings…", QKeySequence.StandardKey.Preferences, self.open_settings
         )
@@ -273,15 +279,42 @@ class MainWindow(QMainWindow):
     def workspace(self) -> Workspace | None:
         return self.context.workspace
 
-    def new_workspace_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "New workspace", str(Path.home() / f"bot{SUFFIX}"), f"Botdesk (*{SUFFIX})"
+    def new_workspace_dialog(self) -> FirstRunWizard:
+        """File ▸ New: the first-run guide (name, sources, models, a first question)."""
+        wizard = FirstRunWizard(
+            self.context,
+            create=lambda path, name: self.create_path(str(path), name),
+            ask=self.ask_first_question,
+            parent=self,
         )
-        if not path:
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.show()
+        return wizard
+
+    def start_first_run_if_new(self) -> FirstRunWizard | None:
+        """At start-up: no workspace and none used before means a new user: guide them."""
+        if self.workspace is None and not self.recent_workspaces():
+            return self.new_workspace_dialog()
+        return None
+
+    def open_model_setup(self) -> ModelSetupDialog:
+        """File ▸ Models… and the Test bench's "set one up": Ollama, Mistral, the embedder."""
+        dialog = ModelSetupDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def ask_first_question(self, question: str) -> None:
+        """The end of the first-run guide: the Test bench asks the question."""
+        try:
+            page: Any = self.show_page("Test bench")
+        except KeyError:
             return
-        name, ok = QInputDialog.getText(self, "New workspace", "Bot name:", text=Path(path).stem)
-        if ok:
-            self.create_path(path, name or Path(path).stem)
+        if hasattr(page, "ask_question"):
+            page.ask_question(question)
+        elif hasattr(page, "question_edit") and hasattr(page, "ask"):
+            page.question_edit.setPlainText(question)
+            page.ask()
 
     def open_workspace_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
