@@ -9,13 +9,17 @@ lock for the whole job, and leaves one row in `refresh_runs` however it ends:
     blocked    1     --publish was refused: a regression, or a publish check is an error
     failed     1     the sync, the test run or the upload failed (nothing half-published)
 
-Tests are re-run when the content changed (at this sync, or since the last release when
-publishing), or when there is no earlier run to compare with; otherwise the earlier run
-stands and no model is called. Nothing new to publish means nothing is sent to the endpoint.
+Tests are re-run when the content changed at this sync, or when publishing something new,
+or when there is no earlier run; never when the latest run answered from exactly this
+content (a fingerprint of the included passages, kept with each refresh): then that run's
+results stand and no model is called. "Passed before" means in the last run not rejected
+by a refresh, so a regression keeps blocking until it is fixed or a person publishes.
+Nothing new to publish means nothing is sent to the endpoint.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +27,7 @@ from typing import Any, Literal
 
 import httpx
 
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import SyncSummary
 from desktop.core.errors import BotdeskError, ConfigError
 from desktop.core.jobs import Job
@@ -53,6 +58,7 @@ class TestOutcome:
     passed: int = 0
     failed: int = 0
     regressions: list[str] = field(default_factory=list)  # questions, "profile: question"
+    content: str = ""  # fingerprint of the included passages the run answered from
 
     __test__ = False  # not a pytest class
 
@@ -66,6 +72,7 @@ class TestOutcome:
             "passed": self.passed,
             "failed": self.failed,
             "regressions": list(self.regressions),
+            "content": self.content,
         }
 
     @classmethod
@@ -79,12 +86,16 @@ class TestOutcome:
             passed=int(data.get("passed") or 0),
             failed=int(data.get("failed") or 0),
             regressions=[str(q) for q in data.get("regressions") or []],
+            content=str(data.get("content") or ""),
         )
 
     def line(self) -> str:
-        if not self.ran:
-            return f"tests {self.note}" if self.note else "tests not run"
-        text = f"tests {self.passed}/{self.questions} passed"
+        if self.ran:
+            text = f"tests {self.passed}/{self.questions} passed"
+        else:
+            text = f"tests {self.note}" if self.note else "tests not run"
+            if self.questions:
+                text += f" ({self.passed}/{self.questions} passed)"
         if self.regressions:
             named = "; ".join(f"“{q}”" for q in self.regressions[:REGRESSIONS_NAMED])
             more = len(self.regressions) - REGRESSIONS_NAMED
@@ -278,30 +289,77 @@ def _previous_run_id(ws: Workspace) -> int | None:
     return None
 
 
+def _baseline_run_id(ws: Workspace) -> int | None:
+    """The run a new one is compared with: the last finished run, leaving out those of
+    refreshes that found a regression (their failures were never accepted).
+
+    Not simply the last run: after a refresh blocked by a regression, the next one would
+    otherwise compare with the failing run, see nothing get worse, and publish it. A run
+    made by hand (the test bench, `botdesk test`) counts: its user has seen the results.
+    """
+    rejected: set[int] = set()
+    for row in ws.fetch_all(
+        "select tests from refresh_runs where status in ('regressed', 'blocked')"
+    ):
+        run_id = json.loads(row["tests"] or "{}").get("run_id")
+        if isinstance(run_id, int):
+            rejected.add(run_id)
+    for run in answers.list_runs(ws):
+        if run.status == "finished" and run.target == "workspace" and run.id not in rejected:
+            return int(run.id)
+    return None
+
+
+def _content_fingerprint(ws: Workspace) -> str:
+    """What the bot knows, in a few bytes: the included passages' ids and text hashes."""
+    digest = hashlib.sha256()
+    for passage_id, text_hash in ws.conn.execute(
+        "select p.id, p.text_hash from passages p join documents d on d.id = p.document_id"
+        f" where {INCLUDED_WHERE} order by p.id"
+    ):
+        digest.update(f"{passage_id}:{text_hash};".encode())
+    return digest.hexdigest()[:32]
+
+
+def _tested_content(ws: Workspace, run_id: int) -> str:
+    """The fingerprint a refresh recorded for this test run ("" if no refresh made it)."""
+    for row in ws.fetch_all("select tests from refresh_runs order by id desc limit 50"):
+        tests = json.loads(row["tests"] or "{}")
+        if tests.get("run_id") == run_id and tests.get("content"):
+            return str(tests["content"])
+    return ""
+
+
 async def _run_tests(
     ws: Workspace, job: Job, backends: answers.AnswerBackends | None, reason_to_run: str
 ) -> TestOutcome:
-    previous = _previous_run_id(ws)
+    previous = _baseline_run_id(ws)
+    latest = _previous_run_id(ws)
     if not answers.list_questions(ws):
         return TestOutcome(note="not run: no saved test questions")
-    if not reason_to_run:
-        return TestOutcome(
-            note=f"not re-run: nothing changed since run {previous}", previous_run_id=previous
+    content = _content_fingerprint(ws)
+    if latest is not None and content == _tested_content(ws, latest):
+        reason_to_run = ""  # the latest run answered from exactly this content
+    if reason_to_run or latest is None:
+        report = await answers.run_tests(
+            ws, _step(job, "tests"), _profiles_of_last_run(ws), backends=backends
         )
-    report = await answers.run_tests(
-        ws, _step(job, "tests"), _profiles_of_last_run(ws), backends=backends
-    )
-    results = answers.run_results(ws, report.run_id)
+        current, note = report.run_id, ""
+    else:  # the content is what the latest run answered from: its results stand
+        current, note = latest, f"not re-run: nothing changed since run {latest}"
+    results = answers.run_results(ws, current)
     outcome = TestOutcome(
-        ran=True,
-        run_id=report.run_id,
+        ran=not note,
+        note=note,
+        content=content,
+        run_id=current,
         previous_run_id=previous,
         questions=len(results),
         passed=sum(1 for r in results if r.passed),
         failed=sum(1 for r in results if not r.passed),
     )
-    if previous is not None:
-        compared = answers.compare_runs(ws, previous, report.run_id)
+    if previous is not None and previous != current:
+        compared = answers.compare_runs(ws, previous, current)
         several = len({c.profile for c in compared.changes}) > 1
         outcome.regressions = [
             f"{c.profile}: {c.question}" if several else c.question for c in compared.of("worse")
@@ -466,7 +524,7 @@ def history_rows(reports: Sequence[RefreshReport]) -> list[list[str]]:
         tests = (
             f"{r.tests.passed}/{r.tests.questions}"
             + (f", {len(r.tests.regressions)} regressed" if r.tests.regressions else "")
-            if r.tests.ran
+            if r.tests.questions
             else "—"
         )
         live = f"release {r.release_version}" if r.published else "no"

@@ -124,6 +124,13 @@ def test_a_regression_blocks_the_publish_and_names_the_question(published: Setup
     stored = published.ws.fetch_one("select * from refresh_runs order by id desc limit 1")
     assert stored is not None and stored["exit_code"] == 1
     assert json.loads(stored["tests"])["regressions"] == [RYE]
+    # The next refresh compares with the tests that vetted the live release, not with the
+    # failing run: still blocked, with no new test run (nothing changed) and nothing sent.
+    chats = published.chats()
+    again = refresh_now(published.ws)
+    assert again.status == "blocked" and again.tests.regressions == [RYE], again.summary
+    assert not again.tests.ran and published.chats() == chats
+    assert published.uploads() == []
 
 
 def test_without_publish_a_regression_is_reported_not_published(published: Setup) -> None:
