@@ -19,11 +19,15 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import apsw
 import httpx
 
+from desktop.core.conversations import protocol as conversation_protocol
+from desktop.core.conversations import store as conversation_store
 from desktop.core.errors import BotdeskError, ConfigError, FetchError
 from desktop.core.ingest.encoding import decode_text
 from desktop.core.ingest.fetch import AddressGuard, FetchLimits, fetch
@@ -55,6 +59,8 @@ from desktop.services import answers
 
 HOST = "127.0.0.1"
 PREVIEW_BOT = "preview"
+# Where the preview's conversations are kept (beside the pulled ones, by endpoint and bot).
+PREVIEW_TARGET = "preview"
 MAX_BODY_BYTES = 64 * 1024
 MAX_HEADER_LINES = 100
 REQUEST_TIMEOUT_S = 15.0
@@ -188,6 +194,7 @@ class PreviewServer:
         self._server: asyncio.Server | None = None
         self._page = ""
         self._connections: set[asyncio.Task[Any]] = set()
+        self.kept = 0  # conversations saved into the workspace when the preview stopped
         from desktop.services import publish
 
         self.bot_id = publish.get_target(ws)[1] or PREVIEW_BOT
@@ -230,6 +237,7 @@ class PreviewServer:
         return self.url
 
     async def close(self) -> None:
+        """Stop serving, then keep the preview's conversations in the workspace."""
         if self._server is None:
             return
         self._server.close()
@@ -239,6 +247,35 @@ class PreviewServer:
             await asyncio.gather(*self._connections, return_exceptions=True)
         await self._server.wait_closed()
         self._server = None
+        self.kept = self.keep_conversations()
+
+    def keep_conversations(self) -> int:
+        """Save the preview's conversations as conversations of the "preview" release, where
+        the review finds them (and turns them into test questions); how many were saved."""
+        records = self.conversations.conversations()
+        if not records:
+            return 0
+        parsed = [conversation_protocol.parse_conversation(record) for record in records]
+        cutoff = conversation_store.retention_cutoff(
+            datetime.now(UTC), conversation_store.retention_days(self.ws)
+        )
+        try:
+            conversation_store.save_page(
+                self.ws,
+                conversation_store.target_key(PREVIEW_TARGET, self.bot_id),
+                parsed,
+                None,
+                mask=conversation_store.masking_enabled(self.ws),
+                cutoff=cutoff,
+            )
+        except apsw.ConnectionClosedError:
+            if self.on_problem is not None:
+                self.on_problem(
+                    "preview conversations",
+                    f"The workspace was closed first: {len(parsed)} conversations were not kept.",
+                )
+            return 0
+        return len(parsed)
 
     async def __aenter__(self) -> PreviewServer:
         await self.start()
@@ -593,12 +630,12 @@ async def run_preview(
         await server.close()
     report = PreviewReport(
         url=url,
-        conversations=len(server.conversations.conversations()),
+        conversations=server.kept,
         answers=server.stats.answers,
         failed=server.stats.failed,
     )
     job.finish(
-        f"Preview stopped: {report.conversations} conversations, {report.answers} answers"
-        + (f", {report.failed} failed." if report.failed else ".")
+        f'Preview stopped: {report.conversations} conversations kept (release "preview"), '
+        f"{report.answers} answers" + (f", {report.failed} failed." if report.failed else ".")
     )
     return report

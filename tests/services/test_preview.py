@@ -21,7 +21,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobState
 from desktop.core.paths import resource_path
 from desktop.core.publish.widget_config import default_config, validate
-from desktop.services import preview
+from desktop.services import conversations, preview
 from desktop.services.workspaces import open_workspace
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.model_script import Scripted
@@ -302,6 +302,13 @@ def test_feedback_and_leads_reach_the_conversation(
     assert pulled["has_more"] is False
     assert conversation["messages"][1]["feedback"] == "down"
     assert conversation["lead"] == {"name": "Ada", "email": "ada@example.com"}
+    # Kept in the workspace when the preview stopped, as the "preview" release's.
+    with open_workspace(workspace_path) as ws:
+        kept = conversations.list_conversations(ws, release_id="preview")
+        assert conversation["id"] in {c.id for c in kept}
+        summary = next(c for c in kept if c.id == conversation["id"])
+        assert (summary.down, summary.has_lead, summary.cited) == (1, True, 1)
+        assert summary.first_question == "When do you deliver?"
 
 
 def test_the_customer_page_is_served_inert_with_the_snippet(
