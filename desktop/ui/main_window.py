@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import BotdeskError
 from desktop.core.logs import log_file
 from desktop.core.store.workspace import SUFFIX, Workspace
+from desktop.services import content
 from desktop.services.content import content_stats
 from desktop.services.index import SearchHit
 from desktop.services.workspaces import create_workspace, open_workspace
@@ -131,6 +132,10 @@ class MainWindow(QMainWindow):
         for page in self.pages:
             if isinstance(page, SearchPage):
                 page.show_in_document.connect(self.show_passage_in_content)
+            # "Open passage" (the Conversations page: the passage that misled the bot).
+            open_passage = getattr(page, "open_passage_requested", None)
+            if open_passage is not None:
+                open_passage.connect(self.show_passage_by_id)
             # A page that needs a model (the Test bench's "Answers need a model") asks here.
             model_setup_requested = getattr(page, "model_setup_requested", None)
             if model_setup_requested is not None:
@@ -405,16 +410,34 @@ class MainWindow(QMainWindow):
 
     def show_passage_in_content(self, hit: SearchHit) -> None:
         """Search ▸ Open in document: the hit's source, document and passage on Content."""
+        self._select_in_content(hit.source_id, hit.document_id, hit.chunk_id)
+
+    def show_passage_by_id(self, passage_id: int) -> None:
+        """A passage by its id on the Content page (Conversations ▸ Open passage)."""
+        ws = self.workspace
+        if ws is None:
+            return
+        try:
+            passage = content.get_passage(ws, passage_id)
+            document = content.get_document(ws, passage.document_id)
+        except BotdeskError as exc:
+            self.messages.error(exc)
+            return
+        self._select_in_content(document.source_id, passage.document_id, passage_id)
+
+    def _select_in_content(
+        self, source_id: int | None, document_id: int | None, passage_id: int
+    ) -> None:
         try:
             page: Any = self.show_page("Content")
         except KeyError:
             return
         # The Content page's selection methods, where that page offers them.
-        for step, value in (("select_source", hit.source_id), ("select_document", hit.document_id)):
+        for step, value in (("select_source", source_id), ("select_document", document_id)):
             if value is not None and hasattr(page, step):
                 getattr(page, step)(value)
         if hasattr(page, "select_passages"):
-            page.select_passages([hit.chunk_id])
+            page.select_passages([passage_id])
 
     # -- recent files and geometry -------------------------------------------------
     def recent_workspaces(self) -> list[str]:

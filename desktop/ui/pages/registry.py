@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desktop.ui.content.page import ContentPage
 from desktop.ui.context import WindowContext
+from desktop.ui.conversations.page import ConversationsPage
 from desktop.ui.pages import Page
 from desktop.ui.pages.publish import PublishPage
 from desktop.ui.pages.testbench import TestBenchPage
@@ -16,4 +17,5 @@ def build_pages(context: WindowContext) -> list[Page]:
         SearchPage(context),
         TestBenchPage(context),
         PublishPage(context),
+        ConversationsPage(context),
     ]

@@ -1,0 +1,64 @@
+"""What the Conversations page's intents do: service calls, as jobs where they take time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from desktop.core.jobs import Job
+from desktop.core.store.workspace import Workspace
+from desktop.services import answers, conversations
+from desktop.services.answers import AnswerResult
+
+JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
+
+
+def pull_work(ws: Workspace) -> JobWork:
+    async def work(job: Job) -> conversations.PullSummary:
+        return await conversations.pull(ws, job)
+
+    return work
+
+
+def add_qa_work(ws: Workspace, question: str, answer: str) -> JobWork:
+    async def work(job: Job) -> Any:
+        return await conversations.add_qa_passage(ws, question, answer, job)
+
+    return work
+
+
+def gaps_work(ws: Workspace) -> JobWork:
+    async def work(job: Job) -> conversations.GapReport:
+        job.stage("group failed questions")
+        report = await conversations.find_gaps(ws)
+        job.finish(f"{len(report.gaps)} gap(s) in {report.questions} failed question(s).")
+        return report
+
+    return work
+
+
+async def reask(ws: Workspace, question: str, profile_a: str, profile_b: str) -> tuple[str, str]:
+    first, second = await answers.ask_pair(ws, question, profile_a, profile_b)
+    return answer_text(first), answer_text(second)
+
+
+def answer_text(result: AnswerResult) -> str:
+    if result.error:
+        return f"(no answer: {result.error})"
+    lines = [result.answer]
+    if result.declined:
+        lines.append("\n(declined)")
+    for citation in result.citations:
+        lines.append(f"[{citation.n}] passage {citation.chunk_id}")
+    return "\n".join(lines)
+
+
+def pull_line(state: conversations.PullState | None) -> str:
+    if state is None:
+        return "Never pulled. Pull brings the live bot's conversations here."
+    summary = state.last_summary
+    when = (state.last_pull_at or "").replace("T", " ")[:16]
+    return (
+        f"Last pull {when} UTC: {summary.get('new', 0)} new, {summary.get('updated', 0)} "
+        f"updated, {summary.get('skipped', 0)} malformed skipped."
+    )
