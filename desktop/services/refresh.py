@@ -155,12 +155,15 @@ def _changes_from(summary: SyncSummary) -> dict[str, Any]:
         "passages_changed": summary.passages_changed,
         "passages_removed": summary.passages_removed,
         "needs_review": summary.needs_review,
+        "sources": summary.sources,
     }
 
 
 def _changes_line(changes: Mapping[str, Any]) -> str:
     if not changes:
         return "not synced"
+    if changes.get("sources") == 0:
+        return "no sources to sync (add your website or files)"
     failed = int(changes.get("failed") or 0)
     failed_text = f", {failed} failed" if failed else ""
     if not changes.get("changed"):
