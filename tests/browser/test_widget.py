@@ -18,6 +18,7 @@ from desktop.core.publish.widget_config import default_config
 from tests.browser.conftest import ThreadedPreview
 from tests.conftest import fast_provider_env
 from tests.helpers.fake_ollama import FakeOllama
+from tests.helpers.model_script import Scripted
 from tests.helpers.shop import build_shop_workspace, model_answer, shop_site
 from tests.helpers.site_server import SiteServer
 from tests.helpers.webdriver import KEYS, Browser
@@ -54,6 +55,7 @@ def ollama(module_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> FakeOl
     monkeypatch.setenv("OLLAMA_HOST", module_ollama.url)
     fast_provider_env(monkeypatch)
     module_ollama.script_state.chunk_delay_s = 0.0
+    module_ollama.script_state.queues.clear()  # no scripted failure left by another test
     return module_ollama
 
 
@@ -311,8 +313,38 @@ def test_another_origin_is_refused(
     assert preview.server.conversations.conversations() == []
 
 
+def test_left_position_forced_dark_and_an_icon_only_launcher(
+    browser: Browser, preview: ThreadedPreview, widget_settings: dict[str, Any]
+) -> None:
+    widget_settings["theme"].update(position="bottom-left", mode="dark", launcher_label="")
+    browser.color_scheme("light")
+    open_page(browser, preview.url)
+    found = shadow(
+        browser,
+        "(() => { const l = r.querySelector('.l'); const b = l.getBoundingClientRect();"
+        " return [b.left, l.getAttribute('aria-label'), l.textContent,"
+        " r.querySelector('.w').classList.contains('dark')]; })()",
+    )
+    assert found == [20, "Open chat with Lumen Bakery", "", True]
+
+
+def test_a_model_failure_mid_answer_gets_a_friendly_message(
+    browser: Browser, preview: ThreadedPreview, ollama: FakeOllama
+) -> None:
+    ollama.script("/api/chat", *[Scripted(status=500, body={"error": "boom"})] * 5)
+    open_page(browser, preview.url)
+    open_by_keyboard(browser)
+    ask_typed(browser, QUESTION)
+    assert last_answer_done(browser) == "m e"
+    message = shadow(browser, "[...r.querySelectorAll('.g > .m')].pop().textContent")
+    assert "something went wrong on our side" in message and "boom" not in message
+    assert preview.problems and preview.problems[0][0] == QUESTION  # the reason, for the app
+    # The visitor can ask again at once.
+    assert shadow(browser, "r.querySelector('.i .b').disabled") is False
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("width", [320, 375, 1280])
 def test_screenshots(
     browser: Browser, preview: ThreadedPreview, scheme: str, width: int, tmp_path: Path
 ) -> None:
