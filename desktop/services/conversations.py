@@ -56,11 +56,15 @@ __all__ = [
     "ConversationFilter",
     "ConversationSummary",
     "ConversationView",
+    "FailedQuestion",
+    "ForgetResult",
     "Gap",
     "GapReport",
     "LeadRow",
+    "PullState",
     "PullSummary",
     "ReleaseStats",
+    "ThreadMessage",
     "add_qa_passage",
     "add_to_test_set",
     "export_leads_csv",
@@ -353,6 +357,11 @@ async def find_gaps(
         note = f"grouped by shared words: the embedder failed ({exc.message})"
         return GapReport("keyword", note, len(questions), gaps_core.find_gaps(questions))
     return GapReport(str(ident), "", len(questions), gaps_core.find_gaps(questions, vectors))
+
+
+def has_failed_questions(ws: Workspace) -> bool:
+    """Whether any pulled answer declined or got a thumbs down (cheap: one indexed count)."""
+    return bool(ws.scalar("select 1 from conversations where declined > 0 or down > 0 limit 1"))
 
 
 def failed_questions(ws: Workspace) -> list[FailedQuestion]:

@@ -185,13 +185,18 @@ class ConversationsPage(Page):
         ws = self.context.workspace
         if ws is None or self.gaps_job is not None:
             return
+        if not conversations.has_failed_questions(ws):
+            # Nothing to group: no job (opening a workspace stays instant, closing too).
+            self._gaps_done(None, conversations.GapReport("none", "", 0, []))
+            return
         self.gaps.summary.setText("Grouping the questions the live bot failed…")
         self.gaps_job = self.context.jobs.start("Find gaps", actions.gaps_work(ws))
         self.gaps_job.finished.connect(self._gaps_done)
 
-    def _gaps_done(self, event: JobEvent, report: conversations.GapReport | None) -> None:
+    def _gaps_done(self, event: JobEvent | None, report: conversations.GapReport | None) -> None:
         self.gaps_job = None
         if report is None:
+            assert event is not None
             self.gaps.summary.setText(event.summary)
             return
         self.gaps_model.set_rows(report.gaps)
