@@ -50,7 +50,8 @@ def published(tmp_path: Path, fake_ollama: Any, monkeypatch: pytest.MonkeyPatch)
     """A synced, tested and published workspace: the state a schedule then keeps fresh."""
     monkeypatch.setenv("BOTDESK_PUBLISH_TOKEN", TOKEN)
     fake_ollama.chat_answer = "Rye flour costs 40 euros a sack [1]."
-    with SiteServer() as site, Receiver() as receiver:
+    site = SiteServer()  # LoopbackServer.__enter__ is typed as the base class
+    with site, Receiver() as receiver:
         ws = create_workspace(tmp_path / "lumen.botdesk", name="Lumen")
         content.add_site(ws, site.url + "/", max_pages=50)
         asyncio.run(content.sync(ws, Job("Sync")))
