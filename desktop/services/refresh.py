@@ -246,7 +246,8 @@ def _record_from(row: Mapping[str, Any], running_now: bool) -> RefreshReport:
 
 def history(ws: Workspace, *, limit: int = 100) -> list[RefreshReport]:
     """The workspace's refreshes, newest first."""
-    running_now = current_holder(ws.path) is not None
+    holder = current_holder(ws.path)
+    running_now = holder is not None and holder.job == "refresh"
     rows = ws.fetch_all("select * from refresh_runs order by id desc limit ?", (limit,))
     return [_record_from(row, running_now and i == 0) for i, row in enumerate(rows)]
 
