@@ -303,7 +303,7 @@ def _baseline_run_id(ws: Workspace) -> int | None:
     """
     rejected: set[int] = set()
     for row in ws.fetch_all(
-        "select tests from refresh_runs where status in ('regressed', 'blocked')"
+        "select tests from refresh_runs where status in ('regressed', 'blocked', 'failed')"
     ):
         run_id = json.loads(row["tests"] or "{}").get("run_id")
         if isinstance(run_id, int):
@@ -312,6 +312,12 @@ def _baseline_run_id(ws: Workspace) -> int | None:
         if run.status == "finished" and run.target == "workspace" and run.id not in rejected:
             return int(run.id)
     return None
+
+
+class TestRunError(BotdeskError):
+    """The saved tests could not be run (every answer failed)."""
+
+    __test__ = False  # not a pytest class
 
 
 def _content_fingerprint(ws: Workspace) -> str:
@@ -327,7 +333,10 @@ def _content_fingerprint(ws: Workspace) -> str:
 
 def _tested_content(ws: Workspace, run_id: int) -> str:
     """The fingerprint a refresh recorded for this test run ("" if no refresh made it)."""
-    for row in ws.fetch_all("select tests from refresh_runs order by id desc limit 50"):
+    for row in ws.fetch_all(
+        "select tests from refresh_runs where status in ('ok', 'regressed', 'blocked')"
+        " order by id desc limit 50"
+    ):
         tests = json.loads(row["tests"] or "{}")
         if tests.get("run_id") == run_id and tests.get("content"):
             return str(tests["content"])
@@ -362,6 +371,11 @@ async def _run_tests(
         passed=sum(1 for r in results if r.passed),
         failed=sum(1 for r in results if not r.passed),
     )
+    errors = [r.error for r in results if r.error]
+    if results and len(errors) == len(results):
+        # Every answer failed (model server down, model missing): not a regression to
+        # report question by question, a test run that could not happen.
+        raise TestRunError(f"every answer failed, e.g. {errors[0]}")
     if previous is not None and previous != current:
         compared = answers.compare_runs(ws, previous, current)
         several = len({c.profile for c in compared.changes}) > 1
@@ -477,7 +491,8 @@ async def _refresh_steps(
     try:
         report.tests = await _run_tests(ws, job, clients.backends, reason_to_run)
     except BotdeskError as exc:
-        report.tests = TestOutcome(note=f"could not run: {exc}")
+        run_id = _previous_run_id(ws) if isinstance(exc, TestRunError) else None
+        report.tests = TestOutcome(note=f"could not run: {exc}", run_id=run_id)
         report.status = "failed"
         report.reason = f"the test run failed: {exc}"
         return

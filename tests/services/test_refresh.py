@@ -17,6 +17,7 @@ from desktop.core.store.lock import WorkspaceBusyError, WorkspaceLock
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, content, publish, refresh
 from desktop.services.workspaces import create_workspace
+from tests.helpers.fake_ollama import FakeModel
 from tests.helpers.receiver import Receiver
 from tests.helpers.site_server import Page, SiteServer
 
@@ -139,6 +140,23 @@ def test_without_publish_a_regression_is_reported_not_published(published: Setup
     report = refresh_now(published.ws, publish_after=False)
     assert report.status == "regressed" and report.exit_code == 1
     assert not report.published and published.uploads() == []
+
+
+def test_a_model_that_does_not_answer_fails_the_refresh_not_the_questions(
+    published: Setup,
+) -> None:
+    published.site.pages["/about"] = Page.html("About", "Now with oat flour.", links=["/"])
+    published.ollama.remove_model("llama3.2")  # every answer fails: model not found
+    report = refresh_now(published.ws)
+    assert report.status == "failed" and report.exit_code == 1
+    assert "the test run failed: every answer failed" in report.reason
+    assert "llama3.2" in report.reason and report.tests.regressions == []
+    assert not report.published and published.uploads() == []
+    # Once the model is back, the next refresh runs the tests again (the failed run is no
+    # baseline) and publishes.
+    published.ollama.add_model(FakeModel("llama3.2", context_length=131072))
+    again = refresh_now(published.ws)
+    assert again.status == "ok" and again.tests.ran and again.published, again.summary
 
 
 def test_a_failing_check_blocks_the_publish(published: Setup) -> None:
