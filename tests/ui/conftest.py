@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings
 
 from desktop.ui.main_window import MainWindow
@@ -17,7 +18,10 @@ def window(qtbot: Any, qloop: Any, tmp_path: Path) -> Iterator[MainWindow]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings)
     win.messages.modal_dialogs = False
-    qtbot.addWidget(win)
     win.show()
     yield win
     win.close()
+    # Destroyed here, on the GUI thread: left to the garbage collector, the window (its
+    # signal lambdas make cycles) may be freed in a worker thread, and Qt then warns
+    # "Timers cannot be stopped from another thread" for its children's timers.
+    shiboken6.delete(win)

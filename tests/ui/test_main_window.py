@@ -21,7 +21,7 @@ from desktop.ui.jobs import JobDetailsDialog
 from desktop.ui.main_window import MainWindow
 
 
-def test_start_screen_then_open_workspace(window: MainWindow, tmp_path: Path) -> None:
+def test_start_screen_then_open_workspace(window: MainWindow, tmp_path: Path, qloop: Any) -> None:
     assert window.central.currentWidget() is window.start_screen
     path = tmp_path / "acme.botdesk"
     create_workspace(path, name="Acme").close()
@@ -29,8 +29,8 @@ def test_start_screen_then_open_workspace(window: MainWindow, tmp_path: Path) ->
     assert window.windowTitle() == "Botdesk — acme.botdesk"
     assert window.workspace is not None and window.workspace.name == "Acme"
     assert str(path.resolve()) in window.recent_workspaces()
-    window.close_workspace()
-    assert window.central.currentWidget() is window.start_screen
+    window.close_workspace()  # after any job a page started on opening has stopped
+    qloop.wait_until(lambda: window.central.currentWidget() is window.start_screen)
     assert window.start_screen.recent_list.count() == 1
 
 

@@ -43,7 +43,12 @@ def test_first_start_guides_from_a_name_to_a_first_answer(
 ) -> None:
     asked: list[str] = []
     wizard = _guide(window, tmp_path)
-    wizard._ask = lambda q: (asked.append(q), window.ask_first_question(q))  # observe only
+
+    def ask(question: str) -> None:  # observes, then asks as the window does
+        asked.append(question)
+        window.ask_first_question(question)
+
+    wizard._ask = ask
     assert wizard.isVisible() and wizard.currentPage() is wizard.name_page
     expected = tmp_path / "bots" / "acme-bakery.botdesk"
     assert str(expected) in wizard.name_page.path_label.text()
@@ -83,12 +88,15 @@ def test_first_start_guides_from_a_name_to_a_first_answer(
     qloop.run(bench.wait_idle())  # the answer to the first question
 
 
-def test_the_guide_only_opens_for_a_new_user(window: MainWindow, tmp_path: Path) -> None:
+def test_the_guide_only_opens_for_a_new_user(
+    window: MainWindow, tmp_path: Path, qloop: Any
+) -> None:
     wizard = _guide(window, tmp_path)
     wizard.next()
     wizard.close()
     assert window.start_first_run_if_new() is None  # a workspace is open
     window.close_workspace()
+    qloop.wait_until(lambda: window.workspace is None)
     assert window.recent_workspaces()
     assert window.start_first_run_if_new() is None  # not new: recent workspaces exist
 
