@@ -19,8 +19,7 @@ from tests.browser.conftest import ThreadedPreview
 from tests.conftest import fast_provider_env
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.model_script import Scripted
-from tests.helpers.shop import build_shop_workspace, model_answer, shop_site
-from tests.helpers.site_server import SiteServer
+from tests.helpers.shop import Shop, model_answer, synced_shop
 from tests.helpers.webdriver import KEYS, Browser
 
 REFUSAL = "Sorry, I can't answer that from our pages. Ask us directly!"
@@ -30,14 +29,9 @@ SHADOW = "const r = document.querySelector('botdesk-widget').shadowRoot;"
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[SiteServer]:
-    with shop_site() as server:
-        yield server  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def workspace_path(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_shop_workspace(tmp_path_factory.mktemp("widget") / "shop.botdesk", site.url)
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    with synced_shop(tmp_path_factory.mktemp("widget")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +72,9 @@ def widget_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def preview(
-    workspace_path: Path, widget_settings: dict[str, Any], site: SiteServer, ollama: FakeOllama
+    widget_settings: dict[str, Any], shop: Shop, ollama: FakeOllama
 ) -> Iterator[ThreadedPreview]:
-    with ThreadedPreview(workspace_path, widget_settings, page_url=site.url + "/") as served:
+    with ThreadedPreview(shop.path, widget_settings, page_url=shop.url + "/") as served:
         yield served
 
 
@@ -183,7 +177,7 @@ def test_focus_moves_in_and_back_and_escape_closes(
 
 
 def test_a_suggested_question_streams_an_answer_with_a_citation_link_and_thumbs(
-    browser: Browser, preview: ThreadedPreview, ollama: FakeOllama, site: SiteServer
+    browser: Browser, preview: ThreadedPreview, ollama: FakeOllama, shop: Shop
 ) -> None:
     ollama.script_state.chunk_delay_s = 0.15
     open_page(browser, preview.url)
@@ -205,15 +199,15 @@ def test_a_suggested_question_streams_an_answer_with_a_citation_link_and_thumbs(
         "[...[...r.querySelectorAll('.g > .m')].pop().querySelectorAll('a')]"
         ".map(a => [a.textContent, a.href, a.target, a.rel])",
     )
-    assert [site.url + "/delivery"] == sorted({href for _text, href, _t, _r in links})
+    assert [shop.url + "/delivery"] == sorted({href for _text, href, _t, _r in links})
     assert links[0][0] == "[1]" and links[0][2] == "_blank" and "noopener" in links[0][3]
     shadow(browser, "r.querySelector('.f button[aria-label=Helpful]').click()")
     browser.wait_for(SHADOW + " return r.querySelector('.f span').textContent.includes('Thanks')")
     conversation = preview.server.conversations.conversations()[-1]
     visitor, assistant = conversation["messages"]
     assert visitor["text"] == QUESTION and assistant["feedback"] == "up"
-    assert assistant["citations"][0]["url"] == site.url + "/delivery"
-    assert conversation["page_url"] == site.url + "/"  # the customer's page, not 127.0.0.1
+    assert assistant["citations"][0]["url"] == shop.url + "/delivery"
+    assert conversation["page_url"] == shop.url + "/"  # the customer's page, not 127.0.0.1
 
 
 def test_a_declined_answer_looks_different_and_offers_lead_capture(
@@ -299,10 +293,8 @@ def test_reduced_motion_turns_animation_off(browser: Browser, preview: ThreadedP
     assert shadow(browser, "getComputedStyle(r.querySelector('.l')).animationName") == "none"
 
 
-def test_another_origin_is_refused(
-    browser: Browser, preview: ThreadedPreview, site: SiteServer
-) -> None:
-    browser.get(site.url + "/pricing")  # a page on another origin calls the preview's API
+def test_another_origin_is_refused(browser: Browser, preview: ThreadedPreview, shop: Shop) -> None:
+    browser.get(shop.url + "/pricing")  # a page on another origin calls the preview's API
     outcome = browser.wait_for(
         "return fetch(arguments[0], {method: 'POST', headers: {'Content-Type': 'application/json'},"
         " body: JSON.stringify({session_id: 'abcdefgh12', message: 'hi'})})"

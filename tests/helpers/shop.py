@@ -7,7 +7,9 @@ the other pages hold the facts the Ollama stand-in's answers cite.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,26 @@ def build_shop_workspace(path: Path, site_url: str) -> Path:
         asyncio.run(content.sync(ws, Job("sync")))
         answers.set_profile(ws, "default", generator="ollama:llama3.2", k=3)
     return path
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The shop site being served, and the workspace synced from it."""
+
+    site: SiteServer
+    path: Path
+
+    @property
+    def url(self) -> str:
+        return self.site.url
+
+
+@contextmanager
+def synced_shop(folder: Path) -> Iterator[Shop]:
+    """Serve the shop site and sync it into `folder`/shop.botdesk while inside."""
+    site = shop_site()
+    with site:
+        yield Shop(site, build_shop_workspace(folder / "shop.botdesk", site.url))
 
 
 def model_answer(messages: Sequence[dict[str, Any]]) -> str:

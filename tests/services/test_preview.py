@@ -25,22 +25,16 @@ from desktop.services import conversations, preview
 from desktop.services.workspaces import open_workspace
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.model_script import Scripted
-from tests.helpers.shop import build_shop_workspace, model_answer, shop_site
-from tests.helpers.site_server import SiteServer
+from tests.helpers.shop import Shop, model_answer, synced_shop
 
 WIDGET_GZIP_LIMIT = 15 * 1024
 SESSION = "session-0001"
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[SiteServer]:
-    with shop_site() as server:
-        yield server  # type: ignore[misc]
-
-
-@pytest.fixture(scope="module")
-def workspace_path(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_shop_workspace(tmp_path_factory.mktemp("preview") / "shop.botdesk", site.url)
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    with synced_shop(tmp_path_factory.mktemp("preview")) as served:
+        yield served
 
 
 @pytest.fixture
@@ -84,11 +78,9 @@ async def chat(
     return 200, events, response.headers
 
 
-def test_the_widget_gets_the_public_config_only(
-    workspace_path: Path, settings: dict[str, Any]
-) -> None:
+def test_the_widget_gets_the_public_config_only(shop: Shop, settings: dict[str, Any]) -> None:
     async def run() -> dict[str, Any]:
-        async with serving(workspace_path, settings) as (_server, client):
+        async with serving(shop.path, settings) as (_server, client):
             response = await client.get(api("widget-config"))
             assert response.status_code == 200
             return dict(response.json())
@@ -102,12 +94,12 @@ def test_the_widget_gets_the_public_config_only(
 
 
 def test_an_answer_streams_as_server_sent_events_with_citations(
-    workspace_path: Path, settings: dict[str, Any], fake_ollama: FakeOllama, site: SiteServer
+    settings: dict[str, Any], fake_ollama: FakeOllama, shop: Shop
 ) -> None:
     fake_ollama.chat_answer = model_answer
 
     async def run() -> tuple[Any, ...]:
-        async with serving(workspace_path, settings) as (server, client):
+        async with serving(shop.path, settings) as (server, client):
             status, events, headers = await chat(client, server, "When do you deliver?")
             return status, events, headers, server.conversations.conversations()
 
@@ -119,7 +111,7 @@ def test_an_answer_streams_as_server_sent_events_with_citations(
     assert text == "We deliver Monday to Friday, never on Sundays [1]."
     done = events[-1][1]
     assert done["message_id"] == events[0][1]["message_id"] and not done["declined"]
-    assert done["citations"][0]["url"] == site.url + "/delivery"
+    assert done["citations"][0]["url"] == shop.url + "/delivery"
     assert isinstance(done["citations"][0]["passage_id"], int)
     assert done["tokens"]["completion"] == 9 and done["latency_ms"] >= 0
     (conversation,) = conversations
@@ -137,10 +129,10 @@ def test_an_answer_streams_as_server_sent_events_with_citations(
 
 
 def test_a_question_nothing_answers_is_declined_with_the_widget_refusal(
-    workspace_path: Path, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
 ) -> None:
     async def run() -> list[tuple[str, Any]]:
-        async with serving(workspace_path, settings) as (server, client):
+        async with serving(shop.path, settings) as (server, client):
             return (await chat(client, server, "Zebra quantum xylophone?"))[1]
 
     events = asyncio.run(run())
@@ -150,13 +142,13 @@ def test_a_question_nothing_answers_is_declined_with_the_widget_refusal(
 
 
 def test_a_failing_model_ends_the_stream_with_an_error_event(
-    workspace_path: Path, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
 ) -> None:
     fake_ollama.script("/api/chat", *[Scripted(status=500, body={"error": "boom"})] * 5)
     problems: list[tuple[str, str]] = []
 
     async def run() -> tuple[Any, ...]:
-        async with serving(workspace_path, settings, on_problem=lambda *p: problems.append(p)) as (
+        async with serving(shop.path, settings, on_problem=lambda *p: problems.append(p)) as (
             server,
             client,
         ):
@@ -171,13 +163,13 @@ def test_a_failing_model_ends_the_stream_with_an_error_event(
 
 
 def test_limits_answer_429_with_retry_after(
-    workspace_path: Path, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
 ) -> None:
     settings["limits"] = {"messages_per_session": 2, "messages_per_day": 3}
 
     async def run() -> list[tuple[int, Any, Any]]:
         seen = []
-        async with serving(workspace_path, settings) as (server, client):
+        async with serving(shop.path, settings) as (server, client):
             for session in (SESSION, SESSION, SESSION, "session-0002", "session-0003"):
                 status, events, headers = await chat(client, server, "Zebra?", session_id=session)
                 seen.append((status, events[0][1], headers.get("retry-after")))
@@ -190,11 +182,11 @@ def test_limits_answer_429_with_retry_after(
 
 
 def test_other_origins_hosts_and_bad_requests_are_refused(
-    workspace_path: Path, settings: dict[str, Any]
+    shop: Shop, settings: dict[str, Any]
 ) -> None:
     async def run() -> list[tuple[int, str]]:
         good = {"session_id": SESSION, "message": "hi"}
-        async with serving(workspace_path, settings) as (server, client):
+        async with serving(shop.path, settings) as (server, client):
             own = {"Origin": server.origin}
             answers = [
                 await client.post(
@@ -248,7 +240,7 @@ def test_other_origins_hosts_and_bad_requests_are_refused(
 
 
 def test_feedback_and_leads_reach_the_conversation(
-    workspace_path: Path, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
 ) -> None:
     fake_ollama.chat_answer = model_answer
     settings["lead_capture"] = {
@@ -260,7 +252,7 @@ def test_feedback_and_leads_reach_the_conversation(
     assert validate(settings) == []
 
     async def run() -> tuple[list[int], dict[str, Any]]:
-        async with serving(workspace_path, settings) as (server, client):
+        async with serving(shop.path, settings) as (server, client):
             own = {"Origin": server.origin}
             _s, events, _h = await chat(client, server, "When do you deliver?")
             message_id = events[-1][1]["message_id"]
@@ -303,7 +295,7 @@ def test_feedback_and_leads_reach_the_conversation(
     assert conversation["messages"][1]["feedback"] == "down"
     assert conversation["lead"] == {"name": "Ada", "email": "ada@example.com"}
     # Kept in the workspace when the preview stopped, as the "preview" release's.
-    with open_workspace(workspace_path) as ws:
+    with open_workspace(shop.path) as ws:
         kept = conversations.list_conversations(ws, release_id="preview")
         assert conversation["id"] in {c.id for c in kept}
         summary = next(c for c in kept if c.id == conversation["id"])
@@ -312,17 +304,17 @@ def test_feedback_and_leads_reach_the_conversation(
 
 
 def test_the_customer_page_is_served_inert_with_the_snippet(
-    workspace_path: Path, settings: dict[str, Any], site: SiteServer
+    settings: dict[str, Any], shop: Shop
 ) -> None:
     async def run() -> httpx.Response:
-        async with serving(workspace_path, settings, page_url=site.url + "/") as (_s, client):
+        async with serving(shop.path, settings, page_url=shop.url + "/") as (_s, client):
             return await client.get("/")
 
     response = asyncio.run(run())
     page = response.text
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and f"base-uri {site.url}" in policy
-    assert f'<base href="{site.url}/">' in page
+    assert "script-src 'self'" in policy and f"base-uri {shop.url}" in policy
+    assert f'<base href="{shop.url}/">' in page
     assert "scripts ran" not in page and "onload" not in page and "<iframe" not in page
     assert "javascript:" not in page
     scripts = re.findall(r"<script[^>]*>", page)
@@ -333,12 +325,10 @@ def test_the_customer_page_is_served_inert_with_the_snippet(
 
 
 def test_a_page_that_leads_to_another_private_address_is_refused(
-    workspace_path: Path, settings: dict[str, Any], site: SiteServer
+    settings: dict[str, Any], shop: Shop
 ) -> None:
     async def run() -> None:
-        async with serving(
-            workspace_path, settings, page_url=site.url + "/to?url=http://10.1.2.3/"
-        ):
+        async with serving(shop.path, settings, page_url=shop.url + "/to?url=http://10.1.2.3/"):
             pass
 
     with pytest.raises(BotdeskError, match="private"):
@@ -352,9 +342,7 @@ def test_the_widget_is_small_and_never_parses_text_as_html() -> None:
         assert sink not in source, sink
 
 
-def test_preview_as_a_job_stops_when_cancelled(
-    workspace_path: Path, fake_ollama: FakeOllama
-) -> None:
+def test_preview_as_a_job_stops_when_cancelled(shop: Shop, fake_ollama: FakeOllama) -> None:
     async def run() -> tuple[preview.PreviewReport, str, Job]:
         job = Job("Widget preview")
         seen: list[str] = []
@@ -364,7 +352,7 @@ def test_preview_as_a_job_stops_when_cancelled(
                 seen.append((await client.get(url + "widget.js")).text)
             job.cancel()
 
-        with open_workspace(workspace_path) as ws:
+        with open_workspace(shop.path) as ws:
             report = await preview.run_preview(ws, job, on_ready=ready)
         return report, seen[0], job
 
