@@ -173,3 +173,41 @@ def test_open_passage_shows_it_on_the_content_page(
     content_page: Any = next(p for p in window.pages if p.title == "Content")
     assert window.page_stack.currentWidget() is content_page
     assert content_page.selected_passage_ids() == [1]
+
+
+def test_reask_with_a_and_b_beside_the_live_answer(
+    window: MainWindow, qloop: Any, ws_path: Path
+) -> None:
+    from desktop.services import answers
+    from tests.core.answering.support import FakeSearch, backends, hits
+    from tests.helpers.fake_generator import FakeGenerator
+
+    page = pulled_page(window, qloop, ws_path)
+    assert window.workspace is not None
+    answers.set_profile(window.workspace, "short", generator="ollama:small", k=2)
+    generator = FakeGenerator(default=lambda m: "We ship to Norway in five days [1].")
+    page.backends_factory = lambda: backends(generator, FakeSearch(hits(3)))
+    dialog = page.reask_dialog("norway-0", "norway-0-q0")
+    assert dialog is not None
+    assert dialog.live.toPlainText() == "I don't know."  # what the live bot said
+    assert [dialog.profile_a.currentText(), dialog.profile_b.currentText()] == [
+        "default",
+        "short",
+    ]
+    dialog.ask_button.click()
+    qloop.wait_until(dialog.ask_button.isEnabled, timeout=10)
+    for side in (dialog.answer_a, dialog.answer_b):
+        assert side.toPlainText().startswith("We ship to Norway in five days [1].")
+    assert len(generator.requests) == 2
+
+
+def test_privacy_settings_are_saved(window: MainWindow, qloop: Any, ws_path: Path) -> None:
+    page = open_page(window, ws_path)
+    qloop.run(asyncio.sleep(0.05))  # tasks other pages start on opening get to run
+    dialog = page.privacy_dialog()
+    assert dialog is not None and dialog.mask_box.isChecked() and dialog.days_spin.value() == 90
+    dialog.mask_box.setChecked(False)
+    dialog.days_spin.setValue(30)
+    dialog.accept()
+    assert window.workspace is not None
+    assert conversations.privacy_settings(window.workspace) == (False, 30)

@@ -8,7 +8,7 @@ from typing import Any
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, conversations
-from desktop.services.answers import AnswerResult
+from desktop.services.answers import AnswerBackends, AnswerResult
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
 
@@ -37,8 +37,11 @@ def gaps_work(ws: Workspace) -> JobWork:
     return work
 
 
-async def reask(ws: Workspace, question: str, profile_a: str, profile_b: str) -> tuple[str, str]:
-    first, second = await answers.ask_pair(ws, question, profile_a, profile_b)
+async def reask(
+    ws: Workspace, question: str, profile_a: str, profile_b: str, backends: AnswerBackends
+) -> tuple[str, str]:
+    """The question asked now with two profiles (the workspace as it is, not the release)."""
+    first, second = await answers.ask_pair(ws, question, profile_a, profile_b, backends=backends)
     return answer_text(first), answer_text(second)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -135,3 +137,34 @@ class ReaskDialog(QDialog):
     def show_answers(self, answer_a: str, answer_b: str) -> None:
         self.answer_a.setPlainText(answer_a)
         self.answer_b.setPlainText(answer_b)
+
+
+class PrivacyDialog(QDialog):
+    """The workspace's privacy settings for pulled conversations."""
+
+    def __init__(self, mask: bool, days: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Conversations: privacy")
+        self.mask_box = QCheckBox("Mask e-mail addresses and phone numbers in visitors' messages")
+        self.mask_box.setChecked(mask)
+        self.days_spin = QSpinBox()
+        self.days_spin.setRange(1, 3650)
+        self.days_spin.setSuffix(" days")
+        self.days_spin.setValue(days)
+        form = QFormLayout()
+        form.addRow(self.mask_box)
+        form.addRow("Keep conversations for", self.days_spin)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            plain_label(
+                "Masking applies to conversations pulled from now on; lead fields are kept as "
+                "the visitor gave them. Older conversations are deleted at each pull."
+            )
+        )
+        layout.addLayout(form)
+        layout.addWidget(buttons)

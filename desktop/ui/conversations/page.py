@@ -7,6 +7,7 @@ jobs in the jobs panel, through each JobHandle's own signals). "Open passage" is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,9 +26,15 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import JobEvent, JobState
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, conversations
+from desktop.services.answers import AnswerBackends
 from desktop.ui.context import WindowContext
 from desktop.ui.conversations import actions
-from desktop.ui.conversations.dialogs import QaDialog, ReaskDialog, TestQuestionDialog
+from desktop.ui.conversations.dialogs import (
+    PrivacyDialog,
+    QaDialog,
+    ReaskDialog,
+    TestQuestionDialog,
+)
 from desktop.ui.conversations.models import (
     ConversationsModel,
     GapQuestionsModel,
@@ -49,6 +56,8 @@ class ConversationsPage(Page):
     def __init__(self, context: WindowContext) -> None:
         super().__init__(context)
         self._tasks = TaskSet()
+        # How re-asked questions reach models and search (tests give stand-ins).
+        self.backends_factory: Callable[[], AnswerBackends] = AnswerBackends
         self.pull_job: JobHandle | None = None
         self.gaps_job: JobHandle | None = None
         self.gaps_model = GapsModel()
@@ -59,6 +68,9 @@ class ConversationsPage(Page):
 
         self.pull_button = QPushButton("Pull conversations")
         self.pull_button.clicked.connect(self.start_pull)
+        self.privacy_button = QPushButton("Privacy…")
+        self.privacy_button.setToolTip("Masking of e-mail and phone numbers; how long to keep")
+        self.privacy_button.clicked.connect(self.privacy_dialog)
         self.last_pull = plain_label("")
         self.gaps = GapsPanel(self.gaps_model, self.gap_questions_model)
         self.filters = FilterPanel()
@@ -90,6 +102,7 @@ class ConversationsPage(Page):
         top = QHBoxLayout()
         top.addWidget(self.pull_button)
         top.addWidget(self.last_pull, 1)
+        top.addWidget(self.privacy_button)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.gaps, "Gaps")
         browse = QWidget()
@@ -135,6 +148,7 @@ class ConversationsPage(Page):
     def reload(self) -> None:
         ws = self.context.workspace
         self.pull_button.setEnabled(ws is not None and self.pull_job is None)
+        self.privacy_button.setEnabled(ws is not None)
         if ws is None:
             for model in (
                 self.gaps_model,
@@ -322,7 +336,7 @@ class ConversationsPage(Page):
         if ws is None:
             return
         try:
-            first, second = await actions.reask(ws, question, a, b)
+            first, second = await actions.reask(ws, question, a, b, self.backends_factory())
         except BotdeskError as exc:
             dialog.show_answers(f"(failed: {exc})", f"(failed: {exc})")
         else:
@@ -355,6 +369,29 @@ class ConversationsPage(Page):
         self.context.messages.info(result.line())
         self.thread_panel.show_conversation(None)
         self.reload()
+
+    def privacy_dialog(self) -> PrivacyDialog | None:
+        ws = self.context.workspace
+        if ws is None:
+            return None
+        mask, days = conversations.privacy_settings(ws)
+        dialog = PrivacyDialog(mask, days, self)
+        dialog.accepted.connect(lambda: self._save_privacy(dialog))
+        dialog.open()
+        return dialog
+
+    def _save_privacy(self, dialog: PrivacyDialog) -> None:
+        ws = self.context.workspace
+        if ws is None:
+            return
+        try:
+            conversations.set_privacy(
+                ws, mask=dialog.mask_box.isChecked(), retention_days=dialog.days_spin.value()
+            )
+        except BotdeskError as exc:
+            self.context.messages.error(exc)
+            return
+        self.context.messages.info("Saved; the next pull applies the retention period.")
 
     def export_leads_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export leads", "leads.csv", "CSV (*.csv)")
