@@ -6,6 +6,7 @@ Blocking calls (the keyring may hang on D-Bus) and network checks run off the GU
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,10 +25,11 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
-from desktop.services import connections, index
+from desktop.services import answers, connections, index, model_setup
 from desktop.ui.context import WindowContext
-from desktop.ui.widgets import plain_label
+from desktop.ui.first_run.model_step import ModelSetupDialog
 from desktop.ui.tasks import TaskSet
+from desktop.ui.widgets import plain_label
 
 # Offered in the embedder box; any "ollama:MODEL" or "mistral:MODEL" can be typed.
 SUGGESTED_EMBEDDERS = (
@@ -75,7 +79,9 @@ class SettingsDialog(QDialog):
         ollama_form.addRow("Server", self.ollama_host_label)
         change_host = "Set OLLAMA_HOST before starting Botdesk to change it."
         ollama_form.addRow("", plain_label(change_host))
-        ollama_form.addRow("Model", self._row(self.ollama_model_edit, self.ollama_test_button))
+        ollama_form.addRow(
+            "Test a model", self._row(self.ollama_model_edit, self.ollama_test_button)
+        )
         ollama_form.addRow("", self.ollama_result)
 
         # -- Mistral
@@ -108,18 +114,51 @@ class SettingsDialog(QDialog):
             "API key", self._row(self.key_edit, self.save_key_button, self.remove_key_button)
         )
         mistral_form.addRow("", self.keyring_label)
-        mistral_form.addRow("Model", self._row(self.mistral_model_edit, self.mistral_test_button))
+        mistral_form.addRow(
+            "Test a model", self._row(self.mistral_model_edit, self.mistral_test_button)
+        )
         mistral_form.addRow("", self.mistral_result)
 
+        answers_box = self._build_answers_box()
+        self.model_setup_button = QPushButton("Set up models…")
+        self.model_setup_button.setToolTip(
+            "Find Ollama and download a model, or keep a Mistral key: the first-run guide's step"
+        )
+        self.model_setup_button.clicked.connect(self.open_model_setup)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.model_setup_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(embedder_box)
+        layout.addWidget(answers_box)
         layout.addWidget(ollama_box)
         layout.addWidget(mistral_box)
         layout.addWidget(buttons)
         self.resize(640, self.sizeHint().height())
         self._load_workspace()
+
+    def _build_answers_box(self) -> QGroupBox:
+        """The model that answers: it is set on the profiles checked here (the Test bench's
+        set-ups), the `default` one unless others are checked."""
+        self.answer_model_combo = QComboBox()
+        self.answer_model_combo.setEditable(True)
+        self.answer_model_combo.addItems(
+            [self.ollama_model_edit.text(), self.mistral_model_edit.text()]
+        )
+        self.profile_list = QListWidget()
+        self.profile_list.setMaximumHeight(80)
+        self.apply_model_button = QPushButton("Use for answers")
+        self.apply_model_button.clicked.connect(self.apply_answer_model)
+        self.answer_model_result = plain_label()
+        box = QGroupBox("Answers in this workspace")
+        form = QFormLayout(box)
+        form.addRow(
+            "Model (sets the checked profiles; default if none)",
+            self._row(self.answer_model_combo, self.apply_model_button),
+        )
+        form.addRow("Profiles", self.profile_list)
+        form.addRow("", self.answer_model_result)
+        return box
 
     @staticmethod
     def _row(*widgets: QWidget) -> QWidget:
@@ -141,11 +180,19 @@ class SettingsDialog(QDialog):
     # -- embedder ------------------------------------------------------------------------
     def _load_workspace(self) -> None:
         ws = self.workspace
-        for widget in (self.embedder_combo, self.apply_embedder_button):
+        for widget in (
+            self.embedder_combo,
+            self.apply_embedder_button,
+            self.answer_model_combo,
+            self.apply_model_button,
+            self.profile_list,
+        ):
             widget.setEnabled(ws is not None)
         if ws is None:
             self.embedder_status.setText("Open a workspace to choose its embedder.")
+            self.answer_model_result.setText("Open a workspace to choose its answer model.")
             return
+        self._load_profiles(ws)
         status = index.index_status(ws)
         self.embedder_combo.blockSignals(True)
         self.embedder_combo.setCurrentText(status.embedder)
@@ -182,6 +229,45 @@ class SettingsDialog(QDialog):
         self.context.messages.info(done + ". Sync (F5) embeds what is missing.")
         self._load_workspace()
         self.context.content_changed.emit()
+
+    # -- the answer model ------------------------------------------------------------------
+    def _load_profiles(self, ws: Workspace) -> None:
+        self.profile_list.clear()
+        for profile in answers.list_profiles(ws):
+            item = QListWidgetItem(f"{profile.name}  ({profile.generator})")
+            item.setData(Qt.ItemDataRole.UserRole, profile.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            default = profile.name == "default"
+            item.setCheckState(Qt.CheckState.Checked if default else Qt.CheckState.Unchecked)
+            self.profile_list.addItem(item)
+            if default:
+                self.answer_model_combo.setCurrentText(profile.generator)
+
+    def checked_profiles(self) -> list[str]:
+        items = [self.profile_list.item(i) for i in range(self.profile_list.count())]
+        checked = [it for it in items if it.checkState() == Qt.CheckState.Checked]
+        return [str(it.data(Qt.ItemDataRole.UserRole)) for it in checked]
+
+    def apply_answer_model(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        spec = self.answer_model_combo.currentText().strip()
+        try:
+            changed = model_setup.set_answer_model(ws, spec, self.checked_profiles())
+        except BotdeskError as exc:
+            self.answer_model_result.setText(f"✗ {exc.message} {exc.hint}".strip())
+            return
+        names = ", ".join(p.name for p in changed)
+        self.answer_model_result.setText(f"✓ {spec} now answers in: {names}.")
+        self._load_profiles(ws)
+        self.context.content_changed.emit()
+
+    def open_model_setup(self) -> ModelSetupDialog:
+        dialog = ModelSetupDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- connections ---------------------------------------------------------------------
     def _test(self, spec: str, result: QLabel) -> None:

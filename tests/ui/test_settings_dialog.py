@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from desktop.services import content, index
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from desktop.services import answers, content, index
 from desktop.ui.main_window import MainWindow
 
 
@@ -71,3 +74,43 @@ def test_mistral_key_without_keyring_says_what_to_do(
     dialog.mistral_test_button.click()
     qloop.run(dialog.wait_idle())
     assert "rejected the API key" in dialog.mistral_result.text()
+
+
+def test_the_model_field_sets_the_generator_of_the_checked_profiles(
+    window: MainWindow, tmp_path: Path, qloop: Any
+) -> None:
+    """The defect: the Settings "Model" field changed no profile's generator."""
+    assert window.create_path(str(tmp_path / "acme.botdesk"), "Acme")
+    ws = window.context.workspace
+    assert ws is not None
+    answers.set_profile(ws, "careful", generator="ollama:llama3.2")
+    dialog = window.open_settings()
+    assert any("default if none" in label.text() for label in dialog.findChildren(QLabel))
+    names = [dialog.profile_list.item(i).text() for i in range(dialog.profile_list.count())]
+    assert sorted(names) == ["careful  (ollama:llama3.2)", "default  (ollama:llama3.2)"]
+    careful = next(i for i, name in enumerate(names) if name.startswith("careful"))
+    assert dialog.checked_profiles() == ["default"]  # the default profile unless others
+
+    dialog.answer_model_combo.setCurrentText("mistral:mistral-small-latest")
+    dialog.apply_model_button.click()
+    assert answers.get_profile(ws, "default").generator == "mistral:mistral-small-latest"
+    assert answers.get_profile(ws, "careful").generator == "ollama:llama3.2"
+    assert "now answers in: default" in dialog.answer_model_result.text()
+
+    dialog.profile_list.item(careful).setCheckState(Qt.CheckState.Checked)
+    dialog.answer_model_combo.setCurrentText("ollama:qwen3")
+    dialog.apply_model_button.click()
+    assert answers.get_profile(ws, "careful").generator == "ollama:qwen3"
+    assert answers.get_profile(ws, "default").generator == "ollama:qwen3"
+
+    dialog.answer_model_combo.setCurrentText("none")
+    dialog.apply_model_button.click()
+    assert dialog.answer_model_result.text().startswith("✗")
+    assert answers.get_profile(ws, "default").generator == "ollama:qwen3"
+
+
+def test_settings_open_the_model_set_up(window: MainWindow, qloop: Any, fake_ollama: Any) -> None:
+    dialog = window.open_settings()
+    setup = dialog.open_model_setup()
+    qloop.run(setup.panel.wait_idle())
+    assert setup.isVisible() and "✓ Ollama" in setup.panel.ollama_status.text()
