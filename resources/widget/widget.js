@@ -165,7 +165,14 @@
       'all:initial!important;position:fixed!important;bottom:0!important;right:0!important;' +
       'width:0!important;height:0!important;z-index:2147483000!important;display:block!important';
     var root = host.attachShadow({mode: 'open'});
-    root.appendChild(h('style', {text: CSS}));
+    // A constructed sheet is not inline style: a page whose CSP forbids those still works.
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.appendChild(h('style', {text: CSS}));
+    }
     var w = h('div', {class: 'w' + (theme.position === 'bottom-left' ? ' left' : '')});
     w.style.setProperty('--c', colour);
     w.style.setProperty('--on', onColour(colour));

@@ -158,6 +158,11 @@ def test_the_widget_loads_on_a_hostile_page_without_errors_or_layout_shift(
     assert styles[0] != "rgb(255, 0, 0)" and styles[1] == "15px", styles
     assert styles[2] == 380 and styles[3] == "flex", styles
     assert browser.run("return window.__shifts") == []  # CLS 0
+    # Styles as a constructed sheet: no inline <style> a strict page policy would block.
+    assert shadow(browser, "[r.adoptedStyleSheets.length, r.querySelectorAll('style').length]") == [
+        1,
+        0,
+    ]
     assert browser.console_errors() == []
 
 
