@@ -126,9 +126,9 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         ):
             changed = [i for i, (new, old) in enumerate(pairs) if new != old]
             self.rows = rows
+            # One signal for the changed span (a sync touches hundreds of rows at once).
             last = self.columnCount() - 1
-            for i in changed:
-                self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
             return True
         self.beginResetModel()
         self.rows = rows
@@ -227,6 +227,8 @@ class DocumentsModel(RowsModel[DocumentInfo]):
         return str(doc.passages)
 
     def tooltip(self, row: int, column: int) -> str | None:
+        if column == 2:
+            return document_status(self.rows[row])
         return self.rows[row].uri if column in (0, 1) else None
 
     def foreground(self, row: int, column: int) -> QColor | None:

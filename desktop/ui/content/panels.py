@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
@@ -39,17 +40,10 @@ def heading(text: str) -> QLabel:
     return label
 
 
-class SelectingPanel(QWidget):
-    """A panel around one single-selection table: the current row's id, quiet refills."""
+class Quiet:
+    """While `quietly()` runs, the panel's own refills emit no selection signal."""
 
-    selection_changed = Signal()
-
-    def __init__(self, model: RowsModel[Any], table: QTableView) -> None:
-        super().__init__()
-        self.model_ = model
-        self.table = table
-        self._quiet = False
-        table.selectionModel().selectionChanged.connect(self._on_selection)
+    _quiet = False
 
     @contextmanager
     def quietly(self) -> Iterator[None]:
@@ -58,6 +52,18 @@ class SelectingPanel(QWidget):
             yield
         finally:
             self._quiet = quiet
+
+
+class SelectingPanel(Quiet, QWidget):
+    """A panel around one single-selection table: the current row's id, quiet refills."""
+
+    selection_changed = Signal()
+
+    def __init__(self, model: RowsModel[Any], table: QTableView) -> None:
+        super().__init__()
+        self.model_ = model
+        self.table = table
+        table.selectionModel().selectionChanged.connect(self._on_selection)
 
     def _on_selection(self, *_: object) -> None:
         if not self._quiet:
@@ -225,7 +231,10 @@ class DocumentsPanel(SelectingPanel):
     def __init__(self) -> None:
         self.model = DocumentsModel()
         super().__init__(self.model, table_view(self.model, stretch=1))
-        for column, width in ((0, 150), (2, 95), (3, 64)):
+        # Title and address share the spare width; both elide in the middle, where two
+        # pages of one site differ least.
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((2, 90), (3, 64)):
             self.table.setColumnWidth(column, width)
         self.exclude_button = QPushButton("Exclude document")
         self.exclude_button.clicked.connect(self.exclude_toggled)

@@ -8,14 +8,14 @@ Passages are named by their stable id ("Passage #1234"), the same on every scree
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -32,6 +32,7 @@ from desktop.ui.content.models import (
     PassagesModel,
     document_status,
 )
+from desktop.ui.content.panels import Quiet
 from desktop.ui.widgets import debounce, plain_label, read_only_text, table_view
 
 SEARCH_DEBOUNCE_MS = 200
@@ -147,7 +148,7 @@ class MarkdownPanel(QWidget):
             self.view.centerCursor()
 
 
-class PassagesPanel(QWidget):
+class PassagesPanel(Quiet, QWidget):
     """The passages of the chosen document, or the passages matching a search; the
     chosen passage in full below; edit, exclude, include, add."""
 
@@ -159,7 +160,6 @@ class PassagesPanel(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._quiet = False
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search all passages (Ctrl+F)")
         self.search_edit.setClearButtonEnabled(True)
@@ -169,7 +169,8 @@ class PassagesPanel(QWidget):
         self.model = PassagesModel()
         self.table = table_view(self.model, stretch=4, multi=True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        for column, width in ((0, 64), (1, 120), (2, 52), (3, 150)):
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 56), (1, 110), (2, 52)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _index: self.edit_requested.emit())
@@ -244,14 +245,6 @@ class PassagesPanel(QWidget):
     @property
     def search_results(self) -> bool:
         return self.model.search_results
-
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        quiet, self._quiet = self._quiet, True
-        try:
-            yield
-        finally:
-            self._quiet = quiet
 
     def set_passages(self, passages: Sequence[PassageInfo], *, search_results: bool) -> None:
         """Show `passages`, keeping the chosen ones that are still listed."""
