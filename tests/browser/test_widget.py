@@ -325,6 +325,20 @@ def test_left_position_forced_dark_and_an_icon_only_launcher(
     assert found == [20, "Open chat with Lumen Bakery", "", True]
 
 
+def test_lead_capture_before_chat_asks_first_and_can_be_skipped(
+    browser: Browser, preview: ThreadedPreview, widget_settings: dict[str, Any]
+) -> None:
+    widget_settings["lead_capture"].update(when="before_chat", fields=["email", "phone"])
+    open_page(browser, preview.url)
+    open_by_keyboard(browser)
+    assert shadow(browser, "r.activeElement.name") == "email"
+    types = shadow(browser, "[...r.querySelectorAll('.k input')].map(i => i.type)")
+    assert types == ["email", "tel", "checkbox"]
+    shadow(browser, "r.querySelector('.k .b2').click()")  # No thanks
+    assert shadow(browser, "r.querySelector('.k')") is None
+    assert shadow(browser, "r.activeElement.tagName") == "TEXTAREA"
+
+
 def test_a_model_failure_mid_answer_gets_a_friendly_message(
     browser: Browser, preview: ThreadedPreview, ollama: FakeOllama
 ) -> None:
