@@ -19,6 +19,7 @@ Nothing new to publish means nothing is sent to the endpoint.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ import httpx
 
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import SyncSummary
-from desktop.core.errors import BotdeskError, ConfigError
+from desktop.core.errors import BotdeskError, CancelledError, ConfigError
 from desktop.core.jobs import Job
 from desktop.core.publish import widget_config
 from desktop.core.publish.bundle import VectorLoader
@@ -271,9 +272,32 @@ def last_refresh_problem(ws: Workspace) -> str | None:
 
 
 # -- the steps -------------------------------------------------------------------------------
+@dataclass
+class _StepJob(Job):
+    """One step of a refresh (sync, tests, publish) seen as the refresh's own job: the same
+    id, title and listeners, so one progress line or jobs-panel row follows every step; a
+    step that finishes does not finish the refresh, and cancelling the refresh stops it."""
+
+    parent: Job | None = None
+
+    def finish(self, summary: str = "") -> None:
+        self.summary = self.message = summary
+        self._emit()
+
+    def fail(self, summary: str) -> None:
+        self.finish(summary)
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested or bool(self.parent and self.parent.cancel_requested)
+
+    def check(self) -> None:
+        if self.cancel_requested:
+            raise CancelledError(f"{self.title}: cancelled.")
+
+
 def _step(job: Job, title: str) -> Job:
-    """A job per step, reporting to the same listeners (each step finishes its own job)."""
-    return Job(f"{job.title}: {title}", listeners=job.listeners)
+    return _StepJob(job.title, listeners=job.listeners, job_id=job.job_id, parent=job)
 
 
 def _profiles_of_last_run(ws: Workspace) -> list[str | answers.AnswerProfile]:
@@ -437,7 +461,9 @@ async def refresh(
             await _refresh_steps(ws, job, report, clients)
         except BaseException as exc:  # a cancel or a bug: the record says so, then re-raise
             report.status, report.exit_code = "failed", EXIT_FAILED
-            report.reason = report.reason or f"stopped: {exc or type(exc).__name__}"
+            cancelled = isinstance(exc, CancelledError | asyncio.CancelledError | KeyboardInterrupt)
+            why = "cancelled" if cancelled else f"stopped: {exc or type(exc).__name__}"
+            report.reason = report.reason or why
             report.summary = summary_line(report, ws.path.name)
             _finish_record(ws, report)
             raise
@@ -464,6 +490,8 @@ async def _refresh_steps(
         summary = await content.sync(
             ws, _step(job, "sync"), client=clients.site, embedder=clients.embedder
         )
+    except CancelledError:
+        raise  # recorded by refresh(), reported as a cancel
     except BotdeskError as exc:
         report.status, report.reason = "failed", f"sync failed: {exc}"
         return
@@ -490,6 +518,8 @@ async def _refresh_steps(
         reason_to_run = ""
     try:
         report.tests = await _run_tests(ws, job, clients.backends, reason_to_run)
+    except CancelledError:
+        raise  # recorded by refresh(), reported as a cancel
     except BotdeskError as exc:
         run_id = _previous_run_id(ws) if isinstance(exc, TestRunError) else None
         report.tests = TestOutcome(note=f"could not run: {exc}", run_id=run_id)
@@ -519,6 +549,8 @@ async def _refresh_steps(
             client_options=clients.publish_options,
             vector_loader=clients.vector_loader,
         )
+    except CancelledError:
+        raise
     except ConfigError as exc:  # a publish check is an error: nothing was sent
         report.status, report.reason = "blocked", str(exc)
         return

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -33,9 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import BotdeskError
+from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import refresh, schedule
 from desktop.services.schedule import Installed, Schedule, SchedulerHost
+from desktop.ui.jobs import JobHandle, JobsController
 from desktop.ui.messages import MessageBridge
 from desktop.ui.tasks import TaskSet
 from desktop.ui.widgets import ElidedLabel, escaped_tooltip, plain_label, table_view
@@ -135,6 +138,7 @@ class RefreshScheduleDialog(QDialog):
         parent: QWidget | None = None,
         *,
         host: SchedulerHost | None = None,
+        jobs: JobsController | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Refresh schedule — {ws.path.name}")
@@ -142,6 +146,7 @@ class RefreshScheduleDialog(QDialog):
         self.workspace_path = ws.path.resolve()
         self.messages = messages
         self.host = host or SchedulerHost()
+        self.jobs = jobs
         self.tasks = TaskSet()
         self.installed: Installed | None = None
 
@@ -197,6 +202,15 @@ class RefreshScheduleDialog(QDialog):
             "listed here with what changed, the test results and whether it went live."
         )
 
+        self.run_now_button = QPushButton("Refresh now")
+        self.run_now_button.setToolTip(
+            "Run one refresh now, as the schedule would (publishing only if the box above is "
+            "ticked and it is safe); it shows in the jobs panel and then in the history."
+        )
+        self.run_now_button.clicked.connect(self.run_now)
+        self.run_now_button.setEnabled(jobs is not None)
+        self.last_run_label = plain_label("")
+        self.last_run_label.setVisible(False)  # until a refresh run from here ends
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 
@@ -209,7 +223,12 @@ class RefreshScheduleDialog(QDialog):
         row.addWidget(self.apply_button, 0, 1, Qt.AlignmentFlag.AlignTop)
         row.setColumnStretch(0, 1)
         layout.addLayout(row)
-        layout.addWidget(QLabel("History"))
+        history_row = QHBoxLayout()
+        history_row.addWidget(QLabel("History"))
+        history_row.addStretch(1)
+        history_row.addWidget(self.run_now_button)
+        layout.addLayout(history_row)
+        layout.addWidget(self.last_run_label)
         layout.addWidget(self.history_empty)
         layout.addWidget(self.history_view, 1)
         layout.addWidget(buttons)
@@ -319,6 +338,29 @@ class RefreshScheduleDialog(QDialog):
             self._update_plan()
         finally:
             self.apply_button.setEnabled(True)
+
+    def run_now(self) -> JobHandle | None:
+        """One refresh now, as a job of the window (the lock keeps it from overlapping a
+        scheduled one: the second says so)."""
+        if self.jobs is None:
+            return None
+        ws, publish_after = self.ws, self.publish_box.isChecked()
+
+        async def work(job: Job) -> refresh.RefreshReport:
+            return await refresh.refresh(ws, job, publish_after=publish_after)
+
+        self.run_now_button.setEnabled(False)
+        handle = self.jobs.start(f"Refresh {ws.path.name}", work)
+        handle.finished.connect(self._run_finished)
+        self._run_handle = handle  # kept: the handle has no Qt parent
+        return handle
+
+    def _run_finished(self, event: JobEvent, result: object) -> None:
+        self.run_now_button.setEnabled(True)
+        if isinstance(result, refresh.RefreshReport):
+            self.last_run_label.setText(result.summary)
+            self.last_run_label.setVisible(True)
+        self.load_history()
 
     def load_history(self) -> None:
         reports = refresh.history(self.ws)

@@ -145,10 +145,19 @@ def test_schedule_daily_then_weekly_then_off_from_the_dialog(
     assert "--publish" not in service
 
     dialog.off_button.setChecked(True)
+    dialog.publish_box.setChecked(True)
     dialog.apply_button.click()
     qloop.wait_until(lambda: dialog.current_label.text() == "Installed now: no schedule.")
     assert not list(units.glob(f"{name}.*"))
     qloop.run(dialog.wait_idle())
+
+    # Refresh now: a job of the window; its result and the history update when it ends.
+    handle = dialog.run_now()
+    assert handle is not None and not dialog.run_now_button.isEnabled()
+    qloop.run(window.jobs.wait_all())
+    qloop.wait_until(lambda: dialog.history_model.rowCount() == 2)
+    assert "FAILED" in dialog.last_run_label.text()  # publish ticked, no endpoint yet
+    assert dialog.run_now_button.isEnabled()
 
     # Opened again, the dialog reads back what the system holds.
     dialog.close()
