@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
         """Workspace ▸ Refresh schedule…: daily or weekly refreshes, and their history."""
         if self.workspace is None:
             return None
-        dialog = RefreshScheduleDialog(self.workspace, self.messages, self)
+        dialog = RefreshScheduleDialog(self.workspace, self.messages, self, jobs=self.jobs)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
