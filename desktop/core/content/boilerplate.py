@@ -69,8 +69,9 @@ def _flag(ws: Workspace, groups: Groups) -> int:
             flagged.extend(int(str(row["id"])) for row in rows)
     with ws.transaction():
         ws.execute("update passages set boilerplate = 0 where boilerplate = 1")
-        for passage_id in flagged:
-            ws.execute("update passages set boilerplate = 1 where id = ?", (passage_id,))
+        ws.conn.executemany(
+            "update passages set boilerplate = 1 where id = ?", [(i,) for i in flagged]
+        )
     return len(flagged)
 
 
@@ -107,6 +108,7 @@ async def refresh(ws: Workspace) -> int:
     if ws.setting(INPUTS_SETTING) == fingerprint:
         return int(ws.scalar("select count(*) from passages where boilerplate = 1"))
     rows = ws.fetch_all(_CANDIDATES_SQL)  # read with the fingerprint: no await between
+    await asyncio.sleep(0)  # let the window turn between the reads and the flagging
     flagged = _flag(ws, await asyncio.to_thread(_group, rows))
     with ws.transaction():
         ws.set_setting(INPUTS_SETTING, fingerprint)

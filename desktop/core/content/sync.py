@@ -7,6 +7,7 @@ skips what is unchanged (HTTP validators, content hashes, the chunker settings u
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import time
@@ -557,8 +558,13 @@ async def sync_workspace(
         await extractor.aclose()
     job.stage("curate")
     total.boilerplate = await boilerplate.refresh(ws)
+    # Each step below is a pass over the workspace: the event loop (the window's) gets a
+    # turn between them instead of one long stall.
+    await asyncio.sleep(0)
     boilerplate.apply_remembered(ws)
+    await asyncio.sleep(0)
     apply_url_patterns(ws)
+    await asyncio.sleep(0)
     total.needs_review = int(
         ws.scalar("select count(*) from passages where needs_review = 1 and removed = 0")
     )
