@@ -344,6 +344,13 @@ class RefreshScheduleDialog(QDialog):
         scheduled one: the second says so)."""
         if self.jobs is None:
             return None
+        running = self.jobs.running()
+        if running:  # a sync or publish of the window works on the same workspace
+            self.last_run_label.setText(
+                f"Not started: wait for “{running[0].title}” to finish (jobs panel), then refresh."
+            )
+            self.last_run_label.setVisible(True)
+            return None
         ws, publish_after = self.ws, self.publish_box.isChecked()
 
         async def work(job: Job) -> refresh.RefreshReport:

@@ -6,6 +6,7 @@ The Linux scheduler is used for real (unit files in the test's XDG_CONFIG_HOME) 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,16 @@ def test_schedule_daily_then_weekly_then_off_from_the_dialog(
     qloop.run(dialog.wait_idle())
 
     # Refresh now: a job of the window; its result and the history update when it ends.
+    # Not while another job of the window works on the workspace.
+    gate = asyncio.Event()
+
+    async def busy(job: Job) -> None:
+        await gate.wait()
+
+    window.jobs.start("Sync acme", busy)
+    assert dialog.run_now() is None and "wait for “Sync acme”" in dialog.last_run_label.text()
+    gate.set()
+    qloop.run(window.jobs.wait_all())
     handle = dialog.run_now()
     assert handle is not None and not dialog.run_now_button.isEnabled()
     qloop.run(window.jobs.wait_all())
