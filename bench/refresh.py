@@ -78,7 +78,9 @@ def bench(pages: int, questions: int, tmp: Path) -> None:
             answers.add_question(ws, question)
         start = time.perf_counter()
         asyncio.run(answers.run_tests(ws, Job("Tests")))
-        print(f"[setup] first test run ({questions} questions): {time.perf_counter() - start:.1f} s")
+        print(
+            f"[setup] first test run ({questions} questions): {time.perf_counter() - start:.1f} s"
+        )
         publish.set_widget_value(ws, "allowed_origins", '["https://bench.example"]')
         publish.set_widget_value(ws, "answering.embedding_model", "ollama:all-minilm")
         start = time.perf_counter()
@@ -101,8 +103,7 @@ def bench(pages: int, questions: int, tmp: Path) -> None:
     print(f"[refresh --publish, nothing changed] {pages} pages: {elapsed:.2f} s")
     print(f"  status {report.status}, exit {report.exit_code}: {report.summary}")
     print(
-        f"  calls to the model server: {sum(model_calls.values())} "
-        f"({dict(model_calls) or 'none'})"
+        f"  calls to the model server: {sum(model_calls.values())} ({dict(model_calls) or 'none'})"
     )
     print(
         f"  calls to the endpoint: {sum(endpoint_calls.values())} "

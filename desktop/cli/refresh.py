@@ -21,8 +21,9 @@ def register(subparsers: SubParsers) -> None:
         description="Sync every source, run the saved test set against the new index and, "
         "with --publish, publish to the remembered endpoint if the publish checks pass and "
         "no test that passed before now fails. The tests are not re-run when the latest "
-        "run answered from the same content. Prints one line (what changed, what failed, whether it went live); exit "
-        "status 0 when all went well, 1 when something failed, a test regressed or the "
+        "run answered from the same content. Prints one line (what changed, what failed, "
+        "whether it went live); exit status 0 when all went well, 1 when something "
+        "failed, a test regressed or the "
         "publish was blocked. Each refresh is recorded in the workspace (--history). Only "
         "one refresh, sync or publish of a workspace runs at a time.",
     )
