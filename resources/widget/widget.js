@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   var script = document.currentScript || document.querySelector('script[data-bot-id]');
-  if (!script || window.__botdeskWidget) return;
+  if (!script || window.__botdeskWidget || !window.fetch || !document.documentElement.attachShadow) return;
   window.__botdeskWidget = true;
   var bot = script.getAttribute('data-bot-id') || '';
   var endpoint = (script.getAttribute('data-endpoint') || new URL(script.src, location.href).origin)
@@ -461,7 +461,9 @@
       input.focus();
     }
 
-    (document.body || document.documentElement).appendChild(host);
+    // On <html>, not <body>: a transform on the page's body cannot move it, and pages that
+    // rebuild their body (single-page apps) do not remove it.
+    document.documentElement.appendChild(host);
     if (window.performance && performance.mark) performance.mark('botdesk:launcher');
     window.dispatchEvent(new CustomEvent('botdesk:ready'));
   }

@@ -21,6 +21,7 @@ from tests.helpers.site_server import Page, SiteServer
 HOSTILE_CSS = """
 * { all: unset; }
 html, body { display: block; }
+body { transform: translateZ(0); min-height: 3000px; }
 div { display: flex !important; }
 button { width: 100% !important; background: red !important; }
 p, span { color: red !important; font-size: 40px !important; }
