@@ -135,7 +135,8 @@ def test_the_widget_loads_on_a_hostile_page_without_errors_or_layout_shift(
         browser,
         "(() => { const b = r.querySelector('.l').getBoundingClientRect();"
         " const s = getComputedStyle(r.querySelector('.l'));"
-        " return [b.width, b.height, innerWidth - b.right, innerHeight - b.bottom,"
+        " const e = document.documentElement;"
+        " return [b.width, b.height, e.clientWidth - b.right, e.clientHeight - b.bottom,"
         " s.position, s.backgroundColor]; })()",
     )
     width, height, right_gap, bottom_gap, position, background = size
