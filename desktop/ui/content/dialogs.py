@@ -262,6 +262,7 @@ class BoilerplateDialog(QDialog):
         self.model = BoilerplateModel()
         self.table = table_view(self.model, stretch=3, multi=True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.selectionModel().selectionChanged.connect(self._update_exclude_selected)
         self.note = plain_label()
         self.exclude_button = QPushButton("Exclude selected groups")
         self.exclude_button.clicked.connect(self._exclude_selected)
@@ -301,6 +302,10 @@ class BoilerplateDialog(QDialog):
             else "No repeated passages found."
         )
         self.exclude_all_button.setEnabled(bool(pending))
+        self._update_exclude_selected()
+
+    def _update_exclude_selected(self) -> None:
+        self.exclude_button.setEnabled(bool(self.selected_keys()))
 
     def selected_keys(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

@@ -84,9 +84,9 @@ class ContentPage(Page):
         main.setChildrenCollapsible(False)
         main.addWidget(left)
         main.addWidget(reading)
-        main.setStretchFactor(0, 2)
-        main.setStretchFactor(1, 5)
-        main.setSizes([360, 870])
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 7)
+        main.setSizes([420, 780])  # a third for sources and documents, at any width
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 0, 0)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.core.content.models import DocumentInfo, SourceInfo
 from desktop.ui.content.actions import EMPTY_TEXT
 from desktop.ui.content.models import DocumentsModel, RowsModel, SourcesModel
-from desktop.ui.widgets import plain_label, table_view
+from desktop.ui.widgets import ElidedLabel, plain_label, table_view
 
 FILE_FILTER = "Documents (*.pdf *.html *.htm *.md *.markdown *.txt);;All files (*)"
 
@@ -169,7 +169,9 @@ class SourcesPanel(SelectingPanel):
         super().__init__(self.model, table_view(self.model, stretch=0))
         for column, width in ((1, 50), (2, 64), (3, 50)):
             self.table.setColumnWidth(column, width)
-        self.label = plain_label()
+        # One line, cut to the width (the full text in its tooltip): a long path or failure
+        # must not push the buttons out of a short window.
+        self.label = ElidedLabel()
         self.settings_button = QPushButton("Settings…")
         self.settings_button.clicked.connect(self.settings_requested)
         self.sync_button = QPushButton("Sync this")
@@ -207,13 +209,12 @@ class SourcesPanel(SelectingPanel):
             return
         failed = (source.last_sync_summary or {}).get("failed") or {}
         synced = (source.last_synced_at or "")[:16].replace("T", " ")
-        lines = [source.location or source.title]
-        lines.append(f"Last sync {synced}" if synced else "Not synced yet: press Sync (F5).")
+        parts = [source.location or source.title]
+        parts.append(f"last sync {synced}" if synced else "not synced yet: press Sync (F5)")
         if failed:
-            more = f" (first 2 of {len(failed)})" if len(failed) > 2 else ""
-            lines.append(f"{len(failed)} failed{more}:")
-            lines.extend(f"{uri} — {reason}" for uri, reason in list(failed.items())[:2])
-        self.label.setText("\n".join(lines))
+            uri, reason = next(iter(failed.items()))
+            parts.append(f"{len(failed)} failed, first {uri} — {reason}")
+        self.label.setText(" · ".join(parts))
 
     def update_state(self, *, syncing: bool) -> None:
         chosen = self.current() is not None
@@ -234,7 +235,7 @@ class DocumentsPanel(SelectingPanel):
         # Title and address share the spare width; both elide in the middle, where two
         # pages of one site differ least.
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((2, 90), (3, 64)):
+        for column, width in ((2, 72), (3, 62)):
             self.table.setColumnWidth(column, width)
         self.exclude_button = QPushButton("Exclude document")
         self.exclude_button.clicked.connect(self.exclude_toggled)
@@ -283,7 +284,7 @@ class SummaryBar(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.label = plain_label()
+        self.label = ElidedLabel()
         self.errors_button = QPushButton("What failed…")
         self.errors_button.clicked.connect(self.errors_requested)
         self.skipped_button = QPushButton("What was skipped…")
