@@ -35,10 +35,12 @@ WORDS = ("bread", "flour", "oven", "delivery", "price", "rye", "spelt", "dough",
 
 
 def _questions(n: int) -> list[answers.TestQuestion]:
+    """Distinct questions whose answers must come from the site's pages (/p/N)."""
     return [
         answers.TestQuestion(
-            question=f"What about {WORDS[i % len(WORDS)]} and {WORDS[(i * 3 + 1) % len(WORDS)]}?",
-            expected_source="/p/",
+            question=f"Question {i}: what about {WORDS[i % len(WORDS)]} and "
+            f"{WORDS[(i * 4 + 1) % len(WORDS)]}?",
+            expected_source="/p/*",
         )
         for i in range(n)
     ]
