@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +33,7 @@ from desktop.ui.first_run.model_step import ModelSetupDialog
 from desktop.ui.tasks import TaskSet
 from desktop.ui.widgets import plain_label
 
+MAX_START_HEIGHT = 600  # the dialog opens no taller than this: its body scrolls
 # Offered in the embedder box; any "ollama:MODEL" or "mistral:MODEL" can be typed.
 SUGGESTED_EMBEDDERS = (
     "none",
@@ -128,13 +131,19 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.model_setup_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        for box in (embedder_box, answers_box, ollama_box, mistral_box):
+            body_layout.addWidget(box)
+        # Scrolls rather than growing past a laptop's screen (it is taller than 640 px).
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
-        layout.addWidget(embedder_box)
-        layout.addWidget(answers_box)
-        layout.addWidget(ollama_box)
-        layout.addWidget(mistral_box)
+        layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
-        self.resize(640, self.sizeHint().height())
+        self.resize(660, min(MAX_START_HEIGHT, body.sizeHint().height() + 60))
         self._load_workspace()
 
     def _build_answers_box(self) -> QGroupBox:
@@ -152,9 +161,9 @@ class SettingsDialog(QDialog):
         self.answer_model_result = plain_label()
         box = QGroupBox("Answers in this workspace")
         form = QFormLayout(box)
+        form.addRow("Model", self._row(self.answer_model_combo, self.apply_model_button))
         form.addRow(
-            "Model (sets the checked profiles; default if none)",
-            self._row(self.answer_model_combo, self.apply_model_button),
+            "", plain_label("Sets the model of the checked profiles (default if none is checked).")
         )
         form.addRow("Profiles", self.profile_list)
         form.addRow("", self.answer_model_result)

@@ -85,6 +85,7 @@ def test_the_model_field_sets_the_generator_of_the_checked_profiles(
     assert ws is not None
     answers.set_profile(ws, "careful", generator="ollama:llama3.2")
     dialog = window.open_settings()
+    assert dialog.height() <= 640  # fits a laptop's screen: the body scrolls
     assert any("default if none" in label.text() for label in dialog.findChildren(QLabel))
     names = [dialog.profile_list.item(i).text() for i in range(dialog.profile_list.count())]
     assert sorted(names) == ["careful  (ollama:llama3.2)", "default  (ollama:llama3.2)"]
