@@ -23,3 +23,11 @@ def create_workspace(path: Path | str, *, name: str, embedder: str = DEFAULT_EMB
 
 def open_workspace(path: Path | str) -> Workspace:
     return Workspace.open(path)
+
+
+def outside_change_count(workspace: Workspace) -> int:
+    """A number that changes when another connection (the command line, another window)
+    commits to the workspace file; this connection's own writes leave it alone. Cheap
+    (SQLite's data_version, no I/O), so a window can poll it to reload what changed, as the
+    vector index does to reload its matrix."""
+    return int(workspace.scalar("pragma data_version"))

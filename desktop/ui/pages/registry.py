@@ -7,8 +7,8 @@ from desktop.ui.context import WindowContext
 from desktop.ui.conversations.page import ConversationsPage
 from desktop.ui.pages import Page
 from desktop.ui.pages.publish import PublishPage
-from desktop.ui.pages.testbench import TestBenchPage
 from desktop.ui.search.page import SearchPage
+from desktop.ui.testbench.page import TestBenchPage
 
 
 def build_pages(context: WindowContext) -> list[Page]:
