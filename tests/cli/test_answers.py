@@ -182,3 +182,53 @@ def test_test_import_errors_and_usage(
     assert "The test set is empty" in capsys.readouterr().err
     assert main(["test", ws, "--bundle", str(tmp_path / "nope.bundle")]) == 1
     assert "No bundle file" in capsys.readouterr().err
+
+
+def test_test_and_runs_json_keep_their_shape(
+    ws: str, tmp_path: Path, fake_backends: FakeGenerator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs are typed inside (RunResult, ProfileTotals, RunChange); the JSON is unchanged."""
+    csv_file = tmp_path / "set.csv"
+    csv_file.write_text("question,expected_source,must_include\nWhen do you open?,page0,eight\n")
+    assert main(["test", "import", ws, str(csv_file)]) == 0
+    assert main(["test", ws, "--json"]) == 0
+    capsys.readouterr()
+    assert main(["test", ws, "--json"]) == 0
+    second = out_json(capsys)
+    assert list(second) == ["run_id", "status", "results", "totals", "compared_with_previous"]
+    assert list(second["results"][0]) == [
+        "question", "profile", "expected", "passed", "checks", "answer", "declined",
+        "citations", "invalid_citations", "passages", "tokens", "latency", "cost", "notes",
+        "error",
+    ]  # fmt: skip
+    assert second["results"][0]["expected"] == {
+        "question": "When do you open?",
+        "expected_source": "page0",
+        "must_include": ["eight"],
+    }
+    assert list(second["totals"]["default"]) == [
+        "questions", "passed", "errors", "retrieval_hits", "retrieval_checked",
+        "retrieval_hit_rate", "answered", "valid_citations", "valid_citation_rate",
+        "correct_declines", "should_decline", "decline_checked", "decline_checks_passed",
+        "prompt_tokens", "completion_tokens", "cost", "first_token_s_median",
+        "total_s_median", "total_s_max",
+    ]  # fmt: skip
+    compared = second["compared_with_previous"]
+    assert list(compared) == ["previous", "current", "counts", "changes"]
+    assert compared["counts"] == {"better": 0, "worse": 0, "same": 1, "new": 0, "gone": 0}
+    assert compared["changes"][0] == {
+        "question": "When do you open?",
+        "profile": "default",
+        "change": "same",
+        "before": True,
+        "after": True,
+        "checks_changed": {},
+        "answer_changed": False,
+    }
+    assert main(["runs", ws, "--json"]) == 0
+    runs = out_json(capsys)
+    assert list(runs) == ["runs", "compare_last_two"]
+    assert list(runs["runs"][0]) == [
+        "id", "started_at", "finished_at", "status", "target", "profiles", "totals",
+    ]  # fmt: skip
+    assert runs["runs"][0]["totals"]["default"] == second["totals"]["default"]
