@@ -26,6 +26,7 @@ from desktop.core.paths import resource_path, user_data_dir
 from desktop.ui.widgets import plain_label
 
 GUIDE_PATH = ("guide", "user-guide.md")
+ABOUT_MIN_WIDTH = 520
 EXTERNAL_SCHEMES = ("http", "https", "mailto")
 # GitHub's Markdown (tables, task lists, autolinks) without any HTML inlines or blocks.
 GUIDE_FEATURES = (
@@ -112,6 +113,7 @@ class AboutDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        self.setMinimumWidth(ABOUT_MIN_WIDTH)  # paths on one line where they fit
 
     @staticmethod
     def _path_label(text: str) -> QLabel:

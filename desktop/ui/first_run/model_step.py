@@ -321,6 +321,7 @@ class ModelSetupDialog(QDialog):
         layout.addWidget(self.panel, 1)
         layout.addWidget(self.result_label)
         layout.addWidget(buttons)
+        self.resize(680, self.sizeHint().height())
         self.apply_button.setEnabled(context.workspace is not None)
         if context.workspace is None:
             self.result_label.setText("Open or create a workspace to choose its models.")
