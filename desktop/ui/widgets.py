@@ -7,9 +7,18 @@ labels and tooltips, so every label of outside text goes through `plain_label`.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractItemModel, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -117,3 +126,89 @@ class ElidedLabel(QLabel):
             self.displayed_text(),
             self.foregroundRole(),
         )
+
+
+Row = TypeVar("Row")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel, Generic[Row]):
+    """A read-only table model over a list of rows (dataclasses): a subclass names its
+    `headers` and gives one function per column (`columns`), and colours or tooltips in
+    `role_data`. It adapts the rows it is handed (`set_rows`); it never reads storage."""
+
+    headers: tuple[str, ...] = ()
+    header_tips: ClassVar[Mapping[int, str]] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Row] = []
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> Row | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.headers):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.header_tips.get(section)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_at(index.row()) if index.isValid() else None
+        if row is None or not 0 <= index.column() < len(self.headers):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns()[index.column()](row)
+        return self.role_data(row, index.column(), role)
+
+    def columns(self) -> Sequence[Callable[[Row], str]]:
+        raise NotImplementedError
+
+    def role_data(self, row: Row, column: int, role: int) -> Any:
+        """Colours and tooltips, where a subclass has them."""
+        return None
+
+
+def fit_columns(view: QTableView) -> None:
+    """Headers are never clipped ("xpected sourc"): each column but the stretching one is
+    as wide as its header and its contents (measured once per reload, not continuously),
+    and the stretching one never narrower than its header; a narrow window scrolls."""
+    header = view.horizontalHeader()
+    for column in range(header.count()):
+        wanted = max(header.sectionSizeFromContents(column).width(), view.sizeHintForColumn(column))
+        if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch:
+            header.setMinimumSectionSize(
+                min(wanted, header.sectionSizeFromContents(column).width())
+            )
+        else:
+            header.resizeSection(column, wanted)
+
+
+class CompactTextEdit(QPlainTextEdit):
+    """A text box that may shrink to `lines` lines when room is short (Qt's default minimum
+    is 70 px, more than a laptop's column of settings can give every box)."""
+
+    def __init__(self, lines: int = 2) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def minimumSizeHint(self) -> QSize:
+        frame = 2 * self.frameWidth() + int(self.document().documentMargin() * 2)
+        height = self.fontMetrics().lineSpacing() * self.lines + frame
+        return QSize(super().minimumSizeHint().width(), height)

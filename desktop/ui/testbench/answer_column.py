@@ -32,8 +32,8 @@ from desktop.core.answering.types import DEFAULT_PROFILE
 from desktop.services import answers
 from desktop.services.answers import AnswerProfile, AnswerResult
 from desktop.ui.testbench.models import FAIL_COLOUR
-from desktop.ui.testbench.settings_form import CompactTextEdit, ProfileSettingsForm
-from desktop.ui.widgets import plain_label
+from desktop.ui.testbench.settings_form import ProfileSettingsForm
+from desktop.ui.widgets import CompactTextEdit, plain_label
 
 
 def render_answer(text: str, *, given: int | None = None, invalid: set[int] | None = None) -> str:

@@ -6,15 +6,15 @@ They adapt lists the page hands them (`set_rows`); they never read the workspace
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from desktop.core.answering.testbench import SOURCE_RULE
 from desktop.core.answering.testruns import RunResult
 from desktop.services.answers import TestQuestion
-from desktop.ui.widgets import escaped_tooltip
+from desktop.ui.widgets import RowsModel, escaped_tooltip
 
 FAIL_COLOUR = QColor("#c0392b")
 PASS_COLOUR = QColor("#1e8449")
@@ -24,60 +24,6 @@ CHECK_NAMES = {
     "must_not_include": "excludes",
     "decline": "decline",
 }
-
-Row = TypeVar("Row")
-Index = QModelIndex | QPersistentModelIndex
-
-
-class RowsModel(QAbstractTableModel, Generic[Row]):
-    """A read-only table over a list of rows: one function per column gives its text."""
-
-    headers: tuple[str, ...] = ()
-    header_tips: ClassVar[Mapping[int, str]] = {}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Row] = []
-
-    def set_rows(self, rows: Sequence[Row]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Row | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.headers):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.header_tips.get(section)
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.row_at(index.row()) if index.isValid() else None
-        if row is None or not 0 <= index.column() < len(self.headers):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns()[index.column()](row)
-        return self.role_data(row, index.column(), role)
-
-    def columns(self) -> Sequence[Callable[[Row], str]]:
-        raise NotImplementedError
-
-    def role_data(self, row: Row, column: int, role: int) -> Any:
-        """Colours and tooltips, where a subclass has them."""
-        return None
 
 
 def _decline_text(q: TestQuestion) -> str:

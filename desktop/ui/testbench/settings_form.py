@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -13,27 +13,12 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QPlainTextEdit,
     QSpinBox,
 )
 
 from desktop.core.answering.types import MODES
 from desktop.services.answers import AnswerProfile
-from desktop.ui.widgets import plain_label
-
-
-class CompactTextEdit(QPlainTextEdit):
-    """A text box that may shrink to `lines` lines when room is short (Qt's default minimum
-    is 70 px, more than a laptop's column of settings can give every box)."""
-
-    def __init__(self, lines: int = 2) -> None:
-        super().__init__()
-        self.lines = lines
-
-    def minimumSizeHint(self) -> QSize:
-        frame = 2 * self.frameWidth() + int(self.document().documentMargin() * 2)
-        height = self.fontMetrics().lineSpacing() * self.lines + frame
-        return QSize(super().minimumSizeHint().width(), height)
+from desktop.ui.widgets import CompactTextEdit, plain_label
 
 
 class ProfileSettingsForm(QGroupBox):

@@ -8,12 +8,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,22 +20,7 @@ from desktop.core.answering.testruns import RunResult
 from desktop.services import answers
 from desktop.services.answers import TestQuestion
 from desktop.ui.testbench.models import QuestionsModel, ResultsModel
-from desktop.ui.widgets import plain_label, read_only_text, table_view
-
-
-def fit_columns(view: QTableView) -> None:
-    """Headers are never clipped ("xpected sourc"): each column but the stretching one is
-    as wide as its header and its contents (measured once per reload, not continuously),
-    and the stretching one never narrower than its header; a narrow window scrolls."""
-    header = view.horizontalHeader()
-    for column in range(header.count()):
-        wanted = max(header.sectionSizeFromContents(column).width(), view.sizeHintForColumn(column))
-        if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch:
-            header.setMinimumSectionSize(
-                min(wanted, header.sectionSizeFromContents(column).width())
-            )
-        else:
-            header.resizeSection(column, wanted)
+from desktop.ui.widgets import fit_columns, plain_label, read_only_text, table_view
 
 
 class QuestionsPanel(QWidget):
