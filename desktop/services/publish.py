@@ -4,7 +4,7 @@ A publish either fully succeeds or changes nothing live: the bundle is uploaded 
 its sha256, idempotently) and only the final release call makes it live on the endpoint.
 An interrupted publish leaves a 'pending' row; a re-run rebuilds the very same bytes (same
 `created_at` while the content is unchanged), sees the endpoint already has them, and
-re-sends the release call with the same idempotency key.
+re-sends the release call with the same idempotency key (core/publish/release.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,10 +25,13 @@ from desktop.core.jobs import Job
 from desktop.core.publish import bundle as bundle_core
 from desktop.core.publish import checks as checks_core
 from desktop.core.publish import client as client_core
+from desktop.core.publish import release as release_core
 from desktop.core.publish import widget_config
 from desktop.core.publish.bundle import BuiltBundle, BundlePassage, Quantization, VectorLoader
 from desktop.core.publish.checks import Check
-from desktop.core.publish.client import PublishClient
+from desktop.core.publish.client import PublishClient, ReleaseCancelled
+from desktop.core.publish.release import ReleaseInfo
+from desktop.core.secrets import keyring_usable
 from desktop.core.store.workspace import Workspace, utc_now
 
 __all__ = [
@@ -38,9 +40,13 @@ __all__ = [
     "Check",
     "PublishReport",
     "Quantization",
+    "ReleaseCancelled",
     "ReleaseInfo",
+    "ReleaseList",
+    "TokenStatus",
     "build_bundle",
     "changes_since_last_release",
+    "forget_token",
     "get_target",
     "get_widget",
     "list_releases",
@@ -49,6 +55,7 @@ __all__ = [
     "set_token",
     "set_widget",
     "set_widget_value",
+    "token_status",
 ]
 
 
@@ -92,7 +99,13 @@ def load_widget_file(ws: Workspace, path: Path | str) -> dict[str, Any]:
 
 
 def widget_problems(config: Mapping[str, Any]) -> list[str]:
+    """What stops the config from being published, "key: why" (the command line's words)."""
     return [str(p) for p in widget_config.publish_problems(config)]
+
+
+def widget_problems_by_label(config: Mapping[str, Any]) -> list[str]:
+    """The same, naming each field as the widget form labels it ("Allowed websites: ...")."""
+    return [f"{p.label}: {p.message}" for p in widget_config.publish_problems(config)]
 
 
 # -- endpoint, bot id, token -------------------------------------------------------------
@@ -130,9 +143,15 @@ def _resolve_target(ws: Workspace, endpoint: str | None, bot_id: str | None) -> 
     return chosen_endpoint, chosen_bot
 
 
-def set_token(endpoint: str, token: str) -> None:
-    """Store the endpoint's token in the keyring (SecretStoreError says what to do without one)."""
-    client_core.set_token(endpoint, token)
+def set_token(endpoint: str, token: str, *, session_only: bool = False) -> None:
+    """Store the endpoint's token in the keyring (SecretStoreError says what to do without one),
+    or with `session_only` in memory until Botdesk quits, never on disk."""
+    client_core.set_token(endpoint, token, session_only=session_only)
+
+
+def forget_token(endpoint: str) -> None:
+    """Remove the endpoint's token from the keyring and this session."""
+    client_core.forget_token(endpoint)
 
 
 def token_available(endpoint: str) -> bool:
@@ -141,6 +160,32 @@ def token_available(endpoint: str) -> bool:
     except PublishError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """Where an endpoint's token is, and whether a keyring exists to keep one."""
+
+    source: str  # "keyring", "session", "environment" or "" (none)
+    keyring_usable: bool
+    keyring_why: str  # the backend's name, or why it cannot be used
+
+    def text(self) -> str:
+        if self.source == "keyring":
+            return "Stored in the system keyring."
+        if self.source == "session":
+            return "Kept for this session only (in memory, not saved): enter it again next time."
+        if self.source == "environment":
+            return f"Taken from the environment variable {client_core.TOKEN_ENV}."
+        if not self.keyring_usable:
+            return "Not set. This computer has no keyring: Set token… keeps it for this session."
+        return "Not set: use Set token…"
+
+
+def token_status(endpoint: str) -> TokenStatus:
+    """The token's whereabouts (may call the keyring: run it off the GUI thread)."""
+    usable, why = keyring_usable()
+    return TokenStatus(client_core.token_source(endpoint), usable, why)
 
 
 def set_source_public_url(ws: Workspace, source_id: int, url: str) -> None:
@@ -293,10 +338,22 @@ class PublishReport:
     uploaded: bool = False  # False on a re-run when the endpoint already had the bundle
     release_id: str | None = None
     version: int | None = None
+    # The user cancelled after the release call was sent: it went live all the same.
+    cancel_too_late: bool = False
 
     @property
     def blocked(self) -> bool:
         return bool(checks_core.blocking(self.checks))
+
+    def live_summary(self) -> str:
+        """What went live, said plainly (also when a cancel came too late to stop it)."""
+        late = (
+            " The cancel came after the release call was sent, so it went live; roll back "
+            "in the release history if you did not want it."
+            if self.cancel_too_late
+            else ""
+        )
+        return f"Release {self.version} is live. {self.changes.summary()}{late}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -320,14 +377,6 @@ class PublishReport:
         }
 
 
-def _pending(ws: Workspace, endpoint: str, bot_id: str) -> dict[str, Any] | None:
-    return ws.fetch_one(
-        "select * from publish_releases where status = 'pending' and endpoint = ? and bot_id = ?"
-        " order by id desc limit 1",
-        (endpoint, bot_id),
-    )
-
-
 async def publish(
     ws: Workspace,
     job: Job | None = None,
@@ -345,182 +394,110 @@ async def publish(
 
     Refused (ConfigError, nothing sent) when a check is an error: an invalid widget config,
     no allowed origins, an embedder the hosted service does not use, nothing to publish.
+    A cancel before the release call raises ReleaseCancelled and leaves the live bot alone
+    (core/publish/release.py holds the pending -> live steps).
     """
     job = job or Job("Publish")
-    endpoint, bot_id = _resolve_target(ws, endpoint, bot_id)
+    target = _resolve_target(ws, endpoint, bot_id)
     widget = widget_config.load(ws)
-    pending = _pending(ws, endpoint, bot_id)
+    interrupted = release_core.pending(ws, target)
     with tempfile.TemporaryDirectory(prefix="botdesk-publish-") as folder:
         out = Path(folder) / "bundle.sqlite"
         job.stage("build bundle")
-
-        async def build(created_at: str | None) -> BuiltBundle:
-            # Reading every passage and writing the file: off the event loop, window stays live.
-            return await asyncio.to_thread(
-                bundle_core.build_bundle,
-                ws,
-                out,
-                bot_id=bot_id,
-                quantization=quantization,
-                vector_loader=vector_loader,
-                created_at=created_at,
-            )
-
-        built = await build(pending["created_at"] if pending else None)
-        if pending and built.content_hash != pending["content_hash"]:
-            # The content changed since the interrupted publish: a new bundle, built now.
-            built = await build(None)
-        job.check()
-        found = checks_core.run_checks(ws, widget, embedding=built.manifest["embedding"])
-        changes = changes_since_last_release(
-            ws, endpoint=endpoint, bot_id=bot_id, current=built.passages
-        )
-        report = PublishReport(
-            dry_run=dry_run,
-            endpoint=endpoint,
-            bot_id=bot_id,
-            checks=found,
-            changes=changes,
-            bundle_size=built.size,
-            bundle_sha256=built.sha256,
-            content_hash=built.content_hash,
-            passage_count=int(built.manifest["passage_count"]),
-            embedding=built.manifest["embedding"],
-            token_found=token_available(endpoint),
-        )
-        if dry_run:
-            job.finish(f"Dry run: nothing sent. {changes.summary()}")
-            return report
-        errors = checks_core.blocking(found)
-        if errors:
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise ConfigError(f"Publishing refused: {errors[0].message}{more}", hint=errors[0].fix)
-        token = client_core.get_token(endpoint)
-        key = _start_pending(
+        built = await _build(
             ws,
-            endpoint=endpoint,
-            bot_id=bot_id,
-            built=built,
-            widget=widget,
-            notes=notes,
-            pending=pending,
+            out,
+            target,
+            quantization=quantization,
+            vector_loader=vector_loader,
+            interrupted=interrupted,
         )
-        api = PublishClient(endpoint, bot_id, token, client=client, **dict(client_options or {}))
-        job.stage("upload bundle", total=built.size)
-        if await api.bundle_exists(built.sha256):
-            job.advance(built.size, "already on the endpoint")
-        else:
-
-            def progress(sent: int, total: int) -> None:
-                job.done = sent
-                job.advance(0)
-
-            report.uploaded = await api.upload_bundle(out, built.sha256, progress=progress)
-        job.check()  # a cancel before the release call leaves the live bot untouched
-        job.stage("release")
-        created = await api.create_release(
-            bundle_sha256=built.sha256,
-            widget=widget,
-            manifest=built.manifest,
-            notes=notes,
-            idempotency_key=key,
+        job.check()
+        report = _report(ws, target, widget, built, dry_run=dry_run)
+        if dry_run:
+            job.finish(f"Dry run: nothing sent. {report.changes.summary()}")
+            return report
+        _refuse_if_blocked(report.checks)
+        token = client_core.get_token(target[0])
+        key = release_core.start_pending(
+            ws, target, built, widget=widget, notes=notes, interrupted=interrupted
         )
-    _finish_release(ws, (endpoint, bot_id), built, created.release_id, created.version)
-    report.release_id, report.version = created.release_id, created.version
-    job.finish(f"Release {created.version} is live. {changes.summary()}")
+        options = dict(client_options or {})
+        api = PublishClient(*target, token, client=client, checkpoint=job.check, **options)
+        sent = await release_core.send(
+            api, job, out, built, widget=widget, notes=notes, idempotency_key=key
+        )
+    release_core.finish_release(ws, target, built, sent.created)
+    report.uploaded, report.cancel_too_late = sent.uploaded, sent.cancel_too_late
+    report.release_id, report.version = sent.created.release_id, sent.created.version
+    job.finish(report.live_summary())
     return report
 
 
-def _start_pending(
+async def _build(
     ws: Workspace,
+    out: Path,
+    target: release_core.Target,
     *,
-    endpoint: str,
-    bot_id: str,
-    built: BuiltBundle,
+    quantization: Quantization,
+    vector_loader: VectorLoader | None,
+    interrupted: Mapping[str, Any] | None,
+) -> BuiltBundle:
+    """The bundle; the interrupted publish's bytes again while the content is unchanged."""
+
+    async def build(created_at: str | None) -> BuiltBundle:
+        # Reading every passage and writing the file: off the event loop, window stays live.
+        return await asyncio.to_thread(
+            bundle_core.build_bundle,
+            ws,
+            out,
+            bot_id=target[1],
+            quantization=quantization,
+            vector_loader=vector_loader,
+            created_at=created_at,
+        )
+
+    built = await build(interrupted["created_at"] if interrupted else None)
+    if interrupted and built.content_hash != interrupted["content_hash"]:
+        # The content changed since the interrupted publish: a new bundle, built now.
+        built = await build(None)
+    return built
+
+
+def _report(
+    ws: Workspace,
+    target: release_core.Target,
     widget: Mapping[str, Any],
-    notes: str,
-    pending: Mapping[str, Any] | None,
-) -> str:
-    """Record the publish before sending anything; reuse the interrupted one's key if same."""
-    if pending is not None and pending["bundle_sha256"] == built.sha256:
-        with ws.transaction():
-            ws.execute(
-                "update publish_releases set widget = ?, notes = ? where id = ?",
-                (json.dumps(widget), notes, pending["id"]),
-            )
-        return str(pending["idempotency_key"])
-    key = uuid.uuid4().hex
-    with ws.transaction():
-        ws.execute(
-            "delete from publish_releases where status = 'pending' and endpoint = ? and bot_id = ?",
-            (endpoint, bot_id),
-        )
-        ws.execute(
-            "insert into publish_releases(endpoint, bot_id, status, bundle_sha256, bundle_size,"
-            " content_hash, created_at, notes, idempotency_key, manifest, widget)"
-            " values (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                endpoint,
-                bot_id,
-                built.sha256,
-                built.size,
-                built.content_hash,
-                built.manifest["created_at"],
-                notes,
-                key,
-                json.dumps(built.manifest),
-                json.dumps(widget),
-            ),
-        )
-        row_id = ws.last_insert_id()
-        ws.conn.executemany(
-            "insert into publish_release_passages(release_row_id, passage_id, text_hash,"
-            " source_key) values (?, ?, ?, ?)",
-            [(row_id, p.passage_id, p.text_hash, p.source_key) for p in built.passages],
-        )
-    return key
-
-
-def _finish_release(
-    ws: Workspace, target: tuple[str, str], built: BuiltBundle, release_id: str, version: int
-) -> None:
+    built: BuiltBundle,
+    *,
+    dry_run: bool,
+) -> PublishReport:
     endpoint, bot_id = target
-    with ws.transaction():
-        # A release the list showed earlier as 'seen' is this one: keep one row.
-        ws.execute(
-            "delete from publish_releases where status = 'seen' and endpoint = ? and bot_id = ?"
-            " and release_id = ?",
-            (endpoint, bot_id, release_id),
-        )
-        ws.execute(
-            "update publish_releases set active = 0 where endpoint = ? and bot_id = ?",
-            (endpoint, bot_id),
-        )
-        ws.execute(
-            "update publish_releases set status = 'published', release_id = ?, version = ?,"
-            " active = 1, published_at = ? where status = 'pending' and endpoint = ?"
-            " and bot_id = ? and bundle_sha256 = ?",
-            (release_id, version, utc_now(), endpoint, bot_id, built.sha256),
-        )
+    return PublishReport(
+        dry_run=dry_run,
+        endpoint=endpoint,
+        bot_id=bot_id,
+        checks=checks_core.run_checks(ws, widget, embedding=built.manifest["embedding"]),
+        changes=changes_since_last_release(
+            ws, endpoint=endpoint, bot_id=bot_id, current=built.passages
+        ),
+        bundle_size=built.size,
+        bundle_sha256=built.sha256,
+        content_hash=built.content_hash,
+        passage_count=int(built.manifest["passage_count"]),
+        embedding=built.manifest["embedding"],
+        token_found=token_available(endpoint),
+    )
+
+
+def _refuse_if_blocked(found: list[Check]) -> None:
+    errors = checks_core.blocking(found)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"Publishing refused: {errors[0].message}{more}", hint=errors[0].fix)
 
 
 # -- releases ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReleaseInfo:
-    release_id: str
-    version: int
-    bundle_sha256: str
-    created_at: str
-    published_at: str
-    notes: str
-    active: bool
-    mine: bool  # published from this workspace (else only seen on the endpoint)
-    passage_count: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 @dataclass
 class ReleaseList:
     endpoint: str | None
@@ -530,32 +507,10 @@ class ReleaseList:
 
 
 def local_releases(ws: Workspace, endpoint: str, bot_id: str) -> list[ReleaseInfo]:
-    rows = ws.fetch_all(
-        "select * from publish_releases where status != 'pending' and endpoint = ? and bot_id = ?"
-        " order by version desc, id desc",
-        (endpoint, bot_id),
-    )
-    infos: list[ReleaseInfo] = []
-    for row in rows:
-        manifest = json.loads(row["manifest"] or "{}")
-        infos.append(
-            ReleaseInfo(
-                release_id=str(row["release_id"]),
-                version=int(row["version"] or 0),
-                bundle_sha256=str(row["bundle_sha256"]),
-                created_at=str(row["created_at"]),
-                published_at=str(row["published_at"] or ""),
-                notes=str(row["notes"]),
-                active=bool(row["active"]),
-                mine=row["status"] == "published",
-                passage_count=manifest.get("passage_count"),
-            )
-        )
-    return infos
+    return release_core.local_releases(ws, (endpoint, bot_id))
 
 
 def _make_client(
-    ws: Workspace,
     endpoint: str,
     bot_id: str,
     client: httpx.AsyncClient | None,
@@ -563,44 +518,6 @@ def _make_client(
 ) -> PublishClient:
     token = client_core.get_token(endpoint)
     return PublishClient(endpoint, bot_id, token, client=client, **dict(client_options or {}))
-
-
-def _merge_remote(
-    ws: Workspace, endpoint: str, bot_id: str, remote: Sequence[client_core.RemoteRelease]
-) -> None:
-    with ws.transaction():
-        ws.execute(
-            "update publish_releases set active = 0 where endpoint = ? and bot_id = ?",
-            (endpoint, bot_id),
-        )
-        for release in remote:
-            known = ws.scalar(
-                "select id from publish_releases where endpoint = ? and bot_id = ?"
-                " and release_id = ?",
-                (endpoint, bot_id, release.release_id),
-            )
-            if known is None:
-                ws.execute(
-                    "insert into publish_releases(endpoint, bot_id, release_id, version, status,"
-                    " active, bundle_sha256, created_at, notes, manifest)"
-                    " values (?, ?, ?, ?, 'seen', ?, ?, ?, ?, ?)",
-                    (
-                        endpoint,
-                        bot_id,
-                        release.release_id,
-                        release.version,
-                        int(release.active),
-                        release.bundle_sha256,
-                        release.created_at,
-                        release.notes,
-                        json.dumps(dict(release.manifest)),
-                    ),
-                )
-            else:
-                ws.execute(
-                    "update publish_releases set active = ? where id = ?",
-                    (int(release.active), known),
-                )
 
 
 async def list_releases(
@@ -617,8 +534,8 @@ async def list_releases(
     error = ""
     if refresh:
         try:
-            api = _make_client(ws, endpoint, bot_id, client, client_options)
-            _merge_remote(ws, endpoint, bot_id, await api.list_releases())
+            api = _make_client(endpoint, bot_id, client, client_options)
+            release_core.merge_remote(ws, (endpoint, bot_id), await api.list_releases())
         except PublishError as exc:
             error = str(exc)
     return ReleaseList(endpoint, bot_id, local_releases(ws, endpoint, bot_id), error)
@@ -635,10 +552,13 @@ async def rollback(
     endpoint, bot_id = get_target(ws)
     if not endpoint or not bot_id:
         raise ConfigError("No endpoint yet: nothing was published from this workspace.")
-    api = _make_client(ws, endpoint, bot_id, client, client_options)
+    api = _make_client(endpoint, bot_id, client, client_options)
     await api.activate(release_id)
-    _merge_remote(ws, endpoint, bot_id, await api.list_releases())
+    release_core.merge_remote(ws, (endpoint, bot_id), await api.list_releases())
     for info in local_releases(ws, endpoint, bot_id):
         if info.release_id == release_id:
             return info
-    raise PublishError(f"The endpoint activated {release_id} but does not list it.")
+    raise PublishError(
+        f"Rollback: the endpoint activated {release_id} but does not list it.",
+        step=client_core.STEP_ROLLBACK,
+    )

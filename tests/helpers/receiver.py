@@ -11,6 +11,7 @@ Faults are scripted per call and consumed in order:
     receiver.fault("PUT", "500"); receiver.fault("GET", "401"); receiver.fault("PUT", "413")
     receiver.fault("POST", "timeout")       # answer nothing for `timeout_sleep` seconds, then drop
     receiver.fault("POST", "commit-then-cut")  # create the release, then drop the connection
+    receiver.store.head_status = 405        # a server without HEAD on bundles (405 or 501)
 
 Conversations (GET pages by cursor, DELETE) are served from `receiver.put_conversation(entry)`:
 any JSON value, so a test can plant a malformed one; the same id again replaces it.
@@ -59,6 +60,7 @@ class Store:
     bots: set[str]
     limit_bytes: int = 50 * 1024 * 1024
     timeout_sleep: float = 1.0
+    head_status: int = 0  # set (405, 501): HEAD on bundles is not implemented
     bundles: dict[str, bytes] = field(default_factory=dict)
     releases: list[Release] = field(default_factory=list)
     live: dict[str, str] = field(default_factory=dict)  # bot -> release id
@@ -156,6 +158,9 @@ class ReceiverHandler(ScriptedHandler):
     def _bundle(self, bot: str, sha256: str) -> None:
         store = self.store
         if self.command == "HEAD":
+            if store.head_status:
+                self.send_bytes(store.head_status, b"")
+                return
             with store.lock:
                 there = sha256 in store.bundles
             self.send_bytes(200 if there else 404, b"")

@@ -8,6 +8,12 @@
     GET  {endpoint}/v1/bots/{bot}/conversations?after=&limit=   a page of conversations
     DELETE {endpoint}/v1/bots/{bot}/conversations/{id}   forget one (a visitor's erasure)
 
+A server that does not implement HEAD (405/501) cannot say whether it has a bundle: the
+idempotent PUT is sent instead. Every error names its step (upload bundle, create release...).
+A `checkpoint` (the job's cancel check) is honoured before every request, during backoff and
+between upload chunks, up to the moment the release POST is sent: that one cannot be taken
+back, so a cancel then waits for the answer and the caller says whether the release is live.
+
 The token (`Authorization: Bearer`) comes from the keyring under the endpoint's URL, or the
 BOTDESK_PUBLISH_TOKEN environment variable; it is never put in a message, a log or the
 workspace. 429, 5xx, timeouts and dropped connections are retried with backoff (Retry-After
@@ -17,20 +23,21 @@ honoured, capped), then reported plainly. Every other refusal says what to do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
 from desktop import __version__
 from desktop.core import secrets
-from desktop.core.errors import ConfigError, PublishError
+from desktop.core.errors import CancelledError, ConfigError, PublishError
 from desktop.core.tls import shared_ssl_context
 
 TOKEN_ENV = "BOTDESK_PUBLISH_TOKEN"  # noqa: S105 (a variable name, not a secret)
@@ -39,10 +46,42 @@ DEFAULT_ATTEMPTS = 5
 MAX_RETRY_AFTER_S = 60.0
 UPLOAD_CHUNK = 256 * 1024
 _RETRYABLE = {429, 500, 502, 503, 504}
+T = TypeVar("T")
+
+CANCEL_POLL_S = 0.05
+# What a server that does not implement HEAD answers: it cannot say, so PUT anyway.
+NO_HEAD_STATUSES = (405, 501)
+
+# The steps errors name ("Create release failed: ...").
+STEP_CHECK = "check bundle"
+STEP_UPLOAD = "upload bundle"
+STEP_RELEASE = "create release"
+STEP_LIST = "list releases"
+STEP_ROLLBACK = "rollback"
 
 Sleep = Callable[[float], Awaitable[None]]
+# Raises CancelledError when the user asked to stop (a Job's `check`).
+Checkpoint = Callable[[], None]
 # (bytes sent, total) for the upload's progress.
 UploadProgress = Callable[[int, int], None]
+
+
+class ReleaseCancelled(CancelledError):
+    """A publish was cancelled; `may_be_live` when a release call had gone out unanswered."""
+
+    def __init__(self, *, may_be_live: bool) -> None:
+        if may_be_live:
+            super().__init__(
+                "Publish cancelled after a release call that got no answer: the new release "
+                "may be live.",
+                hint="Refresh the release history to see which release is live; publishing "
+                "again creates no second release.",
+            )
+        else:
+            super().__init__(
+                "Publish cancelled before the release call was sent: the live bot is unchanged."
+            )
+        self.may_be_live = may_be_live
 
 
 def normalize_endpoint(endpoint: str) -> str:
@@ -96,12 +135,26 @@ def get_token(endpoint: str) -> str:
     return token
 
 
-def set_token(endpoint: str, token: str) -> None:
-    """Keep the token in the keyring; without one, SecretStoreError says to use the variable."""
+def set_token(endpoint: str, token: str, *, session_only: bool = False) -> None:
+    """Keep the token in the keyring (SecretStoreError without one), or with `session_only`
+    in memory until Botdesk quits, never on disk."""
     token = token.strip()
     if not token or any(c.isspace() for c in token):
         raise ConfigError("A publish token is one word with no spaces; nothing was stored.")
+    if session_only:
+        secrets.keep_for_session(token_account(endpoint), token)
+        return
     secrets.set_secret(token_account(endpoint), token, env_var=TOKEN_ENV)
+
+
+def token_source(endpoint: str) -> str:
+    """Where the endpoint's token is found: "keyring", "session", "environment" or ""."""
+    return secrets.secret_source(token_account(endpoint), env_var=TOKEN_ENV)[0]
+
+
+def forget_token(endpoint: str) -> None:
+    """Remove the token from the keyring and this session (an environment variable stays)."""
+    secrets.delete_secret(token_account(endpoint))
 
 
 @dataclass(frozen=True)
@@ -138,6 +191,7 @@ class PublishClient:
         backoff_s: float = 1.0,
         max_retry_after_s: float = MAX_RETRY_AFTER_S,
         sleep: Sleep = asyncio.sleep,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         self.endpoint = normalize_endpoint(endpoint)
         if not bot_id.strip() or "/" in bot_id:
@@ -152,6 +206,7 @@ class PublishClient:
         self.backoff_s = backoff_s
         self.max_retry_after_s = max_retry_after_s
         self._sleep = sleep
+        self._checkpoint = checkpoint
 
     def __repr__(self) -> str:  # never the token
         return f"PublishClient({self.endpoint!r}, {self.bot_id!r})"
@@ -160,8 +215,13 @@ class PublishClient:
     def _url(self, *parts: str) -> str:
         return "/".join([self.endpoint, "v1", "bots", quote(self.bot_id, safe=""), *parts])
 
-    async def bundle_exists(self, sha256: str) -> bool:
-        response = await self._request("HEAD", self._url("bundles", sha256), ok=(200, 404))
+    async def bundle_exists(self, sha256: str) -> bool | None:
+        """Whether the endpoint has the bundle; None when it does not implement HEAD."""
+        response = await self._request(
+            "HEAD", self._url("bundles", sha256), ok=(200, 404, *NO_HEAD_STATUSES)
+        )
+        if response.status_code in NO_HEAD_STATUSES:
+            return None
         return response.status_code == 200
 
     async def upload_bundle(
@@ -171,7 +231,7 @@ class PublishClient:
         size = path.stat().st_size
 
         def body() -> AsyncIterator[bytes]:
-            return _file_chunks(path, size, progress)
+            return _file_chunks(path, size, progress, self._checkpoint)
 
         response = await self._request(
             "PUT",
@@ -192,7 +252,10 @@ class PublishClient:
         notes: str = "",
         idempotency_key: str = "",
     ) -> CreatedRelease:
-        """Make the bundle and widget live, in one call on the endpoint's side."""
+        """Make the bundle and widget live, in one call on the endpoint's side.
+
+        A cancel is honoured until the POST is sent (ReleaseCancelled says whether an earlier,
+        unanswered attempt may have made it live); once sent, the answer is awaited."""
         payload = {
             "bundle_sha256": bundle_sha256,
             "widget": dict(widget),
@@ -282,9 +345,13 @@ class PublishClient:
             trust_env=False,
             verify=shared_ssl_context(),
         )
-        what = _describe_call(method, url)
+        step = _step(method, url)
+        # Once the release POST is on its way it is not abandoned: its answer says what is live.
+        abortable = step != STEP_RELEASE
+        unanswered = False  # an attempt went out and no answer came back (it may have landed)
         try:
             for attempt in range(1, self.attempts + 1):
+                self._check_cancel(step, unanswered)
                 delay: float | None = None
                 problem = ""
                 last_status: int | None = None
@@ -292,35 +359,72 @@ class PublishClient:
                     content: Any = body() if body is not None else None
                     if json_body is not None:
                         content = json.dumps(json_body).encode()
-                    response = await client.request(
+                    sending = client.request(
                         method, url, content=content, headers=all_headers, timeout=self.timeout_s
                     )
-                except httpx.TimeoutException:
-                    problem = f"no answer within {self.timeout_s:g} s"
-                except httpx.TransportError as exc:
+                    response = await (self._abortable(sending) if abortable else sending)
+                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     problem = f"the connection failed ({type(exc).__name__})"
+                except httpx.TimeoutException:
+                    problem, unanswered = f"no answer within {self.timeout_s:g} s", True
+                except httpx.TransportError as exc:
+                    problem, unanswered = f"the connection failed ({type(exc).__name__})", True
                 else:
                     if response.status_code in ok:
                         return response
                     if response.status_code not in _RETRYABLE:
-                        raise self._refusal(response, method=method, size=size)
+                        raise _named(step, self._refusal(response, method=method, size=size))
                     problem = f"HTTP {response.status_code}"
                     last_status = response.status_code
                     delay = _retry_after(response)
                 if attempt == self.attempts:
+                    hint = _failure_hint(url)
+                    if step == STEP_RELEASE and unanswered:
+                        hint = ReleaseCancelled(may_be_live=True).hint
                     raise PublishError(
-                        f"The endpoint failed {what}: {problem}, {self.attempts} attempts.",
-                        hint=_failure_hint(url),
+                        f"{step.capitalize()} failed: the endpoint gave no good answer: "
+                        f"{problem}, {self.attempts} attempts.",
+                        hint=hint,
                         status=last_status,
+                        step=step,
                     )
                 wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
                 if delay is not None:
                     wait = delay
-                await self._sleep(min(wait, self.max_retry_after_s))
+                pause = self._sleep(min(wait, self.max_retry_after_s))
+                await self._abortable(pause, step, unanswered)
             raise AssertionError("unreachable")
         finally:
             if owned:
                 await client.aclose()
+
+    def _check_cancel(self, step: str, unanswered: bool = False) -> None:
+        """Raise if the user cancelled; for the release, say whether it may be live."""
+        if self._checkpoint is None:
+            return
+        try:
+            self._checkpoint()
+        except CancelledError as exc:
+            if step == STEP_RELEASE:
+                raise ReleaseCancelled(may_be_live=unanswered) from exc
+            raise
+
+    async def _abortable(self, work: Awaitable[T], step: str = "", unanswered: bool = False) -> T:
+        """Await `work`, giving it up as soon as the user cancels (polled: Job has no event)."""
+        if self._checkpoint is None:
+            return await work
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=CANCEL_POLL_S)
+                if done:
+                    return task.result()
+                self._check_cancel(step, unanswered)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     def _refusal(self, response: httpx.Response, *, method: str, size: int | None) -> PublishError:
         status = response.status_code
@@ -366,25 +470,36 @@ class PublishClient:
 
 
 async def _file_chunks(
-    path: Path, size: int, progress: UploadProgress | None
+    path: Path, size: int, progress: UploadProgress | None, checkpoint: Checkpoint | None
 ) -> AsyncIterator[bytes]:
     sent = 0
     with path.open("rb") as file:
         while block := file.read(UPLOAD_CHUNK):
+            if checkpoint is not None:
+                checkpoint()  # a cancel stops the upload between chunks
             sent += len(block)
             if progress is not None:
                 progress(sent, size)
             yield block
 
 
-def _describe_call(method: str, url: str) -> str:
+def _step(method: str, url: str) -> str:
+    """The step a call belongs to, as errors name it."""
     if "/conversations" in url:
-        return "to list conversations" if method == "GET" else "to forget the conversation"
+        return "list conversations" if method == "GET" else "forget conversation"
     if "/bundles/" in url:
-        return "to take the bundle" if method == "PUT" else "to say whether it has the bundle"
+        return STEP_UPLOAD if method == "PUT" else STEP_CHECK
     if url.endswith("/activate"):
-        return "to activate the release"
-    return "to create the release" if method == "POST" else "to list releases"
+        return STEP_ROLLBACK
+    return STEP_RELEASE if method == "POST" else STEP_LIST
+
+
+def _named(step: str, error: PublishError) -> PublishError:
+    """The same refusal, its message starting with the step: "Upload bundle failed: ..."."""
+    message = error.message[:1].lower() + error.message[1:]
+    return PublishError(
+        f"{step.capitalize()} failed: {message}", hint=error.hint, status=error.status, step=step
+    )
 
 
 def _failure_hint(url: str) -> str:
