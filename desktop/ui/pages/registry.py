@@ -6,7 +6,7 @@ from desktop.ui.content.page import ContentPage
 from desktop.ui.context import WindowContext
 from desktop.ui.conversations.page import ConversationsPage
 from desktop.ui.pages import Page
-from desktop.ui.pages.publish import PublishPage
+from desktop.ui.publish.page import PublishPage
 from desktop.ui.search.page import SearchPage
 from desktop.ui.testbench.page import TestBenchPage
 
