@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,10 +32,9 @@ from desktop.ui.content.commands import (
     ResolveReview,
     SetExcluded,
 )
+from desktop.ui.content.models import EMPTY_TEXT
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
-
-EMPTY_TEXT = "Add your website or files to start"
 
 
 def ask_yes(parent: QWidget | None, question: str, detail: str = "") -> bool:
@@ -51,14 +51,14 @@ def ask_yes(parent: QWidget | None, question: str, detail: str = "") -> bool:
     return box.exec() == QMessageBox.StandardButton.Yes
 
 
+@dataclass(frozen=True)
 class SyncOutcome:
     """How a sync ended: the job's last event, its summary (None when it failed or was
     cancelled), and the items that failed with their reasons."""
 
-    def __init__(self, event: JobEvent, summary: SyncSummary | None, errors: list[ItemError]):
-        self.event = event
-        self.summary = summary
-        self.errors = errors
+    event: JobEvent
+    summary: SyncSummary | None
+    errors: list[ItemError]
 
     @property
     def skipped(self) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ STATE_TEXT = {
 STATE_COLOUR = {"excluded": "#8a8a8a", "edited": "#1f6fb2", "needs_review": "#c0631a"}
 KIND_TEXT = {"site": "Website", "files": "Files", "text": "Text", "qa": "Q&A"}
 GREY = "#8a8a8a"
+EMPTY_TEXT = "Add your website or files to start"  # the empty state, and Sync with no source
 
 Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex

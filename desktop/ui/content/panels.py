@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.content.models import DocumentInfo, SourceInfo
-from desktop.ui.content.actions import EMPTY_TEXT
-from desktop.ui.content.models import DocumentsModel, RowsModel, SourcesModel
+from desktop.ui.content.models import EMPTY_TEXT, DocumentsModel, RowsModel, SourcesModel
 from desktop.ui.widgets import ElidedLabel, plain_label, table_view
 
 FILE_FILTER = "Documents (*.pdf *.html *.htm *.md *.markdown *.txt);;All files (*)"

@@ -14,7 +14,7 @@ from desktop.core.content.models import SitePreview
 from desktop.core.jobs import JobState
 from desktop.services import content
 from desktop.services.demo import SAMPLE_DIR
-from desktop.ui.content.actions import EMPTY_TEXT
+from desktop.ui.content.models import EMPTY_TEXT
 from desktop.ui.content.page import ContentPage
 from desktop.ui.main_window import MainWindow
 from tests.helpers.loopback import LoopbackServer
