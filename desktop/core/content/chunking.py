@@ -22,6 +22,8 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _LIST_ITEM = re.compile(r"^ {0,3}([-*+]|\d{1,9}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+MAX_HEADING_CHARS = 200  # a heading path names sections; a longer "heading" is content
+_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)  # as count_tokens counts them
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,10 @@ def _split_big(
     """One block as pieces no bigger than the target where a natural joint allows."""
     start, end = lines[0][0], lines[-1][1]
     whole = markdown[start:end]
-    if count_tokens(whole) <= target or kind == "heading":
+    if count_tokens(whole) <= target:
         return [_Piece(start, end, whole, kind, heading_path, section)]
+    if kind == "heading":  # a "heading" of a whole page's length: cut as a paragraph
+        kind = "para"
     if kind == "table":
         # Header row + separator repeat in every piece so each row keeps its column names.
         header = (
@@ -173,35 +177,107 @@ def _split_big(
         return _group_lines(
             lines, markdown, target=target, heading_path=heading_path, section=section, kind=kind
         )
-    # A single long paragraph line: sentences.
-    pieces: list[_Piece] = []
-    pos = start
-    sentences: list[tuple[int, int]] = []
-    for match in _SENTENCE_END.finditer(whole):
-        sentences.append((pos, start + match.start()))
-        pos = start + match.end()
-    sentences.append((pos, end))
-    cur_start, cur_end = sentences[0]
-    for s_start, s_end in sentences[1:]:
-        if count_tokens(markdown[cur_start:s_end]) > target:
-            pieces.append(
-                _Piece(
-                    cur_start,
-                    cur_end,
-                    markdown[cur_start:cur_end],
-                    kind,
-                    heading_path,
-                    section,
-                    " ",
-                )
-            )
-            cur_start = s_start
-        cur_end = s_end
-    pieces.append(
-        _Piece(cur_start, cur_end, markdown[cur_start:cur_end], kind, heading_path, section, " ")
+    # A single long paragraph line: sentences, then words.
+    return _cut_line(
+        start, end, markdown, kind=kind, heading_path=heading_path, section=section, target=target
     )
+
+
+def _cut_line(
+    start: int,
+    end: int,
+    markdown: str,
+    *,
+    kind: str,
+    heading_path: str,
+    section: int,
+    target: int,
+    prefix: str = "",
+) -> list[_Piece]:
+    """A line too big for the target as pieces within it, joined by a space."""
+    budget = max(1, target - count_tokens(prefix))
+    pieces = [
+        _Piece(
+            s,
+            e,
+            f"{prefix}\n{markdown[s:e]}" if prefix else markdown[s:e],
+            kind,
+            heading_path,
+            section,
+            " ",
+        )
+        for s, e in _cut_spans(markdown, start, end, budget)
+    ]
     pieces[0].joiner = "\n\n"
     return pieces
+
+
+def _cut_spans(text: str, start: int, end: int, target: int) -> list[tuple[int, int]]:
+    """Spans of text[start:end], each within `target` tokens: cut at sentence ends, a
+    sentence too long at spaces, a word too long (a run with no space at all) between
+    tokens. Sizes are summed per unit, so a 5 MB line costs one pass, not one per cut."""
+    units: list[tuple[int, int, int]] = []  # (start, end, tokens)
+    for s_start, s_end in _between(text, start, end, _SENTENCE_END):
+        tokens = count_tokens(text[s_start:s_end])
+        if tokens <= target:
+            units.append((s_start, s_end, tokens))
+            continue
+        units.extend(_word_units(text, s_start, s_end, target))
+    spans: list[tuple[int, int]] = []
+    cur_start, cur_end, cur_tokens = units[0]
+    for u_start, u_end, tokens in units[1:]:
+        if cur_tokens + tokens > target:
+            spans.append((cur_start, cur_end))
+            cur_start, cur_tokens = u_start, 0
+        cur_end = u_end
+        cur_tokens += tokens
+    spans.append((cur_start, cur_end))
+    return spans
+
+
+def _word_units(text: str, start: int, end: int, target: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) spans of one over-long sentence, each within `target`: cut at
+    the last space before the limit, or between tokens when a stretch has no space; a run
+    of letters longer than the target is sliced. One pass over the tokens."""
+    units: list[tuple[int, int, int]] = []
+    cur_start, cur_tokens, prev_end = start, 0, start
+    gap: tuple[int, int, int] | None = None  # (end before, start after, tokens before)
+    step = max(1, (target - 1) * 6 + 1)  # letters per slice: count_tokens gives 1 per 6
+    for match in _TOKEN.finditer(text, start, end):
+        t_start, t_end = match.start(), match.end()
+        if t_start > prev_end and cur_tokens:
+            gap = (prev_end, t_start, cur_tokens)
+        pieces = [(t_start, t_end)]
+        if t_end - t_start > step:
+            pieces = [(p, min(p + step, t_end)) for p in range(t_start, t_end, step)]
+        for p_start, p_end in pieces:
+            n = 1 + (p_end - p_start - 1) // 6
+            if cur_tokens and cur_tokens + n > target:
+                if gap is not None and cur_tokens - gap[2] + n <= target:
+                    units.append((cur_start, gap[0], gap[2]))
+                    cur_start, cur_tokens = gap[1], cur_tokens - gap[2]
+                else:
+                    units.append((cur_start, prev_end, cur_tokens))
+                    cur_start, cur_tokens = p_start, 0
+                gap = None
+            cur_tokens += n
+            prev_end = p_end
+    if cur_tokens:
+        units.append((cur_start, prev_end, cur_tokens))
+    return units or [(start, end, 0)]
+
+
+def _between(text: str, start: int, end: int, separator: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The spans of text[start:end] between matches of `separator` (never empty)."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in separator.finditer(text, start, end):
+        if match.start() > pos:
+            spans.append((pos, match.start()))
+        pos = match.end()
+    if end > pos or not spans:
+        spans.append((pos, end))
+    return spans
 
 
 def _group_lines(
@@ -217,15 +293,32 @@ def _group_lines(
     pieces: list[_Piece] = []
     budget = target - count_tokens(prefix)
     group: list[tuple[int, int, str]] = []
+    where = (heading_path, section, kind)
     for line in lines:
+        if count_tokens(line[2]) > budget:
+            # One line alone over the target (a minified page, a table row of a book): cut.
+            if group:
+                pieces.append(_line_piece(group, markdown, where, prefix))
+                group = []
+            cut = _cut_line(
+                line[0],
+                line[1],
+                markdown,
+                kind=kind,
+                heading_path=heading_path,
+                section=section,
+                target=target,
+                prefix=prefix,
+            )
+            cut[0].joiner = "\n"
+            pieces.extend(cut)
+            continue
         if group and count_tokens(markdown[group[0][0] : line[1]]) > budget:
-            pieces.append(_line_piece(group, markdown, (heading_path, section, kind), prefix))
+            pieces.append(_line_piece(group, markdown, where, prefix))
             group = []
         group.append(line)
     if group:
-        pieces.append(_line_piece(group, markdown, (heading_path, section, kind), prefix))
-    for piece in pieces[1:]:
-        piece.joiner = "\n"  # a continued list/table/code joins line-wise if packed together
+        pieces.append(_line_piece(group, markdown, where, prefix))
     return pieces
 
 
@@ -239,7 +332,8 @@ def _line_piece(
     start, end = group[0][0], group[-1][1]
     body = markdown[start:end]
     text = f"{prefix}\n{body}" if prefix else body
-    return _Piece(start, end, text, kind, heading_path, section)
+    # A continued list/table/code joins line-wise if packed together.
+    return _Piece(start, end, text, kind, heading_path, section, "\n")
 
 
 def _pieces(markdown: str, target: int, pages: Sequence[PageSpan]) -> list[_Piece]:
@@ -256,7 +350,7 @@ def _pieces(markdown: str, target: int, pages: Sequence[PageSpan]) -> list[_Piec
         if kind == "heading":
             match = _HEADING.match(lines[0][2])
             assert match is not None
-            level, title = len(match.group(1)), match.group(2).strip()
+            level, title = len(match.group(1)), match.group(2).strip()[:MAX_HEADING_CHARS]
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, title))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -358,6 +359,23 @@ async def _extract(state: SourceSync, data: bytes, **kwargs: Any) -> ExtractedDo
     return await state.extractor.extract(data, **kwargs)
 
 
+NOT_UTF8_NAME = (
+    "the file name is not valid UTF-8 (as names from Windows or zip archives can be): "
+    "rename the file to sync it"
+)
+
+
+def readable_path(path: Path) -> str:
+    """The path as text a database and a terminal accept: an undecodable byte in a name
+    (kept by Python as a lone surrogate) becomes U+FFFD."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="replace")
+    return text
+
+
 async def sync_files(state: SourceSync) -> None:
     from desktop.core.ingest.files import list_files
 
@@ -370,10 +388,14 @@ async def sync_files(state: SourceSync) -> None:
         job.item_error(str(root), exc.message)
         return
     job.stage("read", len(files))
-    present = {str(path.resolve()) for path in files}
+    present = {readable_path(path.resolve()) for path in files}
     for path in files:
         job.check()
-        uri = str(path.resolve())
+        uri = readable_path(path.resolve())
+        if uri != str(path.resolve()):
+            state.failed(uri, NOT_UTF8_NAME)
+            job.advance(1)
+            continue
         try:
             data = path.read_bytes()
         except OSError as exc:

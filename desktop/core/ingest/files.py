@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from desktop.core.content.quality import binary_reason, garbage_reason
 from desktop.core.errors import ExtractionError, SourceError
 from desktop.core.ingest.encoding import decode_text
 from desktop.core.ingest.html import extract_html
@@ -141,10 +142,25 @@ def extract_bytes(
     kind = _kind(data, content_type, filename, url)
     if kind == "pdf":
         return extract_pdf(data)
+    _refuse_binary(data)
     if kind == "html":
         return extract_html_bytes(data, charset=charset, filename=filename, url=url)
     text = decode_text(data, declared_charset=charset)
+    _refuse_garbage(text)
     return _plain(text, markdown=kind == "markdown", name=_name(filename, url))
+
+
+def _refuse_binary(data: bytes) -> None:
+    reason = binary_reason(data)
+    if reason:
+        raise ExtractionError(f"Not a text document: {reason}.")
+
+
+def _refuse_garbage(text: str) -> None:
+    """A random-bytes file named .md decodes to 'text': refuse it rather than index noise."""
+    reason = garbage_reason(text)
+    if reason:
+        raise ExtractionError(f"Not readable text: {reason}.")
 
 
 def extract_html_bytes(
@@ -152,7 +168,9 @@ def extract_html_bytes(
 ) -> ExtractedDocument:
     """An HTML body to its document (what extract_bytes does for HTML; the extraction
     pool's workers run it)."""
+    _refuse_binary(data)
     document = extract_html(decode_text(data, declared_charset=charset, is_html=True), url=url)
+    _refuse_garbage(document.markdown)
     if not document.title:
         document.title = _name(filename, url)
     return document

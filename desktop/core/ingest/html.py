@@ -10,6 +10,8 @@ bench/extraction_wcxb.py measured these choices on WCXB.
 from __future__ import annotations
 
 import re
+from html import escape
+from html.parser import HTMLParser
 from typing import Any
 
 import lxml.etree
@@ -56,9 +58,13 @@ _CONSENT_HINT = re.compile(r"cookie|consent|gdpr", re.I)
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|data|vbscript|file)\s*:", re.I)
 _BLANK_LINES = re.compile(r"\n{3,}")
-# huge_tree lifts libxml2's 256-level limit (to about 2,000), past which it drops the rest
-# of the page; we then flatten to MAX_DEPTH ourselves.
-_PARSER = lxml.html.HTMLParser(huge_tree=True)
+# huge_tree lifts libxml2's 256-level limit (to 2,048), past which it drops the rest of the
+# page (all of it, text included): such a page is flattened before parsing (_flatten_source).
+_DEPTH_ERROR = "Excessive depth"
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
 
 
 class _Converter(MarkdownConverter):
@@ -77,12 +83,72 @@ def _to_markdown(html: str) -> str:
 def _parse(html: str) -> lxml.html.HtmlElement | None:
     if not html.strip():
         return None
+    # Encoding declarations in a str confuse lxml: drop an XML declaration first.
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    root = _parse_once(html)
+    if root is _TOO_DEEP:
+        root = _parse_once(_flatten_source(html, MAX_DEPTH))
+    return None if root is _TOO_DEEP else root
+
+
+_TOO_DEEP: Any = object()
+
+
+def _parse_once(html: str) -> Any:
+    """The parsed page, None when unparseable, _TOO_DEEP when libxml2 gave up on its depth."""
+    parser = lxml.html.HTMLParser(huge_tree=True)  # one per call: parsers are not shared
     try:
-        # Encoding declarations in a str confuse lxml: drop an XML declaration first.
-        html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
-        return lxml.html.document_fromstring(html, parser=_PARSER)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (lxml.etree.ParserError, ValueError):
-        return None
+        root = None
+    if any(_DEPTH_ERROR in entry.message for entry in parser.error_log):
+        return _TOO_DEEP
+    return root
+
+
+class _Flattener(HTMLParser):
+    """Re-writes HTML with the tags nested deeper than `max_depth` dropped, their text kept.
+
+    Event-driven (no recursion, no depth limit): only used for pages libxml2 refuses.
+    """
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.max_depth = max_depth
+        self.out: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, written)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        written = len(self.stack) < self.max_depth
+        if written:
+            rendered = "".join(
+                f' {name}="{escape(value or "")}"' for name, value in attrs if name.isidentifier()
+            )
+            self.out.append(f"<{tag}{rendered}>")
+        if tag not in _VOID_TAGS:
+            self.stack.append((tag, written))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not any(open_tag == tag for open_tag, _ in self.stack):
+            return
+        while self.stack:
+            open_tag, written = self.stack.pop()
+            if written:
+                self.out.append(f"</{open_tag}>")
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and not self.stack[-1][1] and self.stack[-1][0] in _DROP_TAGS:
+            return  # a script's or style's body, its tag too deep to be written
+        self.out.append(escape(data, quote=False))
+
+
+def _flatten_source(html: str, max_depth: int) -> str:
+    flattener = _Flattener(max_depth)
+    flattener.feed(html)
+    flattener.close()
+    return "".join(flattener.out)
 
 
 def _limit_depth(root: lxml.html.HtmlElement) -> None:

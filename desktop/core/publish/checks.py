@@ -51,6 +51,9 @@ def run_checks(
     found += _stale_sources(ws, stale_after_days, now or datetime.now(UTC))
     found += _citations(ws)
     found += _needs_review(ws)
+    from desktop.core.publish.passage_checks import passage_checks  # it imports Check
+
+    found += passage_checks(ws, embedding)
     return sorted(found, key=lambda c: c.severity != "error")
 
 

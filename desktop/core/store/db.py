@@ -6,6 +6,7 @@ macOS's; apsw ships its own current SQLite with extension loading.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ Row = dict[str, Any]
 
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     """Open a connection with sqlite-vec loaded and checked, WAL, foreign keys on."""
+    _check_name(path)
     flags = (
         apsw.SQLITE_OPEN_READONLY
         if readonly
@@ -28,6 +30,20 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     load_sqlite_vec(conn)
     conn.setbusytimeout(5000)
     return conn
+
+
+def _check_name(path: Path | str) -> None:
+    """SQLite takes UTF-8 file names: a name with undecodable bytes (kept by Python as lone
+    surrogates, common from Windows and zip archives) cannot be opened."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(text).decode("utf-8", errors="replace")
+        raise WorkspaceError(
+            f"The workspace file name {shown} is not valid UTF-8.",
+            hint="Rename the file (or choose another name) using ordinary characters.",
+        ) from None
 
 
 def load_sqlite_vec(conn: apsw.Connection) -> str:
