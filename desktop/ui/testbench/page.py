@@ -9,8 +9,8 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -96,8 +96,8 @@ class TestBenchPage(Page):
         tests_tab.setChildrenCollapsible(False)
         # Below their minimum height (a laptop with the jobs dock open) the tabs scroll
         # instead of making the window taller than the screen.
-        self.tabs.addTab(scrolling(ask_tab), "Side by side")
-        self.tabs.addTab(scrolling(tests_tab), "Test set && runs")
+        self.tabs.addTab(FitScrollArea(ask_tab), "Side by side")
+        self.tabs.addTab(FitScrollArea(tests_tab), "Test set && runs")
         layout = QVBoxLayout(self)
         layout.addWidget(self.no_workspace_label)
         layout.addWidget(self.tabs, 1)
@@ -383,9 +383,28 @@ class TestBenchPage(Page):
             self.runs_panel.detail.setPlainText(texts.result_detail(self.shown_results[row]))
 
 
-def scrolling(content: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(content)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area
+class FitScrollArea(QScrollArea):
+    """A scroll area whose content fills the viewport and scrolls only below its minimum
+    size. (A resizable QScrollArea sizes content by heightForWidth, the preferred height,
+    so wrapped labels made it scroll on a large screen too.)"""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setWidget(content)
+        self.setWidgetResizable(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        content.installEventFilter(self)
+
+    def fit(self) -> None:
+        content = self.widget()
+        if content is not None:
+            content.resize(self.viewport().size().expandedTo(content.minimumSizeHint()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.fit()  # the content's minimum changed (a panel shown or hidden)
+        return super().eventFilter(watched, event)
