@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.cli.output import StderrProgress, print_json, print_table
-from desktop.core.answering.types import MODES, AnswerResult
+from desktop.core.answering.types import DEFAULT_TEST_CONCURRENCY, MODES, AnswerResult
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
-from desktop.services import answers
-from desktop.services.workspaces import open_workspace
 
 if TYPE_CHECKING:
     from desktop.core.answering.testruns import ProfileTotals, RunComparison
+    from desktop.services import answers
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -78,6 +77,9 @@ def _profile_json(profile: answers.AnswerProfile) -> dict[str, Any]:
 
 
 def run_profile_set(args: argparse.Namespace) -> int:
+    from desktop.services import answers
+    from desktop.services.workspaces import open_workspace
+
     changes: dict[str, Any] = {}
     for option, key in (
         ("generator", "generator"),
@@ -115,6 +117,9 @@ def run_profile_set(args: argparse.Namespace) -> int:
 
 
 def run_profile_list(args: argparse.Namespace) -> int:
+    from desktop.services import answers
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         profiles = answers.list_profiles(ws)
     if args.json:
@@ -152,6 +157,9 @@ def _register_ask(subparsers: SubParsers) -> None:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    from desktop.services import answers
+    from desktop.services.workspaces import open_workspace
+
     def stream(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -225,7 +233,7 @@ def _register_test(subparsers: SubParsers) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=answers.DEFAULT_CONCURRENCY,
+        default=DEFAULT_TEST_CONCURRENCY,
         help="questions answered at once (default: %(default)s)",
     )
     parser.add_argument(
@@ -238,6 +246,9 @@ def _register_test(subparsers: SubParsers) -> None:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    from desktop.services import answers
+    from desktop.services.workspaces import open_workspace
+
     if args.target in ("import", "export"):
         if len(args.rest) != 2:
             print(f"usage: botdesk test {args.target} WS FILE", file=sys.stderr)
@@ -344,6 +355,9 @@ def _register_runs(subparsers: SubParsers) -> None:
 
 
 def run_runs(args: argparse.Namespace) -> int:
+    from desktop.services import answers
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         runs = answers.list_runs(ws)
         comparison = answers.compare_last_runs(ws)

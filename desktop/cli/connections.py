@@ -8,7 +8,6 @@ import getpass
 import sys
 
 from desktop.core.errors import ConfigError
-from desktop.services import connections
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,11 +32,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from desktop.services import connections
+
     print(asyncio.run(connections.check_connection(args.model)))
     return 0
 
 
 def run_key(args: argparse.Namespace) -> int:
+    from desktop.services import connections
+
     where = connections.endpoints()
     if args.action == "status":
         found = asyncio.run(connections.mistral_key_found())

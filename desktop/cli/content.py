@@ -13,9 +13,6 @@ from desktop.core.content.models import SourceInfo
 from desktop.core.errors import SourceError
 from desktop.core.jobs import Job
 from desktop.core.store.lock import WorkspaceLock
-from desktop.core.store.workspace import Workspace
-from desktop.services import content
-from desktop.services.workspaces import open_workspace
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -183,6 +180,9 @@ def _source_row(s: SourceInfo) -> list[str]:
 
 # -- handlers --------------------------------------------------------------------------
 def run_add_site(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         source = content.add_site(
             ws,
@@ -197,6 +197,9 @@ def run_add_site(args: argparse.Namespace) -> int:
 
 
 def run_add_files(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         for source in content.add_files(ws, args.paths):
             print(f"added source {source.id}: {source.location}")
@@ -204,6 +207,9 @@ def run_add_files(args: argparse.Namespace) -> int:
 
 
 def run_add_text(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     text = args.text if args.text is not None else _read_text(args.file)
     with open_workspace(args.workspace) as ws:
         source = content.add_text(ws, args.title, text)
@@ -212,6 +218,9 @@ def run_add_text(args: argparse.Namespace) -> int:
 
 
 def run_add_qa(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         source = content.add_qa(ws, args.question, args.answer)
         print(f"added source {source.id}: {source.title}")
@@ -219,6 +228,9 @@ def run_add_qa(args: argparse.Namespace) -> int:
 
 
 def run_sources(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         sources = content.list_sources(ws)
     if args.json:
@@ -232,6 +244,9 @@ def run_sources(args: argparse.Namespace) -> int:
 
 
 def run_preview(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace):
         pass  # only checked: a preview stores nothing
     job = Job("Crawl preview", listeners=[StderrProgress()])
@@ -259,6 +274,9 @@ def _print_tree(node: Any, depth: int) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws, WorkspaceLock(ws.path, "sync"):
         job = Job(f"Sync {ws.name}", listeners=[StderrProgress()])
         summary = asyncio.run(content.sync(ws, job, source_ids=args.source))
@@ -274,6 +292,9 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_docs(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         docs = content.list_documents(ws)
         details = [content.get_document(ws, d.id) for d in docs] if args.text else []
@@ -308,6 +329,9 @@ def run_docs(args: argparse.Namespace) -> int:
 
 
 def run_chunks(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         passages = content.list_passages(
             ws, document_id=args.document, state=args.state, query=args.search
@@ -332,49 +356,63 @@ def run_chunks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_ws(path: str) -> Workspace:
-    return open_workspace(path)
-
-
 def run_chunk_exclude(args: argparse.Namespace) -> int:
-    with _with_ws(args.workspace) as ws:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
+    with open_workspace(args.workspace) as ws:
         n = content.exclude_passages(ws, args.ids)
     print(f"excluded {n} passages")
     return 0
 
 
 def run_chunk_include(args: argparse.Namespace) -> int:
-    with _with_ws(args.workspace) as ws:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
+    with open_workspace(args.workspace) as ws:
         n = content.include_passages(ws, args.ids)
     print(f"included {n} passages")
     return 0
 
 
 def run_chunk_edit(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     text = _read_text(args.text_file)
-    with _with_ws(args.workspace) as ws:
+    with open_workspace(args.workspace) as ws:
         passage = content.edit_passage(ws, args.id, text)
     print(f"passage {passage.id}: {passage.state}, {passage.tokens} tokens")
     return 0
 
 
 def run_chunk_add(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
     text = _read_text(args.text_file)
-    with _with_ws(args.workspace) as ws:
+    with open_workspace(args.workspace) as ws:
         passage = content.add_passage(ws, args.document, text, heading_path=args.heading)
     print(f"added passage {passage.id}")
     return 0
 
 
 def run_chunk_resolve(args: argparse.Namespace) -> int:
-    with _with_ws(args.workspace) as ws:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
+    with open_workspace(args.workspace) as ws:
         passage = content.resolve_review(ws, args.id, keep=args.keep)
     print(f"passage {passage.id}: {passage.state}")
     return 0
 
 
 def run_boilerplate(args: argparse.Namespace) -> int:
-    with _with_ws(args.workspace) as ws:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
+    with open_workspace(args.workspace) as ws:
         if args.exclude:
             n = content.exclude_boilerplate(ws, args.exclude)
             print(f"excluded {n} passages")

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 from desktop.cli.output import print_json, print_json_line, print_table
 from desktop.core.errors import ConfigError
 from desktop.core.source_ref import SourceRef
-from desktop.services import index
-from desktop.services.workspaces import open_workspace
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -110,6 +108,9 @@ def _source_text(source: SourceRef) -> str:
 
 
 def run_search(args: argparse.Namespace) -> int:
+    from desktop.services import index
+    from desktop.services.workspaces import open_workspace
+
     if (args.query is None) == (args.queries is None):
         print("botdesk search: give a QUERY or --queries FILE (one of them).", file=sys.stderr)
         return 2
@@ -159,6 +160,9 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_why_not(args: argparse.Namespace) -> int:
+    from desktop.services import index
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         filters = index.Filters(tuple(args.source), args.url_prefix)
         result = asyncio.run(
@@ -208,6 +212,9 @@ def run_why_not(args: argparse.Namespace) -> int:
 
 
 def run_embedder(args: argparse.Namespace) -> int:
+    from desktop.services import index
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         if args.spec is None:
             status = index.index_status(ws)

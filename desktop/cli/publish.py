@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from desktop.cli.output import StderrProgress, print_json, print_table
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
-from desktop.core.publish.bundle import QUANTIZATIONS
+from desktop.core.publish.quantization import QUANTIZATIONS
 from desktop.core.store.lock import WorkspaceLock
-from desktop.services import publish
-from desktop.services.workspaces import open_workspace
 
 if TYPE_CHECKING:
+    from desktop.services import publish
+
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
@@ -121,6 +121,9 @@ def _size(size: int) -> str:
 
 
 def run_bundle(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         built = publish.build_bundle(
             ws, args.output, quantization=args.quantize, job=_progress("Bundle", args.json)
@@ -161,6 +164,9 @@ def _print_checks(checks: list[publish.Check]) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws, WorkspaceLock(ws.path, "publish"):
         report = asyncio.run(
             publish.publish(
@@ -206,6 +212,9 @@ def _release_rows(releases: list[publish.ReleaseInfo]) -> list[list[str]]:
 
 
 def run_releases(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         listed = asyncio.run(publish.list_releases(ws))
     if args.json:
@@ -229,6 +238,9 @@ def run_releases(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         info = asyncio.run(publish.rollback(ws, args.release_id))
     if args.json:
@@ -239,6 +251,9 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 
 def run_widget(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         if args.get is not None:
             value: Any = publish.get_widget(ws, args.get or None)
@@ -265,6 +280,9 @@ def run_widget(args: argparse.Namespace) -> int:
 
 
 def run_public_url(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         publish.set_source_public_url(ws, args.source_id, args.url)
     print(f"Files of source {args.source_id} are cited as {args.url.rstrip('/')}/FILE-NAME.")
@@ -272,6 +290,9 @@ def run_public_url(args: argparse.Namespace) -> int:
 
 
 def run_token(args: argparse.Namespace) -> int:
+    from desktop.services import publish
+    from desktop.services.workspaces import open_workspace
+
     with open_workspace(args.workspace) as ws:
         endpoint = args.endpoint or publish.get_target(ws)[0]
     if not endpoint:

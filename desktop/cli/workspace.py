@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from desktop.services.workspaces import DEFAULT_EMBEDDER, create_workspace
+from desktop.core.model_specs import DEFAULT_EMBEDDER
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from desktop.services.workspaces import create_workspace
+
     with create_workspace(args.workspace, name=args.name, embedder=args.embedder) as workspace:
         print(workspace.path)
     return 0

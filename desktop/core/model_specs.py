@@ -14,6 +14,8 @@ PROVIDERS: tuple[Provider, ...] = ("ollama", "mistral")
 # Ollama names: "all-minilm", "llama3.2:3b", "hf.co/org/model:Q4_K_M"; Mistral ids alike.
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 _EXAMPLES = "ollama:MODEL (e.g. ollama:all-minilm), mistral:MODEL, or none"
+# A new workspace's embedder: keyword search only, until the user picks a model.
+DEFAULT_EMBEDDER = "none"
 
 
 def parse_spec(text: str | None, *, what: str = "model") -> tuple[Provider, str] | None:

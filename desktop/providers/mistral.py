@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -36,6 +35,10 @@ from desktop.core.errors import (
     RateLimitedError,
 )
 from desktop.core.tls import shared_ssl_context
+from desktop.providers.addresses import MISTRAL_KEY_ACCOUNT as KEY_ACCOUNT
+from desktop.providers.addresses import MISTRAL_KEY_ENV as KEY_ENV
+from desktop.providers.addresses import MISTRAL_URL_ENV as URL_ENV
+from desktop.providers.addresses import mistral_url
 from desktop.providers.base import (
     ChatMessage,
     GenerationEvent,
@@ -53,10 +56,6 @@ from desktop.providers.retry import (
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
 
-DEFAULT_URL = "https://api.mistral.ai"
-URL_ENV = "BOTDESK_MISTRAL_URL"
-KEY_ACCOUNT = "mistral-api-key"
-KEY_ENV = "MISTRAL_API_KEY"
 PROVIDER = "Mistral"
 # Mistral caps the tokens of one embeddings request as well as of each input: a batch over
 # the budget is answered 400 and then retried item by item (vectors.embed_in_batches).
@@ -89,11 +88,6 @@ KEY_HINT = (
     "Set the Mistral API key in Settings (it is kept in the system keyring), "
     f"or set the environment variable {KEY_ENV}."
 )
-
-
-def mistral_url() -> str:
-    """The API server: BOTDESK_MISTRAL_URL if set, else Mistral's."""
-    return (os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
 
 
 def set_api_key(value: str) -> None:

@@ -9,7 +9,6 @@ the middle of a stream). All of that becomes desktop.core.errors here.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ from desktop.core.errors import (
 )
 from desktop.core.text import count_tokens
 from desktop.core.tls import shared_ssl_context
+from desktop.providers.addresses import ollama_host
 from desktop.providers.base import (
     ChatMessage,
     GenerationEvent,
@@ -47,7 +47,6 @@ from desktop.providers.retry import (
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
 
-DEFAULT_HOST = "http://127.0.0.1:11434"
 PROVIDER = "Ollama"
 EMBED_BATCH = 32
 # Unknown embedding models: a conservative context (all-minilm and mxbai-embed-large have 512).
@@ -62,11 +61,6 @@ TOKEN_MARGIN = 0.9
 SHOW_TIMEOUT_S = 2.0
 
 _CONTEXT_WORDS = ("context length", "context window", "input length")
-
-
-def ollama_host() -> str:
-    """The server address: OLLAMA_HOST if set, else the local default."""
-    return os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
 
 
 def translate(exc: BaseException, model: str, host: str) -> Failure:

@@ -18,7 +18,12 @@ from desktop.core.answering import testbench, testruns
 from desktop.core.answering.citations import CITATION_PATTERN, cited_numbers
 from desktop.core.answering.engine import ChatModel, ModelDelta, ModelUsage, answer_question
 from desktop.core.answering.prices import PriceTable
-from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
+from desktop.core.answering.types import (
+    DEFAULT_TEST_CONCURRENCY,
+    AnswerProfile,
+    AnswerResult,
+    RetrievedPassage,
+)
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
 from desktop.core.source_ref import SourceRef
@@ -52,7 +57,7 @@ ModelCheck = Callable[[str], Awaitable[str]]
 SearchFunction = Callable[[Any, str, int, str, float | None], Awaitable[Sequence[Any]]]
 GeneratorFactory = Callable[[str], Generator]
 
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = DEFAULT_TEST_CONCURRENCY
 TestQuestion = testbench.TestQuestion
 
 

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 from desktop.core import secrets
 from desktop.core.errors import AuthenticationError
-from desktop.providers import factory, mistral, ollama
+from desktop.providers import factory
+from desktop.providers.addresses import (
+    MISTRAL_KEY_ACCOUNT,
+    MISTRAL_KEY_ENV,
+    mistral_url,
+    ollama_host,
+)
+
+# The back-ends' modules load their SDKs (mistralai, ollama: about 0.5 s together): they
+# are imported by the functions that talk to a back-end, not when the window starts.
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,7 @@ class Endpoints:
 
 def endpoints() -> Endpoints:
     usable, backend = secrets.keyring_usable()
-    return Endpoints(ollama.ollama_host(), mistral.mistral_url(), usable, backend, mistral.KEY_ENV)
+    return Endpoints(ollama_host(), mistral_url(), usable, backend, MISTRAL_KEY_ENV)
 
 
 async def check_connection(spec: str) -> str:
@@ -32,14 +41,18 @@ async def check_connection(spec: str) -> str:
 
 async def set_mistral_key(key: str) -> None:
     """Keep the key in the keyring (off the event loop: a keyring can hang on D-Bus)."""
+    from desktop.providers import mistral
+
     await asyncio.to_thread(mistral.set_api_key, key)
 
 
 async def remove_mistral_key() -> None:
-    await asyncio.to_thread(secrets.delete_secret, mistral.KEY_ACCOUNT)
+    await asyncio.to_thread(secrets.delete_secret, MISTRAL_KEY_ACCOUNT)
 
 
 async def mistral_key_found() -> bool:
+    from desktop.providers import mistral
+
     try:
         await mistral.api_key()
     except AuthenticationError:  # no key in the keyring nor in MISTRAL_API_KEY

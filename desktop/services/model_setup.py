@@ -12,7 +12,7 @@ from desktop.core.errors import BotdeskError, ConfigError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.providers import factory
-from desktop.providers import ollama as ollama_provider
+from desktop.providers.addresses import ollama_host
 from desktop.providers.retry import redact_url
 from desktop.services import answers, index
 
@@ -52,7 +52,7 @@ def is_embedding_model(name: str) -> bool:
 
 async def find_ollama() -> OllamaFound:
     """Ask the Ollama at OLLAMA_HOST (or the local default) which models it has."""
-    host = redact_url(ollama_provider.ollama_host())
+    host = redact_url(ollama_host())
     try:
         models = await factory.list_models("ollama")
     except BotdeskError as exc:
@@ -62,10 +62,13 @@ async def find_ollama() -> OllamaFound:
 
 async def pull_ollama_model(name: str, job: Job) -> str:
     """Download a model onto the Ollama server as a job: progress in bytes, cancellable."""
+    # Here, not at the top: the ollama SDK is not needed to start the window.
+    from desktop.providers import ollama as ollama_provider
+
     model = name.strip().removeprefix("ollama:")
     if not model:
         raise ConfigError("Type the name of the model to download.", hint="For example llama3.2.")
-    job.stage(f"download {model}")
+    job.stage(f"download {model}", unit="bytes")
 
     def progress(status: str, completed: int | None, total: int | None) -> None:
         job.check()  # a cancel stops the download here

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.core.index.store import parse_embedder
+from desktop.core.model_specs import DEFAULT_EMBEDDER
 from desktop.core.store.workspace import SUFFIX, Workspace
-
-DEFAULT_EMBEDDER = "none"
 
 
 def create_workspace(path: Path | str, *, name: str, embedder: str = DEFAULT_EMBEDDER) -> Workspace:

@@ -11,6 +11,8 @@ RetrievalMode = Literal["hybrid", "vector", "keyword"]
 MODES: tuple[RetrievalMode, ...] = ("hybrid", "vector", "keyword")
 
 DEFAULT_PROFILE = "default"
+# Test questions answered at once in a test run, unless told otherwise.
+DEFAULT_TEST_CONCURRENCY = 4
 DEFAULT_GENERATOR = "ollama:llama3.2"
 DEFAULT_REFUSAL = (
     "Sorry, I don't know the answer to that from the information I have. "

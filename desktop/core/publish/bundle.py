@@ -32,6 +32,8 @@ from desktop import __version__
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, WorkspaceError
 from desktop.core.jobs import Job
+from desktop.core.publish.quantization import QUANTIZATIONS
+from desktop.core.publish.quantization import Quantization as Quantization  # noqa: PLC0414
 from desktop.core.store import db
 from desktop.core.store.workspace import Workspace, utc_now
 
@@ -48,9 +50,6 @@ TABLES = {
     "fts": "passages_fts",
     "vectors": "passages_vec",
 }
-
-Quantization = Literal["none", "int8", "binary"]
-QUANTIZATIONS: tuple[Quantization, ...] = ("none", "int8", "binary")
 
 # The contract's definition of a passage the bot may use.
 INCLUDED_PASSAGES_SQL = f"""
