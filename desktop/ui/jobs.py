@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import BotdeskError, CancelledError
-from desktop.core.jobs import ItemError, Job, JobEvent, JobState
+from desktop.core.jobs import MB, ItemError, Job, JobEvent, JobState
 from desktop.ui.messages import MessageBridge
 from desktop.ui.tasks import TaskSet
 from desktop.ui.widgets import ElidedLabel, plain_label, read_only_text
@@ -190,9 +190,11 @@ class JobRow(QWidget):
     def update_event(self, event: JobEvent) -> None:
         self.last_event = event
         if event.total:
-            self.bar.setRange(0, event.total)
-            self.bar.setValue(min(event.done, event.total))
-            self.bar.setFormat(f"{event.done}/{event.total}")
+            # A QProgressBar holds an int: a byte count (a 2 GB model) goes in as MB.
+            scale = MB if event.unit == "bytes" else 1
+            self.bar.setRange(0, max(1, event.total // scale))
+            self.bar.setValue(min(event.done, event.total) // scale)
+            self.bar.setFormat(event.count_text())  # "0.4 of 1.6 MB", or "12/40"
         elif event.state is JobState.RUNNING:
             self.bar.setRange(0, 0)  # busy indicator while the count is unknown
         else:

@@ -260,3 +260,15 @@ def test_a_long_job_summary_never_resizes_the_window(window: MainWindow, qloop: 
     label = window.jobs_dock.rows[handle.job_id].label
     assert label.text().startswith("Sync https://shop.example/")  # the full text is kept
     assert label.displayed_text().endswith("…") and len(label.displayed_text()) < 400
+
+
+def test_byte_progress_reads_in_mb(window: MainWindow, qloop: Any) -> None:
+    async def download(job: Job) -> None:
+        job.stage("download llama3.2", total=2_019_393_189, unit="bytes")
+        job.advance(404_000_000)
+
+    handle = window.jobs.start("Download llama3.2", download)
+    qloop.run(window.jobs.wait_all())
+    bar = window.jobs_dock.rows[handle.job_id].bar
+    assert bar.format() == "385.3 of 1925.8 MB"
+    assert bar.maximum() == 1925 and bar.value() == 385  # no int overflow above 2 GB

@@ -39,9 +39,7 @@ MB = 1_000_000
 
 
 def _bar_text(event: JobEvent) -> str:
-    if event.total:
-        return f"{event.done / MB:,.0f} of {event.total / MB:,.0f} MB"
-    return event.message or event.stage
+    return event.count_text() if event.total else (event.message or event.stage)
 
 
 class ModelSetupPanel(QWidget):
