@@ -7,32 +7,82 @@ import gc
 import logging
 import sys
 import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtGui import QFileOpenEvent, QIcon
+from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.core.errors import BotdeskError
 from desktop.core.logs import install_file_log
+from desktop.core.paths import resource_path
 from desktop.core.tls import shared_ssl_context
 from desktop.ui.main_window import MainWindow
+
+FIRST_PAINT_TIMEOUT_S = 30.0
+
+
+class FileOpenHandler(QObject):
+    """macOS hands a double-clicked document to the running app as a FileOpen event, not
+    as an argument: open it in the window like `botdesk app FILE` would."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            path = event.file()
+            if path:
+                self.window.open_path(path)
+                return True
+        return False
+
+
+class FirstPaint(QObject):
+    """Sets `painted` at the first paint event of any widget in the window."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.painted = asyncio.Event()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Paint
+            and isinstance(watched, QWidget)
+            and watched.window() is self.window
+        ):
+            self.painted.set()
+        return False
+
+
+def _application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Botdesk")
+    app.setOrganizationName("Botdesk")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "botdesk.svg"))))
+    return app
 
 
 def run(*, workspace_path: str | None = None) -> int:
     """Run the app until its window closes; returns the exit status."""
     import qasync
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Botdesk")
-    app.setOrganizationName("Botdesk")
-    log_path = install_file_log()  # rotating, in the user data folder, secrets redacted
-    logging.getLogger("botdesk").info("Botdesk starting; log at %s", log_path)
+    app = _application()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    log_path = install_file_log()  # rotating, in the user data folder, secrets redacted
+    logging.getLogger("botdesk").info("Botdesk starting; log at %s", log_path)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     # Reading the CA bundle takes 40-100+ ms: do it off the GUI thread before the first sync.
     threading.Thread(target=shared_ssl_context, name="tls-warm-up", daemon=True).start()
     window = MainWindow()
     window.messages.install_excepthook()
+    app.installEventFilter(FileOpenHandler(window))
     if workspace_path:
         window.open_path(workspace_path)
     window.show()
@@ -45,3 +95,55 @@ def run(*, workspace_path: str | None = None) -> int:
     with loop:
         loop.run_until_complete(closed.wait())
     return 0
+
+
+def check_window(
+    workspace_path: Path,
+    probe: Callable[[MainWindow], Awaitable[str]],
+    *,
+    settings_path: Path,
+) -> str:
+    """Open the real window on a workspace, wait for its first paint, run `probe` on the
+    app's event loop, close it; returns the probe's line. For `botdesk demo --check`.
+
+    The window's settings (recent files, geometry) go to `settings_path`, not the user's.
+    Raises BotdeskError when the window does not open the workspace or never paints.
+    """
+    import qasync
+
+    app = _application()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(settings=QSettings(str(settings_path), QSettings.Format.IniFormat))
+    first_paint = FirstPaint(window)
+    app.installEventFilter(first_paint)
+    # An exception in a slot (a module missing from a frozen build, say) reaches only the
+    # excepthook: collect them, so the check fails on them.
+    raised: list[BaseException] = []
+    previous_hook = sys.excepthook
+    sys.excepthook = lambda _type, exc, _tb: raised.append(exc)
+
+    async def check() -> str:
+        if not window.open_path(str(workspace_path)):
+            raise BotdeskError(f"The window could not open {workspace_path}.")
+        window.show()
+        try:
+            await asyncio.wait_for(first_paint.painted.wait(), FIRST_PAINT_TIMEOUT_S)
+        except TimeoutError:
+            raise BotdeskError(
+                f"The window did not paint within {FIRST_PAINT_TIMEOUT_S:.0f} s."
+            ) from None
+        line = await probe(window)
+        if raised:
+            first = raised[0]
+            raise BotdeskError(f"The window raised {type(first).__name__}: {first}")
+        return line
+
+    with loop:
+        try:
+            line: str = loop.run_until_complete(check())
+            return line
+        finally:
+            sys.excepthook = previous_hook
+            app.removeEventFilter(first_paint)
+            window.close()
