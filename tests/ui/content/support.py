@@ -91,9 +91,11 @@ class SiteHandler(ScriptedHandler):
 
 
 def write_pages(folder: Path, n: int, footer: str) -> None:
+    """`n` pages, each one passage of its own words then the same footer as a passage
+    (the body stays under one passage's size, so the footer is never cut into it)."""
     folder.mkdir()
     for i in range(n):
-        body = " ".join(f"subject{i} term{j}" for j in range(120))
+        body = " ".join(f"subject{i} term{j}" for j in range(60))
         (folder / f"page{i}.md").write_text(
             f"# Page {i}\n\n{body}\n\n## Legal\n\n{footer}\n", encoding="utf-8"
         )
