@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,6 +29,8 @@ from PySide6.QtWidgets import (
 from desktop.core.publish.widget_config import FIELD_LABELS
 
 LEAD_FIELDS = ("name", "email", "phone", "company", "message")
+# Narrower than this, labels go above their fields (a laptop beside the preview).
+LABELS_ABOVE_BELOW_PX = 460
 
 
 def _text_box(height: int, placeholder: str = "") -> QPlainTextEdit:
@@ -50,6 +54,7 @@ class WidgetForm(QWidget):
         super().__init__()
         self._loading = False
         self._base: dict[str, Any] = {}
+        self._forms: list[QFormLayout] = []
         self._build_fields()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -86,14 +91,14 @@ class WidgetForm(QWidget):
         self.temperature.setRange(0.0, 1.5)
         self.temperature.setSingleStep(0.1)
         self.refusal = _text_box(50)
-        self.lead_enabled = QCheckBox("Ask visitors for their contact details")
+        self.lead_enabled = QCheckBox("Ask for contact details")
         self.lead_fields = QLineEdit()
         self.lead_fields.setPlaceholderText("email, name (of: " + ", ".join(LEAD_FIELDS) + ")")
         self.lead_when = QComboBox()
         self.lead_when.addItems(["on_refusal", "after_first_answer", "before_chat"])
         self.consent = _text_box(50, "A consent the visitor ticks first (optional)")
         self.origins = _text_box(60, "https://www.example.com (one per line)")
-        self.any_origin = QCheckBox("Any website may show the bot (not recommended)")
+        self.any_origin = QCheckBox("Any website (not recommended)")
         self.per_session = QSpinBox()
         self.per_session.setRange(1, 1000)
         self.per_day = QSpinBox()
@@ -137,15 +142,25 @@ class WidgetForm(QWidget):
             ("limits.messages_per_day", self.per_day),
         ]
 
-    @staticmethod
-    def _section(title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
+    def _section(self, title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
         box = QGroupBox(title)
         form = QFormLayout(box)
-        # Labels above fields when the column is narrow (a laptop), not a sideways scroll.
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for key, field in rows:
             form.addRow(FIELD_LABELS.get(key, ""), field)
+        self._forms.append(form)
         return box
+
+    def fit_width(self, width: int) -> None:
+        """Labels above fields when the room is narrow: no clipped field, no sideways scroll."""
+        narrow = width < LABELS_ABOVE_BELOW_PX
+        policy = (
+            QFormLayout.RowWrapPolicy.WrapAllRows
+            if narrow
+            else QFormLayout.RowWrapPolicy.DontWrapRows
+        )
+        for form in self._forms:
+            if form.rowWrapPolicy() != policy:
+                form.setRowWrapPolicy(policy)
 
     def _connect_edits(self) -> None:
         for line in (
@@ -268,3 +283,17 @@ class WidgetForm(QWidget):
     def _emit(self, *_: object) -> None:
         if not self._loading:
             self.changed.emit(self.config())
+
+
+class FormScroll(QScrollArea):
+    """The form in a vertical scroll area that tells it how wide it may be."""
+
+    def __init__(self, form: WidgetForm) -> None:
+        super().__init__()
+        self.form = form
+        self.setWidgetResizable(True)
+        self.setWidget(form)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.form.fit_width(self.viewport().width())
+        super().resizeEvent(event)

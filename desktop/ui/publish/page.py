@@ -39,6 +39,10 @@ class PublishPage(Page):
         # The views of the chat widget, one tab each; more are added here with addTab.
         self.widget_tabs = QTabWidget()
         self.widget_tabs.addTab(self.widget_panel, "Widget settings")
+        # What a run found and what went live, one tab each (a laptop has no room for both).
+        self.findings_tabs = QTabWidget()
+        self.findings_tabs.addTab(self.checks, "Checks and changes")
+        self.findings_tabs.addTab(self.releases, "Release history")
         self.empty_label = plain_label("Open or create a workspace to publish its bot.")
         self.body = self._lay_out()
         self._wire_panels()
@@ -51,18 +55,19 @@ class PublishPage(Page):
         target_scroll.setWidget(self.target)
         target_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         left = QSplitter(Qt.Orientation.Vertical)
-        for part in (target_scroll, self.checks, self.releases):
-            left.addWidget(part)
+        left.addWidget(target_scroll)
+        left.addWidget(self.findings_tabs)
         left.setChildrenCollapsible(False)
+        left.setStretchFactor(0, 0)
         left.setStretchFactor(1, 1)
-        left.setStretchFactor(2, 1)
+        left.setSizes([self.target.sizeHint().height(), 400])
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
         body.addWidget(self.widget_tabs)
         body.setChildrenCollapsible(False)
         body.setStretchFactor(0, 2)
         body.setStretchFactor(1, 3)
-        body.setSizes([420, 780])  # the widget form and its preview need the room
+        body.setSizes([380, 820])  # the widget form and its preview need the room
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label)
         layout.addWidget(body, 1)
@@ -88,6 +93,11 @@ class PublishPage(Page):
         publisher.busy_changed.connect(self.target.set_busy)
         publisher.status_changed.connect(self.target.set_status)
         publisher.report_ready.connect(self.checks.show_report)
+        publisher.report_ready.connect(
+            lambda report: self.findings_tabs.setCurrentWidget(
+                self.checks if report.dry_run else self.releases
+            )
+        )
         publisher.releases_changed.connect(self.releases.show_releases)
         publisher.token_changed.connect(self._show_token)
         publisher.widget_saved.connect(self._widget_saved)

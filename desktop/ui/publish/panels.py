@@ -20,17 +20,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.services.publish import PublishReport, Quantization, ReleaseInfo
-from desktop.ui.publish.form import WidgetForm
+from desktop.ui.publish.form import FormScroll, WidgetForm
 from desktop.ui.publish.models import RELEASE_ID_ROLE, ChecksModel, ReleasesModel
 from desktop.ui.publish.preview import WidgetPreview
-from desktop.ui.widgets import plain_label, table_view
+from desktop.ui.widgets import debounce, plain_label, table_view
 
 NO_RELEASES = "No releases yet. Publish to make the first one live."
 MB = 1024 * 1024
@@ -55,7 +54,9 @@ class TargetPanel(QGroupBox):
         super().__init__("Where")
         self.endpoint_edit = QLineEdit()
         self.endpoint_edit.setPlaceholderText("https://chat.example.com")
-        self.endpoint_edit.editingFinished.connect(self.endpoint_edited)
+        # Where the token is kept is looked up once typing pauses (it may ask the keyring).
+        self._endpoint_pause = debounce(self, self.endpoint_edited.emit, 400)
+        self.endpoint_edit.textChanged.connect(lambda _text: self._endpoint_pause.start())
         self.bot_edit = QLineEdit()
         self.bot_edit.setPlaceholderText("your bot id on the service")
         self.token_label = plain_label()
@@ -87,20 +88,24 @@ class TargetPanel(QGroupBox):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Endpoint", self.endpoint_edit)
         form.addRow("Bot id", self.bot_edit)
-        token_row = QHBoxLayout()
-        token_row.addWidget(self.token_label, 1)
-        token_row.addWidget(self.token_button)
-        token_row.addWidget(self.forget_token_button)
-        form.addRow("Token", token_row)
+        form.addRow("Token", self.token_label)
+        token_buttons = QHBoxLayout()
+        token_buttons.addWidget(self.token_button)
+        token_buttons.addWidget(self.forget_token_button)
+        token_buttons.addStretch(1)
+        form.addRow("", token_buttons)
         form.addRow("Notes", self.notes_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.dry_run_button)
         buttons.addWidget(self.publish_button)
         buttons.addStretch(1)
-        buttons.addWidget(QLabel("Vectors:"))
-        buttons.addWidget(self.quantize_combo)
-        buttons.addWidget(self.build_button)
         form.addRow(buttons)
+        bundle = QHBoxLayout()
+        bundle.addWidget(QLabel("Vectors:"))
+        bundle.addWidget(self.quantize_combo)
+        bundle.addWidget(self.build_button)
+        bundle.addStretch(1)
+        form.addRow(bundle)
         form.addRow(self.status_label)
 
     def target(self) -> tuple[str, str]:
@@ -129,11 +134,11 @@ class TargetPanel(QGroupBox):
         self.forget_token_button.setEnabled(found)
 
 
-class ChecksPanel(QGroupBox):
+class ChecksPanel(QWidget):
     """What the last dry run or publish found, what changed, and the bundle's size."""
 
     def __init__(self) -> None:
-        super().__init__("Checks and changes")
+        super().__init__()
         self.model = ChecksModel()
         self.view = QListView()
         self.view.setModel(self.model)
@@ -178,14 +183,14 @@ class ChecksPanel(QGroupBox):
         self.size_label.setText("")
 
 
-class ReleasesPanel(QGroupBox):
+class ReleasesPanel(QWidget):
     """The release history with refresh and "make selected release live"."""
 
     refresh_requested = Signal()
     rollback_requested = Signal(str)  # release id
 
     def __init__(self) -> None:
-        super().__init__("Release history")
+        super().__init__()
         self.model = ReleasesModel()
         self.table = table_view(self.model, stretch=5)
         for column, width in enumerate((40, 60, 90, 150, 70)):
@@ -245,10 +250,7 @@ class WidgetPanel(QWidget):
         self.saved_label = plain_label()
         self.saved_label.setObjectName("widget-saved")
         self.form.changed.connect(self._on_form_changed)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = FormScroll(self.form)
         column = QWidget()
         column_layout = QVBoxLayout(column)
         column_layout.setContentsMargins(0, 0, 0, 0)

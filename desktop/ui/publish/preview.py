@@ -21,6 +21,8 @@ LAUNCHER_H = 44.0
 HEADER_H = 40.0
 CHIP_H = 26.0
 INPUT_H = 28.0
+PANEL_MAX_W = 340.0
+PANEL_MAX_H = 560.0  # about the real widget's height: a tall window shows page above it
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class WidgetPreview(QWidget):
         super().__init__()
         self.config: dict[str, Any] = {}
         self.setMinimumSize(240, 320)
+        self.setMaximumWidth(int(PANEL_MAX_W + 2 * MARGIN + 60))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("A quick look at the chat widget, following the form as you type")
 
@@ -107,12 +110,13 @@ class WidgetPreview(QWidget):
             launcher_w,
             LAUNCHER_H,
         )
-        panel_w = min(320.0, width - 2 * MARGIN)
+        panel_w = min(PANEL_MAX_W, width - 2 * MARGIN)
+        panel_h = min(PANEL_MAX_H, height - 3 * MARGIN - LAUNCHER_H)
         panel = QRectF(
             MARGIN if left else width - MARGIN - panel_w,
-            MARGIN,
+            launcher.top() - MARGIN - panel_h,
             panel_w,
-            height - 3 * MARGIN - LAUNCHER_H,
+            panel_h,
         )
         header = QRectF(panel.left(), panel.top(), panel.width(), HEADER_H)
         input_box = QRectF(panel.left() + 10, panel.bottom() - 38, panel.width() - 20, INPUT_H)
@@ -166,10 +170,14 @@ class WidgetPreview(QWidget):
         painter.setPen(QPen(QColor(128, 128, 128, 90)))
         painter.drawPath(path)
         header = parts.header
+        # Rounded at the top only: a rounded band, then its lower half squared off.
         header_path = QPainterPath()
         header_path.addRoundedRect(header, 10, 10)
-        header_path.addRect(QRectF(header.left(), header.top() + 20, header.width(), 20))
-        painter.fillPath(header_path.simplified(), colours.primary)
+        painter.fillPath(header_path, colours.primary)
+        painter.fillRect(
+            QRectF(header.left(), header.center().y(), header.width(), header.height() / 2),
+            colours.primary,
+        )
         bold = QFont(self.font())
         bold.setBold(True)
         painter.setFont(bold)
