@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QTreeView,
@@ -34,7 +33,7 @@ from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.services import content
 from desktop.ui.content.source_settings import lines_of
 from desktop.ui.jobs import JobHandle, JobsController
-from desktop.ui.widgets import debounce, plain_label
+from desktop.ui.widgets import CompactTextEdit, debounce, plain_label
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -55,10 +54,11 @@ class AddSiteDialog(QDialog):
 
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://www.example.com/")
-        self.include_edit = QPlainTextEdit()
-        self.exclude_edit = QPlainTextEdit()
+        # Rules are a line or two: boxes of two lines (Qt's default minimum is taller).
+        self.include_edit = CompactTextEdit(lines=2)
+        self.exclude_edit = CompactTextEdit(lines=2)
         for edit in (self.include_edit, self.exclude_edit):
-            edit.setFixedHeight(58)
+            edit.setFixedHeight(max(58, edit.minimumSizeHint().height()))
         self.include_edit.setPlaceholderText("Only these URLs, one pattern a line (*/docs/*)")
         self.exclude_edit.setPlaceholderText("Never these URLs, one pattern a line (*/blog/*)")
         self.max_pages_spin = QSpinBox()

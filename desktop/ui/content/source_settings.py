@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.content.models import ChunkPreview, ChunkSettings, SourceInfo
 from desktop.ui.content.models import ChunkPreviewModel
-from desktop.ui.widgets import plain_label, table_view
+from desktop.ui.widgets import CompactTextEdit, plain_label, table_view
 
 
 def lines_of(text: str) -> list[str]:
@@ -66,8 +65,9 @@ class SourceSettingsDialog(QDialog):
         form.addRow("Passage size (tokens)", self.target_spin)
         form.addRow("Overlap (tokens)", self.overlap_spin)
         form.addRow("Smallest passage (tokens)", self.min_spin)
-        self.include_edit = QPlainTextEdit()
-        self.exclude_edit = QPlainTextEdit()
+        # Rules are a line or two: boxes of two lines (Qt's default minimum is taller).
+        self.include_edit = CompactTextEdit(lines=2)
+        self.exclude_edit = CompactTextEdit(lines=2)
         self.max_pages_spin = QSpinBox()
         self.max_depth_spin = QSpinBox()
         if source.kind == "site":
@@ -75,7 +75,7 @@ class SourceSettingsDialog(QDialog):
             self.include_edit.setPlainText("\n".join(settings.get("include") or []))
             self.exclude_edit.setPlainText("\n".join(settings.get("exclude") or []))
             for edit in (self.include_edit, self.exclude_edit):
-                edit.setFixedHeight(54)
+                edit.setFixedHeight(max(58, edit.minimumSizeHint().height()))
                 edit.setPlaceholderText("one URL pattern per line, e.g. */blog/*")
             self.max_pages_spin.setRange(1, 100_000)
             self.max_pages_spin.setValue(int(settings.get("max_pages") or 500))

@@ -4,6 +4,7 @@ skipped and why, and one name for a passage."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,30 @@ def test_a_passage_has_one_name_its_stable_id(
     # The same name in search results across documents.
     found = page.search("spelt3")
     assert found and cells(page.passages.table, 0)[0] == f"#{found[0].id}"
+
+
+def test_the_content_dialogs_fit_their_widgets(
+    page: ContentPage, qloop: Any, tmp_path: Path
+) -> None:
+    from tests.ui.test_layout import squeezed_widgets
+
+    write_pages(tmp_path / "site", 4, FOOTER_TEXT)
+    page.content_actions.add_files([tmp_path / "site"])
+    wait_for_sync(page, qloop)
+    page.select_passages([page.passages.passages[0].id])
+    dialogs = [
+        page.open_add_site(),
+        page.open_exclude_pattern(),
+        page.open_source_settings(),
+        page.open_boilerplate(),
+        page.open_edit_passage(),
+        page.open_add_text(),
+        page.show_sync_errors(),
+        page.show_skipped(),
+    ]
+    for dialog in dialogs:
+        assert dialog is not None
+        dialog.show()
+        qloop.run(asyncio.sleep(0.02))
+        assert squeezed_widgets(dialog) == [], dialog.windowTitle()
+        dialog.reject()
