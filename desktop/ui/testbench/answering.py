@@ -7,7 +7,6 @@ timeouts, awaited on the loop (network I/O, never a blocking call on the GUI thr
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -106,10 +105,6 @@ class AnswerRunner(QObject):
         backends = self.backends_factory()
         specs = list(dict.fromkeys(generators))
         self._check = Future()
-        # Collect dead Qt objects here, on their thread: a collection that the worker's
-        # allocations set off would destroy them there ("Timers cannot be stopped from
-        # another thread").
-        gc.collect()
         threading.Thread(
             target=_check_in_thread, args=(self._check, backends, specs), daemon=True
         ).start()

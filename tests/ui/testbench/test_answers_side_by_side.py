@@ -32,9 +32,10 @@ def test_ctrl_enter_streams_both_columns_at_once(
     qtbot.keyClick(question_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert question_edit.toPlainText() == "When do you open?"  # no newline typed
     qloop.wait_until(lambda: page.column_a.result is not None and page.column_b.result is not None)
-    assert generator.max_in_flight == 2
-    sides = [side for side, _ in deltas]
-    assert set(sides) == {"a", "b"} and sides != sorted(sides)  # interleaved: both streaming
+    assert generator.max_in_flight == 2  # both models were answering at once
+    # Both columns streamed. (Whether their pieces interleave depends on scheduling under
+    # load, as the service test says; the old check that they did failed one run in two.)
+    assert {side for side, _ in deltas} == {"a", "b"}
     for column in (page.column_a, page.column_b):
         assert column.answer_text() == "We open at eight [1] and close at six [2]."
     assert page.column_a.passages_list.count() == 4
