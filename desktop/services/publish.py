@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,8 +29,10 @@ from desktop.core.publish import widget_config
 from desktop.core.publish.bundle import BuiltBundle, BundlePassage, Quantization, VectorLoader
 from desktop.core.publish.checks import Check
 from desktop.core.publish.client import PublishClient, ReleaseCancelled
-from desktop.core.publish.release import ReleaseInfo
+from desktop.core.publish.release import Changes, ReleaseInfo
 from desktop.core.secrets import keyring_usable
+from desktop.core.store.lock import WorkspaceLock
+from desktop.core.store.scratch import scratch_folder
 from desktop.core.store.workspace import Workspace, utc_now
 
 __all__ = [
@@ -225,51 +226,6 @@ def build_bundle(
     )
 
 
-@dataclass
-class Changes:
-    """What differs between the workspace now and the last release published from it."""
-
-    base_release_id: str | None
-    base_version: int | None
-    passages_added: list[int] = field(default_factory=list)
-    passages_removed: list[int] = field(default_factory=list)
-    passages_edited: list[int] = field(default_factory=list)
-    sources_added: list[str] = field(default_factory=list)
-    sources_removed: list[str] = field(default_factory=list)
-    passage_count: int = 0
-
-    @property
-    def first_release(self) -> bool:
-        return self.base_release_id is None
-
-    @property
-    def any(self) -> bool:
-        return bool(
-            self.passages_added
-            or self.passages_removed
-            or self.passages_edited
-            or self.sources_added
-            or self.sources_removed
-        )
-
-    def summary(self) -> str:
-        if self.first_release:
-            return f"First release: {self.passage_count} passages."
-        if not self.any:
-            return f"No change since release {self.base_version}."
-        return (
-            f"Since release {self.base_version}: {len(self.passages_added)} passages added, "
-            f"{len(self.passages_removed)} removed, {len(self.passages_edited)} edited; "
-            f"{len(self.sources_added)} sources added, {len(self.sources_removed)} removed."
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["first_release"] = self.first_release
-        data["summary"] = self.summary()
-        return data
-
-
 def changes_since_last_release(
     ws: Workspace,
     *,
@@ -277,46 +233,11 @@ def changes_since_last_release(
     bot_id: str | None = None,
     current: Sequence[BundlePassage] | None = None,
 ) -> Changes:
+    """What differs from the last release published to the target (the remembered one)."""
     saved_endpoint, saved_bot = get_target(ws)
-    endpoint, bot_id = endpoint or saved_endpoint, bot_id or saved_bot
+    target = (endpoint or saved_endpoint or "", bot_id or saved_bot or "")
     now = list(current) if current is not None else bundle_core.passage_snapshot(ws)
-    base = ws.fetch_one(
-        "select id, release_id, version from publish_releases"
-        " where status = 'published' and endpoint = ? and bot_id = ?"
-        " order by published_at desc, id desc limit 1",
-        (endpoint or "", bot_id or ""),
-    )
-    if base is None:
-        return Changes(
-            None,
-            None,
-            passages_added=[p.passage_id for p in now],
-            sources_added=sorted({p.source_key for p in now}),
-            passage_count=len(now),
-        )
-    before = {
-        int(r["passage_id"]): (str(r["text_hash"]), str(r["source_key"]))
-        for r in ws.fetch_all(
-            "select passage_id, text_hash, source_key from publish_release_passages"
-            " where release_row_id = ?",
-            (base["id"],),
-        )
-    }
-    after = {p.passage_id: (p.text_hash, p.source_key) for p in now}
-    sources_before = {v[1] for v in before.values()}
-    sources_after = {v[1] for v in after.values()}
-    return Changes(
-        base_release_id=str(base["release_id"]),
-        base_version=int(base["version"]),
-        passages_added=sorted(set(after) - set(before)),
-        passages_removed=sorted(set(before) - set(after)),
-        passages_edited=sorted(
-            pid for pid in set(after) & set(before) if after[pid][0] != before[pid][0]
-        ),
-        sources_added=sorted(sources_after - sources_before),
-        sources_removed=sorted(sources_before - sources_after),
-        passage_count=len(now),
-    )
+    return release_core.changes_since(ws, target, now)
 
 
 # -- publishing --------------------------------------------------------------------------
@@ -398,11 +319,43 @@ async def publish(
     (core/publish/release.py holds the pending -> live steps).
     """
     job = job or Job("Publish")
+    ws.refuse_if_readonly()
+    # One publish at a time (WorkspaceBusyError names the other job); a refresh holds it.
+    with WorkspaceLock.unless_held(ws.path, "publish"):
+        return await _publish_locked(
+            ws,
+            job,
+            endpoint=endpoint,
+            bot_id=bot_id,
+            notes=notes,
+            dry_run=dry_run,
+            quantization=quantization,
+            vector_loader=vector_loader,
+            client=client,
+            client_options=client_options,
+        )
+
+
+async def _publish_locked(
+    ws: Workspace,
+    job: Job,
+    *,
+    endpoint: str | None,
+    bot_id: str | None,
+    notes: str,
+    dry_run: bool,
+    quantization: Quantization,
+    vector_loader: VectorLoader | None,
+    client: httpx.AsyncClient | None,
+    client_options: Mapping[str, Any] | None,
+) -> PublishReport:
     target = _resolve_target(ws, endpoint, bot_id)
     widget = widget_config.load(ws)
     interrupted = release_core.pending(ws, target)
-    with tempfile.TemporaryDirectory(prefix="botdesk-publish-") as folder:
-        out = Path(folder) / "bundle.sqlite"
+    # Beside the workspace, not in /tmp: the bundle holds every passage's text, and a
+    # killed publish's copy is removed by the next publish.
+    with scratch_folder(ws.path, "publish") as folder:
+        out = folder / "bundle.sqlite"
         job.stage("build bundle")
         built = await _build(
             ws,

@@ -346,6 +346,15 @@ class PublishClient:
             verify=shared_ssl_context(),
         )
         step = _step(method, url)
+
+        def send() -> Awaitable[httpx.Response]:
+            content: Any = body() if body is not None else None
+            if json_body is not None:
+                content = json.dumps(json_body).encode()
+            return client.request(
+                method, url, content=content, headers=all_headers, timeout=self.timeout_s
+            )
+
         # Once the release POST is on its way it is not abandoned: its answer says what is live.
         abortable = step != STEP_RELEASE
         unanswered = False  # an attempt went out and no answer came back (it may have landed)
@@ -356,13 +365,7 @@ class PublishClient:
                 problem = ""
                 last_status: int | None = None
                 try:
-                    content: Any = body() if body is not None else None
-                    if json_body is not None:
-                        content = json.dumps(json_body).encode()
-                    sending = client.request(
-                        method, url, content=content, headers=all_headers, timeout=self.timeout_s
-                    )
-                    response = await (self._abortable(sending) if abortable else sending)
+                    response = await (self._abortable(send()) if abortable else send())
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     problem = f"the connection failed ({type(exc).__name__})"
                 except httpx.TimeoutException:
@@ -378,16 +381,7 @@ class PublishClient:
                     last_status = response.status_code
                     delay = _retry_after(response)
                 if attempt == self.attempts:
-                    hint = _failure_hint(url)
-                    if step == STEP_RELEASE and unanswered:
-                        hint = ReleaseCancelled(may_be_live=True).hint
-                    raise PublishError(
-                        f"{step.capitalize()} failed: the endpoint gave no good answer: "
-                        f"{problem}, {self.attempts} attempts.",
-                        hint=hint,
-                        status=last_status,
-                        step=step,
-                    )
+                    raise self._gave_up(step, url, problem, last_status, unanswered)
                 wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
                 if delay is not None:
                     wait = delay
@@ -397,6 +391,21 @@ class PublishClient:
         finally:
             if owned:
                 await client.aclose()
+
+    def _gave_up(
+        self, step: str, url: str, problem: str, status: int | None, unanswered: bool
+    ) -> PublishError:
+        """Still failing after every attempt; an unanswered release may have landed."""
+        hint = _failure_hint(url)
+        if step == STEP_RELEASE and unanswered:
+            hint = ReleaseCancelled(may_be_live=True).hint
+        return PublishError(
+            f"{step.capitalize()} failed: the endpoint gave no good answer: "
+            f"{problem}, {self.attempts} attempts.",
+            hint=hint,
+            status=status,
+            step=step,
+        )
 
     def _check_cancel(self, step: str, unanswered: bool = False) -> None:
         """Raise if the user cancelled; for the release, say whether it may be live."""

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop.core.errors import CancelledError
 from desktop.core.jobs import Job
-from desktop.core.publish.bundle import BuiltBundle
+from desktop.core.publish.bundle import BuiltBundle, BundlePassage
 from desktop.core.publish.client import (
     STEP_RELEASE,
     STEP_UPLOAD,
@@ -62,6 +62,93 @@ class SentRelease:
     created: CreatedRelease
     uploaded: bool
     cancel_too_late: bool
+
+
+# -- what changed since the last release -------------------------------------------------
+@dataclass
+class Changes:
+    """What differs between the workspace now and the last release published from it."""
+
+    base_release_id: str | None
+    base_version: int | None
+    passages_added: list[int] = field(default_factory=list)
+    passages_removed: list[int] = field(default_factory=list)
+    passages_edited: list[int] = field(default_factory=list)
+    sources_added: list[str] = field(default_factory=list)
+    sources_removed: list[str] = field(default_factory=list)
+    passage_count: int = 0
+
+    @property
+    def first_release(self) -> bool:
+        return self.base_release_id is None
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.passages_added
+            or self.passages_removed
+            or self.passages_edited
+            or self.sources_added
+            or self.sources_removed
+        )
+
+    def summary(self) -> str:
+        if self.first_release:
+            return f"First release: {self.passage_count} passages."
+        if not self.any:
+            return f"No change since release {self.base_version}."
+        return (
+            f"Since release {self.base_version}: {len(self.passages_added)} passages added, "
+            f"{len(self.passages_removed)} removed, {len(self.passages_edited)} edited; "
+            f"{len(self.sources_added)} sources added, {len(self.sources_removed)} removed."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first_release"] = self.first_release
+        data["summary"] = self.summary()
+        return data
+
+
+def changes_since(ws: Workspace, target: Target, now: Sequence[BundlePassage]) -> Changes:
+    """What differs between `now` and the last release published from here to the target."""
+    base = ws.fetch_one(
+        "select id, release_id, version from publish_releases"
+        " where status = 'published' and endpoint = ? and bot_id = ?"
+        " order by published_at desc, id desc limit 1",
+        target,
+    )
+    if base is None:
+        return Changes(
+            None,
+            None,
+            passages_added=[p.passage_id for p in now],
+            sources_added=sorted({p.source_key for p in now}),
+            passage_count=len(now),
+        )
+    before = {
+        int(r["passage_id"]): (str(r["text_hash"]), str(r["source_key"]))
+        for r in ws.fetch_all(
+            "select passage_id, text_hash, source_key from publish_release_passages"
+            " where release_row_id = ?",
+            (base["id"],),
+        )
+    }
+    after = {p.passage_id: (p.text_hash, p.source_key) for p in now}
+    sources_before = {v[1] for v in before.values()}
+    sources_after = {v[1] for v in after.values()}
+    return Changes(
+        base_release_id=str(base["release_id"]),
+        base_version=int(base["version"]),
+        passages_added=sorted(set(after) - set(before)),
+        passages_removed=sorted(set(before) - set(after)),
+        passages_edited=sorted(
+            pid for pid in set(after) & set(before) if after[pid][0] != before[pid][0]
+        ),
+        sources_added=sorted(sources_after - sources_before),
+        sources_removed=sorted(sources_before - sources_after),
+        passage_count=len(now),
+    )
 
 
 # -- the pending row -----------------------------------------------------------------------

@@ -95,3 +95,11 @@ def click_button(text: str) -> Callable[[QWidget], None]:
 @pytest.fixture
 def dialogs() -> Iterator[DialogAnswers]:
     yield DialogAnswers()
+
+
+def settle_token_lookup(page: PublishPage, qloop: Any) -> None:
+    """Look the token up now, inside the test's loop: the page does it once typing pauses,
+    and a pause ending inside a modal dialog's nested loop would find no asyncio loop."""
+    page.target._endpoint_pause.stop()
+    page.target.endpoint_edited.emit()
+    qloop.run(page.publisher.wait_idle())

@@ -17,13 +17,20 @@ from desktop.ui.main_window import MainWindow
 from desktop.ui.publish.dialogs import TokenDialog
 from desktop.ui.publish.page import PublishPage
 from tests.helpers.receiver import Receiver
-from tests.ui.publish.conftest import TOKEN, DialogAnswers, click_button, messages
+from tests.ui.publish.conftest import (
+    TOKEN,
+    DialogAnswers,
+    click_button,
+    messages,
+    settle_token_lookup,
+)
 
 
-def _ready(page: PublishPage, receiver: Receiver) -> None:
+def _ready(page: PublishPage, receiver: Receiver, qloop: Any) -> None:
     page.widget_panel.form.origins.setPlainText("https://example.com")
     page.target.endpoint_edit.setText(receiver.url)
     page.target.bot_edit.setText("acme")
+    settle_token_lookup(page, qloop)
 
 
 def _publish(page: PublishPage, qloop: Any) -> None:
@@ -51,7 +58,7 @@ def test_cancel_at_the_release_step_is_honoured_and_said(
     page: PublishPage, window: MainWindow, qloop: Any
 ) -> None:
     with Receiver() as receiver:
-        _ready(page, receiver)
+        _ready(page, receiver, qloop)
         _publish(page, qloop)
         assert window.workspace is not None
         window.workspace.execute("update passages set excluded = 1 where page = 3")
@@ -68,7 +75,7 @@ def test_a_cancel_after_an_unanswered_release_call_says_it_may_be_live(
     page: PublishPage, window: MainWindow, qloop: Any
 ) -> None:
     with Receiver() as receiver:
-        _ready(page, receiver)
+        _ready(page, receiver, qloop)
         _publish(page, qloop)
         assert window.workspace is not None
         window.workspace.execute("update passages set excluded = 1 where page = 3")
@@ -90,7 +97,7 @@ def test_errors_name_the_step_and_upload_progress_is_in_mb(
     statuses: list[str] = []
     page.publisher.status_changed.connect(statuses.append)
     with Receiver() as receiver:
-        _ready(page, receiver)
+        _ready(page, receiver, qloop)
         _publish(page, qloop)
         uploads = [s for s in statuses if s.startswith("Uploading the bundle")]
         assert uploads and all(s.endswith(" MB…") and "/" not in s for s in uploads)
@@ -108,7 +115,7 @@ def test_no_releases_note_goes_when_rows_come(
 ) -> None:
     assert "No releases yet" in page.releases.note.text()
     with Receiver() as receiver:
-        _ready(page, receiver)
+        _ready(page, receiver, qloop)
         _publish(page, qloop)
         assert page.releases.model.rowCount() == 1
         assert "No releases yet" not in page.releases.note.text()
@@ -126,7 +133,7 @@ def test_rollback_asks_once_and_cancel_changes_nothing(
     page: PublishPage, window: MainWindow, qloop: Any, dialogs: DialogAnswers
 ) -> None:
     with Receiver() as receiver:
-        _ready(page, receiver)
+        _ready(page, receiver, qloop)
         _publish(page, qloop)
         assert window.workspace is not None
         window.workspace.execute("update passages set excluded = 1 where page = 3")
@@ -217,9 +224,8 @@ def test_without_a_keyring_the_token_dialog_says_so_first_and_keeps_it_for_the_s
 
     with Receiver() as receiver:
         try:
-            _ready(page, receiver)
-            page.target.endpoint_edited.emit()
-            qloop.wait_until(lambda: "no keyring" in page.target.token_label.text())
+            _ready(page, receiver, qloop)
+            assert "no keyring" in page.target.token_label.text()
             dialogs.next(type_token)
             page.target.token_button.click()
             assert "no usable keyring" in said[0] and "this session only" in said[0]

@@ -8,7 +8,12 @@ from typing import Any
 from desktop.ui.main_window import MainWindow
 from desktop.ui.publish.page import PublishPage
 from tests.helpers.receiver import Receiver
-from tests.ui.publish.conftest import DialogAnswers, click_button, messages
+from tests.ui.publish.conftest import (
+    DialogAnswers,
+    click_button,
+    messages,
+    settle_token_lookup,
+)
 
 
 def test_form_drives_the_live_preview_and_names_bad_fields(
@@ -43,6 +48,7 @@ def test_dry_run_publish_and_rollback(
     with Receiver() as receiver:
         target.endpoint_edit.setText(receiver.url)
         target.bot_edit.setText("acme")
+        settle_token_lookup(page, qloop)
         target.dry_run_button.click()
         qloop.wait_until(lambda: page.job is None and page.publisher.last_report is not None)
         assert receiver.server.requests_seen == []
