@@ -21,6 +21,7 @@ from desktop.ui.pages import Page
 from desktop.ui.publish import dialogs
 from desktop.ui.publish.actions import PublishActions
 from desktop.ui.publish.panels import ChecksPanel, ReleasesPanel, TargetPanel, WidgetPanel
+from desktop.ui.publish.widget_preview import WidgetPreviewPanel
 from desktop.ui.widgets import plain_label
 
 
@@ -39,6 +40,8 @@ class PublishPage(Page):
         # The views of the chat widget, one tab each; more are added here with addTab.
         self.widget_tabs = QTabWidget()
         self.widget_tabs.addTab(self.widget_panel, "Widget settings")
+        self.widget_preview = WidgetPreviewPanel(context)
+        self.widget_tabs.addTab(self.widget_preview, "Embed and preview")
         # What a run found and what went live, one tab each (a laptop has no room for both).
         self.findings_tabs = QTabWidget()
         self.findings_tabs.addTab(self.checks, "Checks and changes")

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from desktop.services import publish
 from desktop.services.workspaces import create_workspace
 from desktop.ui.main_window import MainWindow
+from desktop.ui.publish.page import PublishPage
 from desktop.ui.publish.widget_preview import WidgetPreviewPanel
 
 SNIPPET = '<script src="https://chat.example.com/widget.js" data-bot-id="acme" async></script>'
@@ -82,3 +83,21 @@ def test_a_bad_address_says_why_and_the_panel_can_start_again(
     qloop.wait_until(lambda: panel.job is None)
     assert panel.status.text().startswith("The preview could not start: Not a page address")
     assert opened == [] and panel.start_button.isEnabled()
+
+
+def test_the_publish_page_shows_the_panel_and_previews_from_it(
+    page: PublishPage, qloop: Any, tmp_path: Path
+) -> None:
+    panel = page.widget_preview
+    page.widget_tabs.setCurrentWidget(panel)
+    assert page.widget_tabs.tabText(page.widget_tabs.currentIndex()) == "Embed and preview"
+    assert 'data-bot-id="' in panel.snippet.toPlainText()
+    opened: list[str] = []
+    panel.open_url = lambda url: bool(opened.append(url.toString())) or True
+    panel.start_button.click()
+    qloop.wait_until(lambda: opened)
+    page.window().resize(1024, 640)
+    page.window().grab().save(str(tmp_path / "publish-embed-tab.png"))
+    panel.stop_button.click()
+    qloop.wait_until(lambda: panel.job is None)
+    assert panel.status.text().startswith("Preview stopped")
