@@ -155,6 +155,7 @@ class TestBenchPage(Page):
             self._seen_version = None
             return
         self._seen_version = outside_change_count(workspace)
+        self.runs = []
         self.reload_all()
         self.check_models()
         self.outside_changes.start()
@@ -347,14 +348,20 @@ class TestBenchPage(Page):
         self.questions.set_running(False)
         self.questions.progress_label.setText(summary)
         self.reload_questions()
-        self.reload_runs()
+        self.reload_runs(newest=True)
 
     # -- runs ------------------------------------------------------------------------------
-    def reload_runs(self) -> None:
+    def reload_runs(self, *, newest: bool = False) -> None:
+        """The kept runs; the one on screen stays chosen unless `newest` (a run just ended)."""
         ws = self.workspace
-        if ws is not None:
-            self.runs = answers.list_runs(ws)
-            self.runs_panel.show_runs([texts.run_label(r) for r in self.runs])
+        if ws is None:
+            return
+        shown = self.runs_panel.runs_combo.currentIndex()
+        shown_id = self.runs[shown].id if 0 <= shown < len(self.runs) and not newest else None
+        self.runs = answers.list_runs(ws)
+        ids = [r.id for r in self.runs]
+        chosen = ids.index(shown_id) if shown_id in ids else 0
+        self.runs_panel.show_runs([texts.run_label(r) for r in self.runs], chosen)
 
     def _show_run(self, index: int) -> None:
         ws = self.workspace

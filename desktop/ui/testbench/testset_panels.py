@@ -211,10 +211,11 @@ class RunsPanel(QWidget):
         fit_columns(self.table)
         self.detail.clear()
 
-    def show_runs(self, labels: list[str]) -> None:
+    def show_runs(self, labels: list[str], chosen: int = 0) -> None:
+        chosen = chosen if 0 <= chosen < len(labels) else (0 if labels else -1)
         self.runs_combo.blockSignals(True)
         self.runs_combo.clear()
         self.runs_combo.addItems(labels)
+        self.runs_combo.setCurrentIndex(chosen)
         self.runs_combo.blockSignals(False)
-        self.runs_combo.setCurrentIndex(0 if labels else -1)
-        self.run_chosen.emit(0 if labels else -1)
+        self.run_chosen.emit(chosen)

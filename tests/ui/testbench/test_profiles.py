@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QInputDialog
 from desktop.cli import main
 from desktop.services import answers
 from desktop.ui.testbench import TestBenchPage
-from tests.ui.testbench.support import confirmation, press
+from tests.helpers.fake_generator import FakeGenerator
+from tests.ui.testbench.support import confirmation, press, use_fakes
 
 
 def answer_dialog(page: TestBenchPage, text: str) -> None:
@@ -92,3 +93,20 @@ def test_a_profile_made_on_the_command_line_appears_without_reopening(
     page.column_a.save_button.click()
     page.reload_if_changed_outside()
     assert page._seen_version == version
+
+
+def test_an_outside_change_keeps_the_run_on_screen(page: TestBenchPage, qloop: Any) -> None:
+    use_fakes(page, FakeGenerator(default=lambda m: "Eight [1]."))
+    ws = page.workspace
+    assert ws is not None
+    answers.add_question(ws, answers.TestQuestion("When?", must_include=("eight",)))
+    page.reload_questions()
+    for _ in range(2):
+        assert page.run_tests(True, False, 1) is not None
+        qloop.wait_until(lambda: page.runner.run_job is None)
+    combo = page.runs_panel.runs_combo
+    assert combo.count() == 2 and combo.currentIndex() == 0  # a finished run shows itself
+    combo.setCurrentIndex(1)  # the user reads the older run
+    assert main(["profile", "set", str(ws.path), "other", "--generator", "ollama:x"]) == 0
+    qloop.wait_until(lambda: "other" in page.column_a.profiles)
+    assert combo.currentIndex() == 1 and combo.currentText().startswith("Run 1 ")

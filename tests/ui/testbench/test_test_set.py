@@ -12,6 +12,7 @@ from desktop.core.answering.testbench import SOURCE_RULE
 from desktop.services import answers
 from desktop.services.answers import TestQuestion
 from desktop.ui.testbench import TestBenchPage
+from desktop.ui.testbench.dialogs import QuestionDialog
 from desktop.ui.testbench.models import ResultsModel
 from desktop.ui.widgets import escaped_tooltip
 from tests.helpers.fake_generator import FakeGenerator
@@ -149,8 +150,6 @@ def test_edit_a_question_and_its_expectations_then_undo(page: TestBenchPage) -> 
     page.reload_questions()
     page.questions.select_rows([0])
     page.questions.edit_button.click()
-    from desktop.ui.testbench.dialogs import QuestionDialog
-
     (dialog,) = [d for d in page.findChildren(QuestionDialog) if d.isVisible()]
     assert dialog.source_edit.toolTip() == escaped_tooltip(SOURCE_RULE)  # where it is typed
     dialog.question_edit.setPlainText("Do you ship abroad?")
