@@ -54,6 +54,8 @@ class ContentPage(Page):
         super().__init__(context)
         self.content_actions = ContentActions(context, self)
         self.last_sync: SyncOutcome | None = None
+        self._staged = False  # the next refresh follows a sync: staged over two turns
+        self._pending_reading: bool | None = None  # a staged documents load is queued
         self.toolbar = ContentToolbar()
         self.sources = SourcesPanel()
         self.documents = DocumentsPanel()
@@ -144,27 +146,53 @@ class ContentPage(Page):
         self.passages.clear_search()
         self.reader.show_document(None)
         self.last_sync = None
+        self._staged = False
         self.summary.clear()
         self.refresh()
 
+    @property
+    def refresh_pending(self) -> bool:
+        """A staged refresh has shown the sources but not yet the documents."""
+        return self._pending_reading is not None
+
     # -- reading -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload sources, documents and passages, keeping what was chosen."""
+        """Reload sources, documents and passages, keeping what was chosen.
+
+        After a sync (and while one runs) the documents follow at the event loop's next
+        turn: the window gets a turn between the two reads of a large site, and the other
+        pages' refreshes of the same change do not add up with this one in one stall."""
         ws = self.workspace
         sources = content.list_sources(ws) if ws is not None else []
         self.stack.setCurrentIndex(1 if sources else 0)
         self.sources.set_sources(sources)
-        self._load_documents(reload_reading=True)
+        if self.last_sync is None and self.content_actions.sync_job is None:
+            # No sync in this session yet: what the sources' last syncs stored.
+            self.summary.show_counts(len(self._failed()), self._skipped()[0])
+        staged, self._staged = self._staged, False
+        if staged:
+            self._load_documents_later(reload_reading=True)
+        else:
+            self._load_documents(reload_reading=True)
 
     def catch_up(self) -> None:
-        """During a sync: the counts and the documents list; the reading panes only when
+        """During a sync: the counts, then the documents list; the reading panes only when
         the chosen document changed (keeps the periodic cost low)."""
         if self.workspace is None:
             return
         sources = content.list_sources(self.workspace)
         self.stack.setCurrentIndex(1 if sources else 0)
         self.sources.set_sources(sources)
-        self._load_documents(reload_reading=False)
+        self._load_documents_later(reload_reading=False)
+
+    def _load_documents_later(self, *, reload_reading: bool) -> None:
+        if self._pending_reading is None:
+            QTimer.singleShot(0, self, self._load_pending_documents)
+        self._pending_reading = bool(self._pending_reading) or reload_reading
+
+    def _load_pending_documents(self) -> None:
+        reload_reading, self._pending_reading = bool(self._pending_reading), None
+        self._load_documents(reload_reading=reload_reading)
 
     def _load_documents(self, *, reload_reading: bool) -> None:
         ws, source = self.workspace, self.sources.current()
@@ -310,6 +338,7 @@ class ContentPage(Page):
 
     def _on_sync_finished(self, outcome: SyncOutcome) -> None:
         self._sync_refresh.stop()
+        self._staged = True  # the refresh the sync's end triggers comes next
         self.last_sync = outcome
         self.summary.label.setText(f"{outcome.event.title}: {outcome.event.summary}")
         self.summary.show_counts(len(outcome.errors), outcome.skipped_count)
@@ -433,22 +462,44 @@ class ContentPage(Page):
         dialog.open()
         return dialog
 
+    def _failed(self) -> list[tuple[str, str]]:
+        """What failed in the last sync: this session's, else each source's stored list."""
+        if self.last_sync is not None:
+            return [(e.item, e.reason) for e in self.last_sync.errors]
+        return [
+            (str(item), str(why))
+            for source in self.sources.model.rows
+            for item, why in ((source.last_sync_summary or {}).get("failed") or {}).items()
+        ]
+
+    def _skipped(self) -> tuple[int, list[tuple[str, str]]]:
+        """How many addresses the last sync skipped and those it listed, with the reason:
+        this session's sync, else what each source's last sync stored."""
+        if self.last_sync is not None:
+            return self.last_sync.skipped_count, self.last_sync.skipped
+        total = 0
+        items: list[tuple[str, str]] = []
+        for source in self.sources.model.rows:
+            stored = source.last_sync_summary or {}
+            total += sum(int(n) for n in (stored.get("skipped") or {}).values())
+            listed = stored.get("skipped_urls") or {}
+            items.extend((str(url), str(why)) for url, why in listed.items())
+        return total, items
+
     def show_sync_errors(self) -> LeftOutDialog:
-        errors = self.last_sync.errors if self.last_sync is not None else []
+        failed = self._failed()
         dialog = LeftOutDialog(
             self,
             "What failed in the last sync",
-            f"{len(errors)} items failed; the rest went on.",
-            [(e.item, e.reason) for e in errors],
+            f"{len(failed)} items failed; the rest went on.",
+            failed,
             empty="Nothing failed.",
         )
         dialog.open()
         return dialog
 
     def show_skipped(self) -> LeftOutDialog:
-        outcome = self.last_sync
-        items = outcome.skipped if outcome is not None else []
-        total = outcome.skipped_count if outcome is not None else 0
+        total, items = self._skipped()
         listed = f" (the first {len(items)} listed)" if len(items) < total else ""
         dialog = LeftOutDialog(
             self,

@@ -24,11 +24,12 @@ def messages(window: MainWindow) -> list[tuple[str, str]]:
 def sync_and_wait(page: ContentPage, qloop: Any, source_ids: list[int] | None = None) -> None:
     job = page.start_sync(source_ids)
     assert job is not None
-    qloop.wait_until(lambda: page.sync_job is None, timeout=60)
+    wait_for_sync(page, qloop)
 
 
 def wait_for_sync(page: ContentPage, qloop: Any) -> None:
-    qloop.wait_until(lambda: page.sync_job is None, timeout=60)
+    """Until the sync has ended and the page has shown its outcome (staged over two turns)."""
+    qloop.wait_until(lambda: page.sync_job is None and not page.refresh_pending, timeout=60)
 
 
 def cells(view: Any, column: int) -> list[str]:

@@ -110,7 +110,7 @@ def test_documents_with_the_same_title_differ_by_their_address(
 
 
 def test_what_a_sync_skipped_is_listed_with_the_reason(
-    page: ContentPage, window: MainWindow, qloop: Any
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
 ) -> None:
     assert not page.summary.skipped_button.isVisibleTo(page)
     with LoopbackServer(SiteHandler) as server:
@@ -124,6 +124,13 @@ def test_what_a_sync_skipped_is_listed_with_the_reason(
     assert f"{server.url}/blog/first-post — excluded by */blog/*" in text
     assert f"{server.url}/blog/second-post — excluded by */blog/*" in text
     dialog.reject()
+    # Reopened later, the workspace still says what its last sync left out.
+    window.close_workspace()
+    assert window.open_path(str(tmp_path / "acme.botdesk"))
+    assert button.isVisibleTo(page) and button.text() == "What was skipped (2)…"
+    again = page.show_skipped()
+    assert f"{server.url}/blog/first-post — excluded by */blog/*" in again.view.toPlainText()
+    again.reject()
 
 
 def test_a_passage_has_one_name_its_stable_id(

@@ -316,7 +316,7 @@ def test_cancel_a_sync_from_the_jobs_dock_then_resume(
         while job.done < 5:
             await asyncio.sleep(0.005)
         row.cancel_button.click()
-        while page.sync_job is not None:
+        while page.sync_job is not None or page.refresh_pending:
             await asyncio.sleep(0.01)
 
     qloop.run(cancel_after_five(), timeout=60)
