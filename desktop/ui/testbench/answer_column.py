@@ -215,6 +215,14 @@ class ProfileColumn(QWidget):
         self._on_edited()
         self.generator_changed.emit()
 
+    def follow_rename(self, old: str, new: str) -> None:
+        """The profile shown here was renamed: show it under its new name, edits kept."""
+        if self.profile_combo.currentText() == old:
+            self.profiles[new] = self.profiles.pop(old)
+            self._loading = True  # the same profile: its settings on screen stay as they are
+            self.profile_combo.setItemText(self.profile_combo.currentIndex(), new)
+            self._loading = False
+
     def current_profile(self) -> AnswerProfile:
         """The settings as shown, saved or not, under the chosen profile's name."""
         name = self.name()

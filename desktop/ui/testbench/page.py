@@ -125,11 +125,9 @@ class TestBenchPage(Page):
         self.runner.delta_received.connect(lambda side, text: self.column(side).append_delta(text))
         self.runner.answer_ready.connect(self._on_answer)
         self.runner.answer_failed.connect(self._on_answer_failed)
-        self.runner.asking_changed.connect(
-            lambda busy: self.ask_bar.ask_button.setEnabled(not busy)
-        )
+        self.runner.asking_changed.connect(self.ask_bar.set_busy)
         self.runner.model_checked.connect(self._on_model_checked)
-        self.runner.run_progress.connect(self.questions.progress_label.setText)
+        self.runner.run_progress.connect(self.questions.show_progress)
         self.runner.run_finished.connect(self._on_run_finished)
         self.model_panel.setup_requested.connect(self.model_setup_requested.emit)
         self.model_panel.recheck_requested.connect(self.check_models)
@@ -144,11 +142,11 @@ class TestBenchPage(Page):
         self.no_workspace_label.setVisible(workspace is None)
         self.tabs.setEnabled(workspace is not None)
         # Nothing of the last workspace stays on screen (its question, answers, results).
-        self.ask_bar.question_edit.clear()
+        self.ask_bar.set_question("")
         self.column_a.clear()
         self.column_b.clear()
         self.model_panel.hide()
-        self.runs_panel.detail.clear()
+        self.runs_panel.show_detail("")
         if workspace is None:
             self.model_check_delay.stop()
             self.outside_changes.stop()
@@ -191,15 +189,13 @@ class TestBenchPage(Page):
         profiles = answers.list_profiles(ws)
         names = [p.name for p in profiles]
         self.column_a.load_profiles(profiles)
-        shown_b = self.column_b.profile_combo.currentText()
+        shown_b = self.column_b.name()
         other = next((n for n in names if n != "default"), "default")
         self.column_b.load_profiles(profiles, shown_b if shown_b in names else other)
 
     def _follow_rename(self, old: str, new: str) -> None:
         for column in (self.column_a, self.column_b):
-            if column.profile_combo.currentText() == old:
-                column.profiles[new] = column.profiles.pop(old)
-                column.profile_combo.setItemText(column.profile_combo.currentIndex(), new)
+            column.follow_rename(old, new)
 
     def _new_profile(self, column: ProfileColumn, settings: AnswerProfile) -> None:
         suggested = unique_copy_name(settings, set(column.profiles)).name
@@ -253,7 +249,7 @@ class TestBenchPage(Page):
 
     def ask_question(self, question: str) -> None:
         """Put a question in the box and ask it (the first-run guide's first question)."""
-        self.ask_bar.question_edit.setPlainText(question)
+        self.ask_bar.set_question(question)
         self.tabs.setCurrentIndex(0)
         self.ask(question)
 
@@ -335,8 +331,8 @@ class TestBenchPage(Page):
         if not profiles:
             self.context.messages.info("Choose profile A, B or both to run the test set with.")
             return None
-        bundle = self.questions.bundle_path()
-        if self.questions.bundle_check.isChecked() and bundle is None:
+        wants_bundle, bundle = self.questions.bundle_choice()
+        if wants_bundle and bundle is None:
             self.context.messages.info("Choose the bundle file to test, or untick the option.")
             return None
         handle = self.runner.run_tests(ws, profiles, concurrency, bundle)
@@ -346,7 +342,7 @@ class TestBenchPage(Page):
 
     def _on_run_finished(self, summary: str) -> None:
         self.questions.set_running(False)
-        self.questions.progress_label.setText(summary)
+        self.questions.show_progress(summary)
         self.reload_questions()
         self.reload_runs(newest=True)
 
@@ -356,7 +352,7 @@ class TestBenchPage(Page):
         ws = self.workspace
         if ws is None:
             return
-        shown = self.runs_panel.runs_combo.currentIndex()
+        shown = self.runs_panel.shown_index()
         shown_id = self.runs[shown].id if 0 <= shown < len(self.runs) and not newest else None
         self.runs = answers.list_runs(ws)
         ids = [r.id for r in self.runs]
@@ -367,27 +363,23 @@ class TestBenchPage(Page):
         ws = self.workspace
         panel = self.runs_panel
         if ws is None or not 0 <= index < len(self.runs):
-            panel.show_results([], {})
-            panel.totals_label.setText("No runs yet.")
-            panel.comparison_label.setText("")
+            self.shown_results = []
+            panel.show_run("No runs yet.", "", [], {})
             return
         run = self.runs[index]
         previous = self.runs[index + 1] if index + 1 < len(self.runs) else None
         changes: dict[tuple[str, str], str] = {}
+        comparison = "No previous run to compare with."
         if previous is not None:
             diff = answers.compare_runs(ws, previous.id, run.id)
             changes = {(c.question, c.profile): c.change for c in diff.changes}
-            panel.comparison_label.setText(texts.comparison_text(diff))
-        else:
-            panel.comparison_label.setText("No previous run to compare with.")
-        panel.totals_label.setText(texts.totals_text(run.totals))
+            comparison = texts.comparison_text(diff)
         self.shown_results = answers.run_results(ws, run.id)
-        panel.model.explain = answers.explain_checks
-        panel.show_results(self.shown_results, changes)
+        panel.show_run(texts.totals_text(run.totals), comparison, self.shown_results, changes)
 
     def _show_result(self, row: int) -> None:
         if 0 <= row < len(self.shown_results):
-            self.runs_panel.detail.setPlainText(texts.result_detail(self.shown_results[row]))
+            self.runs_panel.show_detail(texts.result_detail(self.shown_results[row]))
 
 
 class FitScrollArea(QScrollArea):

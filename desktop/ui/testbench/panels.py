@@ -39,6 +39,13 @@ class AskBar(QWidget):
     def question(self) -> str:
         return self.question_edit.toPlainText().strip()
 
+    def set_question(self, text: str) -> None:
+        self.question_edit.setPlainText(text)
+
+    def set_busy(self, busy: bool) -> None:
+        """While both profiles answer, the question cannot be asked again."""
+        self.ask_button.setEnabled(not busy)
+
 
 class ModelNeededPanel(QFrame):
     """Shown instead of failing answers when no profile's model can be reached."""

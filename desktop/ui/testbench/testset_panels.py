@@ -155,6 +155,13 @@ class QuestionsPanel(QWidget):
         if path:
             self.bundle_edit.setText(path)
 
+    def show_progress(self, text: str) -> None:
+        self.progress_label.setText(text)
+
+    def bundle_choice(self) -> tuple[bool, str | None]:
+        """Whether a bundle file should be searched, and which (None: not chosen yet)."""
+        return self.bundle_check.isChecked(), self.bundle_path()
+
     def bundle_path(self) -> str | None:
         """The bundle file to search, or None for the workspace."""
         if not self.bundle_check.isChecked():
@@ -177,6 +184,7 @@ class RunsPanel(QWidget):
         self.runs_combo.setMinimumContentsLength(30)
         self.runs_combo.currentIndexChanged.connect(self.run_chosen.emit)
         self.model = ResultsModel()
+        self.model.explain = answers.explain_checks
         self.table = table_view(self.model, stretch=0)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.result_chosen.emit(current.row())
@@ -206,10 +214,24 @@ class RunsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
 
-    def show_results(self, results: list[RunResult], changes: dict[tuple[str, str], str]) -> None:
+    def show_run(
+        self,
+        totals: str,
+        comparison: str,
+        results: list[RunResult],
+        changes: dict[tuple[str, str], str],
+    ) -> None:
+        self.totals_label.setText(totals)
+        self.comparison_label.setText(comparison)
         self.model.set_results(results, changes)
         fit_columns(self.table)
         self.detail.clear()
+
+    def show_detail(self, text: str) -> None:
+        self.detail.setPlainText(text)
+
+    def shown_index(self) -> int:
+        return self.runs_combo.currentIndex()
 
     def show_runs(self, labels: list[str], chosen: int = 0) -> None:
         chosen = chosen if 0 <= chosen < len(labels) else (0 if labels else -1)

@@ -61,10 +61,12 @@ def test_new_rename_delete_profiles_default_protected_and_undo(page: TestBenchPa
     assert answers.get_profile(ws, "default").k == 5
     assert column.name() == "wide" and not column.is_edited()
     assert column.rename_action.isEnabled() and column.delete_action.isEnabled()
+    column.settings.temperature_spin.setValue(1.1)  # an unsaved edit survives a rename
     column.rename_action.trigger()
     answer_dialog(page, "broad")
     assert [p.name for p in answers.list_profiles(ws)] == ["default", "broad"]
     assert column.name() == "broad"
+    assert column.settings.temperature_spin.value() == 1.1 and column.is_edited()
     column.delete_action.trigger()
     box = confirmation(page)
     assert "broad" in box.text()
