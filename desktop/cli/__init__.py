@@ -18,6 +18,7 @@ from desktop.core.errors import BotdeskError
 # Modules under desktop.cli, each with register(subparsers).
 COMMAND_MODULES = (
     "workspace",
+    "backup",
     "content",
     "index",
     "answers",
@@ -56,6 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args))
     except BotdeskError as exc:
         print(f"botdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:
+        # A damaged, read-only or busy workspace found mid-command: one sentence, no traceback.
+        from desktop.core.store.db import user_error
+
+        known = user_error(exc, getattr(args, "workspace", None))
+        if known is None:
+            raise
+        print(f"botdesk: {known}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("botdesk: interrupted.", file=sys.stderr)

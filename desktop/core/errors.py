@@ -3,7 +3,10 @@
     BotdeskError                      user-facing: .message (what happened), .hint (what to do)
     ├── WorkspaceError                the workspace file
     │   ├── NotAWorkspaceError        not a SQLite file, or not one of ours
-    │   └── WorkspaceTooNewError      written by a newer Botdesk; refused, never touched
+    │   ├── WorkspaceTooNewError      written by a newer Botdesk; refused, never touched
+    │   ├── WorkspaceDamagedError     the file is damaged (truncated, corrupt): restore a backup
+    │   ├── WorkspaceReadOnlyError    opened read-only (file or folder not writable): no writes
+    │   └── WorkspaceBusyError        another job or program holds the workspace
     ├── SourceError                   a source the user named (missing file, bad URL)
     ├── FetchError                    one crawl item could not be fetched (HTTP, network, limits)
     │   └── BlockedAddressError       a link or redirect to a private/loopback address (SSRF)
@@ -52,6 +55,14 @@ class NotAWorkspaceError(WorkspaceError):
 
 class WorkspaceTooNewError(WorkspaceError):
     """The workspace was written by a newer Botdesk."""
+
+
+class WorkspaceDamagedError(WorkspaceError):
+    """The workspace file is damaged (truncated, overwritten, a bad disk)."""
+
+
+class WorkspaceReadOnlyError(WorkspaceError):
+    """A write to a workspace opened read-only."""
 
 
 class SourceError(BotdeskError):

@@ -40,6 +40,7 @@ from desktop.core.errors import ConfigError, SourceError
 from desktop.core.ingest.crawl import discover_site, url_allowed
 from desktop.core.ingest.files import list_files
 from desktop.core.jobs import Job
+from desktop.core.store.lock import WorkspaceLock
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.providers.base import Embedder
 from desktop.services import index
@@ -323,9 +324,13 @@ async def sync(
     Each document commits alone: a cancel (CancelledError) keeps what was done, and the
     next sync resumes, skipping what is unchanged.
     """
-    summary = await content_sync.sync_workspace(ws, job, source_ids=source_ids, client=client)
-    # The embed stage: vectors for what changed (each batch commits; a cancel keeps them).
-    embedded = await index.embed_pending(ws, job, embedder=embedder)
+    # Raises WorkspaceBusyError ("a sync of this workspace is already running (pid N, since
+    # HH:MM)") while another process runs a long job on it; a refresh holding it goes on.
+    ws.refuse_if_readonly()
+    with WorkspaceLock.unless_held(ws.path, "sync"):
+        summary = await content_sync.sync_workspace(ws, job, source_ids=source_ids, client=client)
+        # The embed stage: vectors for what changed (each batch commits; a cancel keeps them).
+        embedded = await index.embed_pending(ws, job, embedder=embedder)
     job.finish(f"{summary.line()}; {embedded.line()}")
     return summary
 

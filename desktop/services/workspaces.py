@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.core.errors import WorkspaceError
 from desktop.core.index.store import parse_embedder
 from desktop.core.model_specs import DEFAULT_EMBEDDER
+from desktop.core.store import backup
+from desktop.core.store.lock import WorkspaceLock, current_holder
 from desktop.core.store.workspace import SUFFIX, Workspace
 
 
@@ -30,3 +33,34 @@ def outside_change_count(workspace: Workspace) -> int:
     (SQLite's data_version, no I/O), so a window can poll it to reload what changed, as the
     vector index does to reload its matrix."""
     return int(workspace.scalar("pragma data_version"))
+
+
+# -- backups and the lock ---------------------------------------------------------------
+def list_backups(path: Path | str) -> list[backup.Backup]:
+    """The workspace's backups, newest first (the workspace is not opened: it may be damaged)."""
+    return backup.list_backups(path)
+
+
+def back_up_now(path: Path | str) -> backup.Backup:
+    """A checked copy of the workspace now, beside its daily copies."""
+    with Workspace.open(path) as ws:
+        return backup.make_backup(ws.conn, ws.path, kind="manual")
+
+
+def restore_backup(path: Path | str, chosen: Path | str | None = None) -> tuple[Path, Path]:
+    """Put a backup (the newest when none is chosen) in the workspace's place, under the
+    workspace lock; the replaced file is kept. Returns (backup used, replaced file kept)."""
+    if chosen is None:
+        newest = backup.last_good_backup(path)
+        if newest is None:
+            raise WorkspaceError(f"There is no backup of {path}.")
+        chosen = newest.path
+    with WorkspaceLock(path, "restore"):
+        kept = backup.restore_backup(path, chosen)
+    return Path(chosen), kept
+
+
+def lock_holder_text(path: Path | str) -> str:
+    """What another process is doing with this workspace ("" when nothing): for the window."""
+    holder = current_holder(path)
+    return holder.describe() if holder else ""

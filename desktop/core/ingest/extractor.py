@@ -21,6 +21,7 @@ import os
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from desktop.core.children import die_with_parent
 from desktop.core.ingest.files import extract_bytes, extract_html_bytes, html_kind
 from desktop.core.ingest.types import ExtractedDocument
 
@@ -35,6 +36,7 @@ def pool_workers() -> int:
 
 
 def _worker_start() -> None:
+    die_with_parent()
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(WORKER_NICENESS)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from desktop.core.children import die_with_parent
 from desktop.core.errors import ExtractionError, NoTextError
 from desktop.core.ingest.types import ExtractedDocument, PageSpan
 
@@ -114,6 +115,7 @@ def _describe(exc: BaseException) -> str:
 
 def _serve(conn: Connection, memory_mb: int) -> None:
     """The worker's loop: one request (data, hook) in, one (status, payload) out."""
+    die_with_parent()  # a killed sync must not leave parsers running for hours
     _limit_memory(memory_mb)
     sys.setrecursionlimit(5000)
     # pypdf logs every repair it makes; the one-line error we send back is what users see,

@@ -7,29 +7,86 @@ macOS's; apsw ships its own current SQLite with extension loading.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import apsw
 import sqlite_vec
 
-from desktop.core.errors import WorkspaceError
+from desktop.core.errors import WorkspaceDamagedError, WorkspaceError, WorkspaceReadOnlyError
 
 Row = dict[str, Any]
 
 
-def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
-    """Open a connection with sqlite-vec loaded and checked, WAL, foreign keys on."""
+# Short writes wait this long for another connection's write to end (a sync commits each
+# document alone, so waits are short); past it, WorkspaceBusyError says so.
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(
+    path: Path | str, *, readonly: bool = False, immutable: bool = False
+) -> apsw.Connection:
+    """Open a connection with sqlite-vec loaded and checked, WAL, foreign keys on.
+
+    immutable: read-only, and SQLite neither locks nor writes anything beside the file (no
+    -wal/-shm): for a read-only file or a file in a read-only folder.
+    """
     _check_name(path)
-    flags = (
-        apsw.SQLITE_OPEN_READONLY
-        if readonly
-        else (apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
-    )
-    conn = apsw.Connection(str(path), flags=flags)
-    load_sqlite_vec(conn)
-    conn.setbusytimeout(5000)
+    if immutable:
+        uri = "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?immutable=1"
+        conn = apsw.Connection(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+    else:
+        flags = (
+            apsw.SQLITE_OPEN_READONLY
+            if readonly
+            else (apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+        )
+        conn = apsw.Connection(str(path), flags=flags)
+    try:
+        load_sqlite_vec(conn)
+    except BaseException:
+        conn.close()
+        raise
+    conn.setbusytimeout(BUSY_TIMEOUT_MS)
     return conn
+
+
+DAMAGED_ERRORS = (apsw.CorruptError, apsw.NotADBError)
+
+
+def damaged_error(path: Path | str | None, exc: BaseException) -> WorkspaceDamagedError:
+    """The message for a damaged workspace file, naming its last good backup if any."""
+    from desktop.core.store.backup import last_good_backup  # backup imports this module
+
+    name = f"The workspace file {path}" if path else "The workspace file"
+    restore = f"`botdesk backup {path or 'WS'} --restore` (the damaged file is kept)"
+    hint = f"Restore its last good backup with {restore}."
+    if path is not None:
+        backup = last_good_backup(path)
+        if backup is None:
+            hint = "There is no backup of it; open another workspace or create a new one."
+        else:
+            hint = f"Its last good backup is {backup.describe()}: restore it with {restore}."
+    return WorkspaceDamagedError(f"{name} is damaged ({exc}).", hint=hint)
+
+
+def user_error(exc: BaseException, path: Path | str | None = None) -> WorkspaceError | None:
+    """A storage error as the sentence a user should read, or None if it is not one."""
+    if isinstance(exc, DAMAGED_ERRORS):
+        return damaged_error(path, exc)
+    if isinstance(exc, apsw.ReadOnlyError):
+        return WorkspaceReadOnlyError(
+            "The workspace is read-only here: nothing was changed.",
+            hint="Copy it to a folder you can write to, or make the file writable.",
+        )
+    if isinstance(exc, apsw.BusyError):
+        return WorkspaceError(
+            "The workspace is busy: another program kept writing to it for "
+            f"{BUSY_TIMEOUT_MS // 1000} s.",
+            hint="Try again when it has finished.",
+        )
+    return None
 
 
 def _check_name(path: Path | str) -> None:
@@ -53,6 +110,8 @@ def load_sqlite_vec(conn: apsw.Connection) -> str:
         conn.load_extension(sqlite_vec.loadable_path())
         conn.enable_load_extension(False)
         version = conn.execute("select vec_version()").fetchall()[0][0]
+    except DAMAGED_ERRORS:
+        raise  # the file, not the extension: the caller names the file
     except apsw.Error as exc:  # one release shipped a broken ARM64 wheel
         raise WorkspaceError(
             f"The sqlite-vec extension could not be loaded ({exc}).",

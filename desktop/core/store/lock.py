@@ -6,6 +6,8 @@ killed run never blocks the next one; the file itself stays (deleting lock files
 The file records who holds it (pid, job, start time) so the second job can say so.
 
 Short writes do not take this lock: they wait on SQLite's busy timeout (see db.connect).
+A service that runs inside another long job (the refresh runs the sync) asks
+`held_by_this_process` and then goes on under the outer job's lock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +99,15 @@ def _read_record(file: IO[bytes]) -> LockHolder | None:
         return None  # an empty or half-written record: the holder is unknown
 
 
+# The lock files this process holds now (resolved paths).
+_HELD: set[Path] = set()
+
+
+def held_by_this_process(workspace_path: Path | str) -> bool:
+    """Whether a job of this process holds the workspace's lock."""
+    return lock_path(workspace_path).resolve() in _HELD
+
+
 class WorkspaceLock:
     """`with WorkspaceLock(path, "refresh"):` holds the lock or raises WorkspaceBusyError."""
 
@@ -128,12 +140,14 @@ class WorkspaceLock:
         file.truncate()
         file.write(json.dumps(record, default=str).encode())
         self._file = file
+        _HELD.add(self.path.resolve())
         return self
 
     def release(self) -> None:
         file, self._file = self._file, None
         if file is None:
             return
+        _HELD.discard(self.path.resolve())
         try:
             file.seek(0)
             file.truncate()  # no stale record for readers; the file stays
@@ -147,6 +161,14 @@ class WorkspaceLock:
 
     def __enter__(self) -> WorkspaceLock:
         return self.acquire()
+
+    @classmethod
+    def unless_held(cls, workspace_path: Path | str, job: str) -> WorkspaceLock | nullcontext[None]:
+        """The lock for `job`, or nothing when this process holds it already (an outer job
+        such as a refresh runs this one)."""
+        if held_by_this_process(workspace_path):
+            return nullcontext()
+        return cls(workspace_path, job)
 
     def __exit__(
         self,

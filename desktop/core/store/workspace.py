@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,9 +13,16 @@ from typing import Any
 
 import apsw
 
-from desktop.core.errors import NotAWorkspaceError, WorkspaceError, WorkspaceTooNewError
-from desktop.core.store import db
-from desktop.core.store.migrations import apply_pending, latest_version
+from desktop.core.errors import (
+    NotAWorkspaceError,
+    WorkspaceError,
+    WorkspaceReadOnlyError,
+    WorkspaceTooNewError,
+)
+from desktop.core.store import backup, db
+from desktop.core.store.migrations import all_migrations, apply_pending, latest_version
+
+log = logging.getLogger(__name__)
 
 # 'BDK1': marks a SQLite file as a Botdesk workspace.
 APPLICATION_ID = 0x42444B31
@@ -28,9 +37,16 @@ def utc_now() -> str:
 class Workspace:
     """An open workspace. Use as a context manager, or call close()."""
 
-    def __init__(self, path: Path, conn: apsw.Connection) -> None:
+    def __init__(self, path: Path, conn: apsw.Connection, *, readonly_reason: str = "") -> None:
         self.path = path
         self.conn = conn
+        # Why writes are refused ("" when writable): shown in the app's banner and in
+        # every refused write's message.
+        self.readonly_reason = readonly_reason
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.readonly_reason)
 
     # -- opening -------------------------------------------------------------------
     @classmethod
@@ -65,11 +81,21 @@ class Workspace:
                 f"{path} is not a Botdesk workspace (not a SQLite database).",
                 hint="Open a .botdesk file made by Botdesk.",
             )
+        readonly_reason = _readonly_reason(path)
         try:
-            conn = db.connect(path)
+            conn = db.connect(path, immutable=bool(readonly_reason))
+        except db.DAMAGED_ERRORS as exc:
+            raise db.damaged_error(path, exc) from exc
+        try:
             application_id = int(db.scalar(conn, "pragma application_id"))
             version = int(db.scalar(conn, "pragma user_version"))
-        except apsw.Error as exc:  # NotADBError, CorruptError...
+            # Reading the schema finds a truncated or overwritten file before any work.
+            db.scalar(conn, "select count(*) from sqlite_schema")
+        except db.DAMAGED_ERRORS as exc:
+            conn.close()
+            raise db.damaged_error(path, exc) from exc
+        except apsw.Error as exc:
+            conn.close()
             raise NotAWorkspaceError(
                 f"{path} is not a Botdesk workspace (not a SQLite database: {exc})."
             ) from exc
@@ -86,8 +112,18 @@ class Workspace:
                 f"this one knows {latest_version()}).",
                 hint="Update Botdesk to open it; the file was not changed.",
             )
+        if readonly_reason:
+            if version < latest_version():
+                readonly_reason += " (and it was made by an older Botdesk: some views may fail)"
+            conn.execute("pragma foreign_keys = on")
+            return cls(path, conn, readonly_reason=readonly_reason)
         _configure(conn)
+        if 0 < version < latest_version():
+            # A copy before the schema changes: the one way back if a migration goes wrong.
+            upcoming = min(m.number for m in all_migrations() if m.number > version)
+            backup.make_backup(conn, path, kind=f"before-migration-{upcoming}")
         apply_pending(conn)
+        _daily_backup(conn, path)
         return cls(path, conn)
 
     def close(self) -> None:
@@ -102,9 +138,47 @@ class Workspace:
     # -- queries -------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[apsw.Connection]:
-        """A transaction (a savepoint when nested): all or nothing."""
-        with self.conn:
-            yield self.conn
+        """A transaction (a savepoint when nested): all or nothing.
+
+        The outermost one takes the write lock at once (BEGIN IMMEDIATE): a transaction
+        that reads then writes while another connection commits would fail with BUSY at
+        once, without waiting out the busy timeout.
+        """
+        self.refuse_if_readonly()
+        if self.conn.in_transaction:
+            with self._translated(), self.conn:
+                yield self.conn
+            return
+        with self._translated():
+            self.conn.execute("begin immediate")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("rollback")
+                raise
+            self.conn.execute("commit")
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except apsw.Error as exc:
+            known = db.user_error(exc, self.path)
+            if known is None:
+                raise
+            if isinstance(known, WorkspaceReadOnlyError) and self.readonly_reason:
+                known = self._readonly_error()
+            raise known from exc
+
+    def refuse_if_readonly(self) -> None:
+        if self.readonly_reason:
+            raise self._readonly_error()
+
+    def _readonly_error(self) -> WorkspaceReadOnlyError:
+        return WorkspaceReadOnlyError(
+            f"The workspace is open read-only: {self.readonly_reason}. Nothing was changed.",
+            hint="Copy it to a folder you can write to, or make it writable, then open it again.",
+        )
 
     def fetch_all(self, sql: str, params: Any = ()) -> list[db.Row]:
         return db.fetch_all(self.conn, sql, params)
@@ -116,7 +190,8 @@ class Workspace:
         return db.scalar(self.conn, sql, params)
 
     def execute(self, sql: str, params: Any = ()) -> None:
-        self.conn.execute(sql, params)
+        with self._translated():
+            self.conn.execute(sql, params)
 
     def last_insert_id(self) -> int:
         return int(self.conn.last_insert_rowid())
@@ -136,6 +211,27 @@ class Workspace:
     @property
     def name(self) -> str:
         return str(self.setting("name", self.path.stem))
+
+
+def _readonly_reason(path: Path) -> str:
+    """Why this workspace can only be read ("" when it can be written)."""
+    if not os.access(path, os.W_OK):
+        return f"the file {path.name} is read-only"
+    folder = path.absolute().parent
+    if not os.access(folder, os.W_OK):
+        # SQLite writes its journal (-wal, -shm) beside the file.
+        return f"its folder {folder} is read-only"
+    return ""
+
+
+def _daily_backup(conn: apsw.Connection, path: Path) -> None:
+    """The rolling daily copy; a failure is logged, never stops the opening."""
+    if not backup.daily_backup_due(path):
+        return
+    try:
+        backup.make_backup(conn, path, kind="daily")
+    except WorkspaceError as exc:
+        log.warning("daily backup of %s failed: %s", path, exc)
 
 
 def _configure(conn: apsw.Connection) -> None:
