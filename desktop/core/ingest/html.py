@@ -16,7 +16,6 @@ from typing import Any
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from markdownify import MarkdownConverter
 
 from desktop.core.ingest.types import ExtractedDocument
@@ -214,6 +213,10 @@ def _words(text: str) -> int:
 
 def _main_html(cleaned: str, url: str | None) -> str | None:
     """trafilatura's main content as HTML (headings, lists, tables), or None."""
+    # Imported on first use: trafilatura with courlan, htmldate and justext takes about
+    # 0.15 s to load, and the window does not need it to start.
+    import trafilatura
+
     # A favor_recall retry when nothing is found measured worse on WCXB than our own
     # fallback (the page minus navigation): it brings menus back.
     found: str | None = trafilatura.extract(
