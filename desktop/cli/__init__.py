@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "workspace",
     "backup",
     "content",
+    "flagged",
     "index",
     "answers",
     "publish",

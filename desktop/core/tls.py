@@ -7,7 +7,11 @@ event loop each time a client is made otherwise (seen as a GUI stall at each syn
 from __future__ import annotations
 
 import functools
+import ipaddress
 import ssl
+from urllib.parse import urlsplit
+
+from desktop.core.errors import ConfigError
 
 
 @functools.cache
@@ -15,3 +19,27 @@ def shared_ssl_context() -> ssl.SSLContext:
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves this computer."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_plain_http(url: str, *, what: str, setting: str) -> None:
+    """ConfigError unless `url` is https, or http to this computer (a test stand-in): a
+    secret sent over plain http elsewhere can be read on the way."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname)):
+        return
+    raise ConfigError(
+        f"{url} uses {parts.scheme or 'no'}:// — {what} would travel unencrypted.",
+        hint=f"Use an https:// address in {setting} (plain http only to this computer).",
+    )

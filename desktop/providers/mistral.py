@@ -34,7 +34,7 @@ from desktop.core.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from desktop.core.tls import shared_ssl_context
+from desktop.core.tls import refuse_plain_http, shared_ssl_context
 from desktop.providers.addresses import MISTRAL_KEY_ACCOUNT as KEY_ACCOUNT
 from desktop.providers.addresses import MISTRAL_KEY_ENV as KEY_ENV
 from desktop.providers.addresses import MISTRAL_URL_ENV as URL_ENV
@@ -242,6 +242,8 @@ def _idle_sync_client() -> httpx2.Client:
 @contextlib.asynccontextmanager
 async def _session(policy: RetryPolicy, url: str, keys: _KeyCache) -> AsyncIterator[Mistral]:
     """An SDK client on our own httpx2 client (timeouts we choose, no redirects)."""
+    # Before the key is even read: it goes out as a bearer header on every request.
+    refuse_plain_http(url, what="the Mistral API key", setting=URL_ENV)
     key = await keys.get()
     timeout = httpx2.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
     async with httpx2.AsyncClient(

@@ -40,6 +40,8 @@ from desktop.core.errors import ConfigError, SourceError
 from desktop.core.ingest.crawl import discover_site, url_allowed
 from desktop.core.ingest.files import list_files
 from desktop.core.jobs import Job
+from desktop.core.publish import passage_checks
+from desktop.core.publish.passage_checks import FlaggedPassage
 from desktop.core.store.lock import WorkspaceLock
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.providers.base import Embedder
@@ -651,3 +653,16 @@ def forget_setting_items(ws: Workspace, key: str, items: Sequence[str]) -> None:
     kept = [value for value in ws.setting(key, []) if value not in items]
     with ws.transaction():
         ws.set_setting(key, kept)
+
+
+# -- passages that address the model ---------------------------------------------------
+def flagged_passages(ws: Workspace) -> list[FlaggedPassage]:
+    """Included passages whose text addresses the model (prompt injection), with the words
+    matched; the publish check 'model-address' warns about those not accepted."""
+    return passage_checks.flagged_passages(ws)
+
+
+def accept_flagged(ws: Workspace, passage_ids: Sequence[int]) -> int:
+    """Accept these passages as harmless until their text changes; returns how many."""
+    with ws.transaction():
+        return passage_checks.accept_flagged(ws, list(passage_ids))

@@ -157,7 +157,7 @@ def _model_address(ws: Workspace) -> list[Check]:
             f"{len(flagged)} passage(s) speak to the bot itself (\u201cignore previous "
             "instructions\u201d and the like): a page may be trying to steer your bot.",
             "Review them on the Content page: exclude them, or accept them if they are "
-            "harmless (`botdesk chunk WS accept ID...`).",
+            "harmless (`botdesk flagged WS --accept ID...`).",
             count=len(flagged),
             examples=[
                 f"{f.document} (passage {f.passage_id}): "
