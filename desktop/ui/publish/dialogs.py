@@ -68,9 +68,7 @@ class TokenDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.keep_button = self.buttons.addButton(keep, QDialogButtonBox.ButtonRole.AcceptRole)
         self.keep_button.setEnabled(False)
-        self.token_edit.textChanged.connect(
-            lambda text: self.keep_button.setEnabled(bool(text.strip()))
-        )
+        self.token_edit.textChanged.connect(self._token_typed)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -79,6 +77,9 @@ class TokenDialog(QDialog):
         layout.addWidget(self.token_edit)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(420)
+
+    def _token_typed(self, text: str) -> None:
+        self.keep_button.setEnabled(bool(text.strip()))
 
     def choice(self) -> TokenChoice:
         return TokenChoice(self.token_edit.text().strip(), self.session_only)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.publish.widget_config import FIELD_LABELS
+from desktop.ui.widgets import CompactTextEdit
 
 LEAD_FIELDS = ("name", "email", "phone", "company", "message")
 # Narrower than this, labels go above their fields (a laptop beside the preview).
@@ -34,7 +35,7 @@ LABELS_ABOVE_BELOW_PX = 460
 
 
 def _text_box(height: int, placeholder: str = "") -> QPlainTextEdit:
-    box = QPlainTextEdit()
+    box = CompactTextEdit(lines=2)  # below Qt's 70 px minimum: a short box is enough here
     box.setFixedHeight(height)
     box.setPlaceholderText(placeholder)
     box.setTabChangesFocus(True)

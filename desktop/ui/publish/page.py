@@ -78,29 +78,25 @@ class PublishPage(Page):
 
     def _wire_panels(self) -> None:
         target, publisher = self.target, self.publisher
-        target.dry_run_requested.connect(lambda: self.start_publish(dry_run=True))
-        target.publish_requested.connect(lambda: self.start_publish(dry_run=False))
+        # Bound methods, not lambdas holding the page: no reference cycle through Qt objects
+        # for a worker thread's garbage collection to break (Qt warns, or worse).
+        target.dry_run_requested.connect(self._dry_run)
+        target.publish_requested.connect(self._publish)
         target.build_requested.connect(self._choose_bundle_file)
         target.set_token_requested.connect(self.ask_token)
         target.forget_token_requested.connect(self.forget_token)
-        target.endpoint_edited.connect(lambda: publisher.refresh_token(target.target()[0]))
+        target.endpoint_edited.connect(self._look_up_token)
         self.releases.refresh_requested.connect(publisher.refresh_releases)
         self.releases.rollback_requested.connect(self.rollback)
         self.widget_panel.save_requested.connect(publisher.save_widget)
-        self.widget_panel.form_changed.connect(
-            lambda config: self.widget_panel.show_problems(publish.widget_problems_by_label(config))
-        )
+        self.widget_panel.form_changed.connect(self._show_problems)
 
     def _wire_actions(self) -> None:
         publisher = self.publisher
         publisher.busy_changed.connect(self.target.set_busy)
         publisher.status_changed.connect(self.target.set_status)
         publisher.report_ready.connect(self.checks.show_report)
-        publisher.report_ready.connect(
-            lambda report: self.findings_tabs.setCurrentWidget(
-                self.checks if report.dry_run else self.releases
-            )
-        )
+        publisher.report_ready.connect(self._show_findings_tab)
         publisher.releases_changed.connect(self.releases.show_releases)
         publisher.token_changed.connect(self._show_token)
         publisher.widget_saved.connect(self._widget_saved)
@@ -118,6 +114,21 @@ class PublishPage(Page):
         self.widget_panel.load(publish.get_widget(workspace))
         self.publisher.show_local_releases()
         self.publisher.refresh_token(self.target.target()[0])
+
+    def _dry_run(self) -> None:
+        self.start_publish(dry_run=True)
+
+    def _publish(self) -> None:
+        self.start_publish(dry_run=False)
+
+    def _look_up_token(self) -> None:
+        self.publisher.refresh_token(self.target.target()[0])
+
+    def _show_problems(self, config: dict[str, Any]) -> None:
+        self.widget_panel.show_problems(publish.widget_problems_by_label(config))
+
+    def _show_findings_tab(self, report: publish.PublishReport) -> None:
+        self.findings_tabs.setCurrentWidget(self.checks if report.dry_run else self.releases)
 
     # -- user intents that need a question first --------------------------------------------
     def start_publish(self, *, dry_run: bool) -> JobHandle | None:

@@ -56,7 +56,7 @@ class TargetPanel(QGroupBox):
         self.endpoint_edit.setPlaceholderText("https://chat.example.com")
         # Where the token is kept is looked up once typing pauses (it may ask the keyring).
         self._endpoint_pause = debounce(self, self.endpoint_edited.emit, 400)
-        self.endpoint_edit.textChanged.connect(lambda _text: self._endpoint_pause.start())
+        self.endpoint_edit.textChanged.connect(self._endpoint_typed)
         self.bot_edit = QLineEdit()
         self.bot_edit.setPlaceholderText("your bot id on the service")
         self.token_label = plain_label()
@@ -107,6 +107,9 @@ class TargetPanel(QGroupBox):
         bundle.addStretch(1)
         form.addRow(bundle)
         form.addRow(self.status_label)
+
+    def _endpoint_typed(self, _text: str) -> None:
+        self._endpoint_pause.start()
 
     def target(self) -> tuple[str, str]:
         return self.endpoint_edit.text().strip(), self.bot_edit.text().strip()
@@ -246,7 +249,7 @@ class WidgetPanel(QWidget):
         self.preview = WidgetPreview()
         self.problems_label = plain_label()
         self.save_button = QPushButton("Save widget settings")
-        self.save_button.clicked.connect(lambda: self.save_requested.emit(self.form.config()))
+        self.save_button.clicked.connect(self._save_clicked)
         self.saved_label = plain_label()
         self.saved_label.setObjectName("widget-saved")
         self.form.changed.connect(self._on_form_changed)
@@ -269,6 +272,9 @@ class WidgetPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
+
+    def _save_clicked(self) -> None:
+        self.save_requested.emit(self.form.config())
 
     def load(self, config: dict[str, Any]) -> None:
         self.saved_label.setText("")
