@@ -106,7 +106,9 @@ def widget_problems(config: Mapping[str, Any]) -> list[str]:
 
 def widget_problems_by_label(config: Mapping[str, Any]) -> list[str]:
     """The same, naming each field as the widget form labels it ("Allowed websites: ...")."""
-    return [f"{p.label}: {p.message}" for p in widget_config.publish_problems(config)]
+    return [
+        f"{p.label}: {p.form_message or p.message}" for p in widget_config.publish_problems(config)
+    ]
 
 
 # -- endpoint, bot id, token -------------------------------------------------------------

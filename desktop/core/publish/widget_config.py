@@ -49,7 +49,7 @@ FIELD_LABELS: dict[str, str] = {
     "lead_capture.when": "Ask when",
     "lead_capture.consent_text": "Consent text",
     "allowed_origins": "Allowed websites",
-    "allow_any_origin": "Any website may show the bot",
+    "allow_any_origin": "Any website",
     "limits.messages_per_session": "Messages per session",
     "limits.messages_per_day": "Messages per day",
 }
@@ -70,6 +70,7 @@ class FieldProblem:
 
     field: str
     message: str
+    form_message: str = ""  # the same in the widget form's words, where they differ
 
     @property
     def label(self) -> str:
@@ -242,6 +243,9 @@ def publish_problems(config: Any) -> list[FieldProblem]:
                     "is empty: no website could show the widget. Add your site, e.g. "
                     "allowed_origins='[\"https://www.example.com\"]', or choose any site "
                     "explicitly with allowed_origins='[\"*\"]' and allow_any_origin=true.",
+                    "is empty: no website could show the widget. Add your site's address "
+                    "(one per line, e.g. https://www.example.com), or tick "
+                    f"\u201c{FIELD_LABELS['allow_any_origin']}\u201d.",
                 )
             )
         elif ANY_ORIGIN in origins and not config.get("allow_any_origin"):
@@ -249,6 +253,8 @@ def publish_problems(config: Any) -> list[FieldProblem]:
                 FieldProblem(
                     "allowed_origins",
                     '"*" lets any website embed the bot; confirm it with allow_any_origin=true.',
+                    '"*" lets any website embed the bot; confirm it by ticking '
+                    f"\u201c{FIELD_LABELS['allow_any_origin']}\u201d.",
                 )
             )
         elif ANY_ORIGIN in origins and len(origins) > 1:

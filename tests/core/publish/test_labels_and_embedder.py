@@ -61,3 +61,14 @@ def test_field_labels_cover_indexed_fields() -> None:
     assert widget_config.field_label("allowed_origins[1]") == "Allowed websites, line 2"
     assert widget_config.field_label("theme.primary_color") == "Primary colour"
     assert widget_config.field_label("unknown.key") == "unknown.key"
+
+
+def test_origin_problems_have_form_words_too(workspace: Workspace) -> None:
+    config = widget_config.default_config(workspace)
+    [empty] = widget_config.publish_problems(config)
+    assert "allow_any_origin=true" in empty.message  # the command line's words stay
+    assert empty.label == "Allowed websites" and "\u201cAny website\u201d" in empty.form_message
+    assert "allowed_origins" not in empty.form_message
+    star = widget_config.set_value(config, "allowed_origins", ["*"])
+    [unconfirmed] = widget_config.publish_problems(star)
+    assert "ticking \u201cAny website\u201d" in unconfirmed.form_message

@@ -31,8 +31,9 @@ def test_form_drives_the_live_preview_and_names_bad_fields(
     image = preview.grab().toImage()
     # The launcher is painted in the theme colour in the bottom-left corner.
     assert image.pixelColor(20, image.height() - 34).name() == "#ff0000"
+    # Named as the form labels it (it said "allowed_origins", the config key, before).
     problems = page.widget_panel.problems_label.text()
-    assert "allowed_origins" in problems and "Allowed websites" in problems
+    assert "Allowed websites: is empty" in problems and "allowed_origins" not in problems
     seen = messages(window)
     form.primary_color.setText("red")
     assert not page.publisher.save_widget(form.config())
