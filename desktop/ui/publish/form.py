@@ -204,7 +204,10 @@ class WidgetForm(QWidget):
             self.lead_fields.setText(", ".join(map(str, lead.get("fields", []))))
             self.lead_when.setCurrentText(str(lead.get("when", "on_refusal")))
             self.consent.setPlainText(str(lead.get("consent_text", "")))
-            self.origins.setPlainText("\n".join(map(str, config.get("allowed_origins", []))))
+            origins = [str(o) for o in config.get("allowed_origins", [])]
+            # "*" alone is what the "Any website" box means: shown by the box, not the list.
+            any_site = origins == ["*"] and bool(config.get("allow_any_origin", False))
+            self.origins.setPlainText("" if any_site else "\n".join(origins))
             self.any_origin.setChecked(bool(config.get("allow_any_origin", False)))
             self.per_session.setValue(int(limits.get("messages_per_session", 30)))
             self.per_day.setValue(int(limits.get("messages_per_day", 2000)))
@@ -235,11 +238,14 @@ class WidgetForm(QWidget):
     def config(self) -> dict[str, Any]:
         """The config the form describes (validated when saved, not here)."""
         config: dict[str, Any] = copy.deepcopy(self._base)
+        origins = _lines(self.origins.toPlainText())
+        if self.any_origin.isChecked() and not origins:
+            origins = ["*"]  # the box ticked and no list: every site
         config.update(
             bot_name=self.bot_name.text().strip(),
             greeting=self.greeting.toPlainText().strip(),
             suggested_questions=_lines(self.questions.toPlainText()),
-            allowed_origins=_lines(self.origins.toPlainText()),
+            allowed_origins=origins,
             allow_any_origin=self.any_origin.isChecked(),
         )
         config["theme"] = {

@@ -244,3 +244,15 @@ def test_without_a_keyring_the_token_dialog_says_so_first_and_keeps_it_for_the_s
         finally:
             publish.forget_token(receiver.url)
     assert page.target.token_label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_ticking_any_website_is_enough(page: PublishPage, window: MainWindow) -> None:
+    panel = page.widget_panel
+    assert "Allowed websites: is empty" in panel.problems_label.text()
+    panel.form.any_origin.setChecked(True)  # as the problem says
+    assert panel.problems_label.text() == "Ready to publish."
+    panel.save_button.click()
+    assert window.workspace is not None
+    assert publish.get_widget(window.workspace, "allowed_origins") == ["*"]
+    page.on_workspace_changed(window.workspace)  # read back: the box, not a "*" line
+    assert panel.form.any_origin.isChecked() and panel.form.origins.toPlainText() == ""
