@@ -63,6 +63,9 @@ def _application() -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName("Botdesk")
     app.setOrganizationName("Botdesk")
+    # Ties the window to the installed botdesk.desktop entry (its icon and name in the
+    # Wayland and X11 task bars); the icon also stands in where there is no such entry.
+    app.setDesktopFileName("botdesk")
     app.setWindowIcon(QIcon(str(resource_path("icons", "botdesk.svg"))))
     return app
 

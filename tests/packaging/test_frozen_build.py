@@ -130,6 +130,22 @@ def test_demo_check(frozen: FrozenBuild, frozen_env: dict[str, str]) -> None:
     assert "offscreen" in result.stdout
 
 
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (Debian: xvfb)")
+def test_demo_check_on_an_x_server(frozen: FrozenBuild, frozen_env: dict[str, str]) -> None:
+    # The X11 plugin (xcb) as a desktop session uses it, on a virtual X server.
+    frozen_env["QT_QPA_PLATFORM"] = "xcb"
+    result = subprocess.run(
+        ["xvfb-run", "-a", str(frozen.binary), "demo", "--check"],
+        env=frozen_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "window painted (xcb)" in result.stdout
+
+
 def test_demo_check_fails_with_a_reason(frozen: FrozenBuild, frozen_env: dict[str, str]) -> None:
     # A Qt platform plugin that does not exist: Qt cannot start the window.
     frozen_env["QT_QPA_PLATFORM"] = "no-such-platform"
