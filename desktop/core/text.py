@@ -1,4 +1,4 @@
-"""Small text utilities shared by every stage: content hashes and token estimates."""
+"""Small text utilities shared by every stage: content hashes, token estimates, sizes."""
 
 from __future__ import annotations
 
@@ -26,3 +26,10 @@ def count_tokens(text: str) -> int:
         length = match.end() - match.start()
         total += 1 + (length - 1) // 6
     return total
+
+
+def size_text(size: int) -> str:
+    """Bytes as people read them: "12.7 KB" under a megabyte, else "1.6 MB"."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

@@ -28,7 +28,7 @@ from desktop.core.publish import release as release_core
 from desktop.core.publish import widget_config
 from desktop.core.publish.bundle import BuiltBundle, BundlePassage, Quantization, VectorLoader
 from desktop.core.publish.checks import Check
-from desktop.core.publish.client import PublishClient, ReleaseCancelled
+from desktop.core.publish.client import ReleaseCancelled
 from desktop.core.publish.release import Changes, ReleaseInfo
 from desktop.core.secrets import keyring_usable
 from desktop.core.store.lock import WorkspaceLock
@@ -373,12 +373,12 @@ async def _publish_locked(
             job.finish(f"Dry run: nothing sent. {report.changes.summary()}")
             return report
         _refuse_if_blocked(report.checks)
-        token = client_core.get_token(target[0])
+        api = client_core.connect(
+            *target, client=client, checkpoint=job.check, options=client_options
+        )
         key = release_core.start_pending(
             ws, target, built, widget=widget, notes=notes, interrupted=interrupted
         )
-        options = dict(client_options or {})
-        api = PublishClient(*target, token, client=client, checkpoint=job.check, **options)
         sent = await release_core.send(
             api, job, out, built, widget=widget, notes=notes, idempotency_key=key
         )
@@ -465,16 +465,6 @@ def local_releases(ws: Workspace, endpoint: str, bot_id: str) -> list[ReleaseInf
     return release_core.local_releases(ws, (endpoint, bot_id))
 
 
-def _make_client(
-    endpoint: str,
-    bot_id: str,
-    client: httpx.AsyncClient | None,
-    client_options: Mapping[str, Any] | None,
-) -> PublishClient:
-    token = client_core.get_token(endpoint)
-    return PublishClient(endpoint, bot_id, token, client=client, **dict(client_options or {}))
-
-
 async def list_releases(
     ws: Workspace,
     *,
@@ -489,7 +479,7 @@ async def list_releases(
     error = ""
     if refresh:
         try:
-            api = _make_client(endpoint, bot_id, client, client_options)
+            api = client_core.connect(endpoint, bot_id, client=client, options=client_options)
             release_core.merge_remote(ws, (endpoint, bot_id), await api.list_releases())
         except PublishError as exc:
             error = str(exc)
@@ -507,7 +497,7 @@ async def rollback(
     endpoint, bot_id = get_target(ws)
     if not endpoint or not bot_id:
         raise ConfigError("No endpoint yet: nothing was published from this workspace.")
-    api = _make_client(endpoint, bot_id, client, client_options)
+    api = client_core.connect(endpoint, bot_id, client=client, options=client_options)
     await api.activate(release_id)
     release_core.merge_remote(ws, (endpoint, bot_id), await api.list_releases())
     for info in local_releases(ws, endpoint, bot_id):

@@ -38,6 +38,7 @@ import httpx
 from desktop import __version__
 from desktop.core import secrets
 from desktop.core.errors import CancelledError, ConfigError, PublishError
+from desktop.core.text import size_text
 from desktop.core.tls import shared_ssl_context
 
 TOKEN_ENV = "BOTDESK_PUBLISH_TOKEN"  # noqa: S105 (a variable name, not a secret)
@@ -155,6 +156,22 @@ def token_source(endpoint: str) -> str:
 def forget_token(endpoint: str) -> None:
     """Remove the token from the keyring and this session (an environment variable stays)."""
     secrets.delete_secret(token_account(endpoint))
+
+
+def connect(
+    endpoint: str,
+    bot_id: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    checkpoint: Checkpoint | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> PublishClient:
+    """A client for the endpoint with its stored token (a PublishError says how to set one).
+    `options`: PublishClient's timeouts and retries (tests shorten them)."""
+    token = get_token(endpoint)
+    return PublishClient(
+        endpoint, bot_id, token, client=client, checkpoint=checkpoint, **dict(options or {})
+    )
 
 
 @dataclass(frozen=True)
@@ -460,10 +477,10 @@ class PublishClient:
             )
         if status == 413:
             limit = _limit_bytes(response)
-            limit_text = f", the limit is {_size_text(limit)}" if limit else ""
-            size_text = _size_text(size) if size is not None else "the request"
+            limit_text = f", the limit is {size_text(limit)}" if limit else ""
+            sent = size_text(size) if size is not None else "the request"
             return PublishError(
-                f"The bundle is too large for the endpoint: {size_text}{limit_text}.",
+                f"The bundle is too large for the endpoint: {sent}{limit_text}.",
                 hint="Exclude passages you do not need, or build with --quantize int8 or binary.",
                 status=status,
             )
@@ -556,11 +573,3 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: fall back to our own backoff
-
-
-def _size_text(size: int | None) -> str:
-    if size is None:
-        return "unknown"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"

@@ -19,11 +19,11 @@ from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.core.publish.bundle import VectorLoader
 from desktop.core.publish.client import STEP_RELEASE, STEP_UPLOAD
 from desktop.core.store.workspace import Workspace
+from desktop.core.text import size_text
 from desktop.services import publish
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
 from desktop.ui.publish.dialogs import TokenChoice
-from desktop.ui.publish.panels import size_text
 from desktop.ui.tasks import TaskSet
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.text import size_text
 from desktop.services.publish import PublishReport, Quantization, ReleaseInfo
 from desktop.ui.publish.form import FormScroll, WidgetForm
 from desktop.ui.publish.models import RELEASE_ID_ROLE, ChecksModel, ReleasesModel
@@ -32,12 +33,6 @@ from desktop.ui.publish.preview import WidgetPreview
 from desktop.ui.widgets import debounce, plain_label, table_view
 
 NO_RELEASES = "No releases yet. Publish to make the first one live."
-MB = 1024 * 1024
-
-
-def size_text(size: int) -> str:
-    """Bytes as people read them: KB under a megabyte, else MB with one decimal."""
-    return f"{size / 1024:.1f} KB" if size < MB else f"{size / MB:.1f} MB"
 
 
 class TargetPanel(QGroupBox):
