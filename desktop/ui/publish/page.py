@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScrollArea, QSplitter, QTabWidget, QVBoxLayout
 
+from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
 from desktop.services.publish import TokenStatus
@@ -174,7 +175,13 @@ class PublishPage(Page):
         if not endpoint:
             self.context.messages.info("Give the endpoint URL first; the token is kept under it.")
             return
-        status = self.publisher.token or publish.token_status(endpoint)
+        status = self.publisher.token
+        if status is None:  # not looked up yet (typed just now)
+            try:
+                status = publish.token_status(endpoint)
+            except BotdeskError as exc:  # not an endpoint address: say so, ask nothing
+                self.context.messages.error(exc, context="Publish token")
+                return
         choice = dialogs.ask_token(self, endpoint, status)
         if choice is not None and choice.token:
             self.publisher.set_token(endpoint, choice)

@@ -256,3 +256,14 @@ def test_ticking_any_website_is_enough(page: PublishPage, window: MainWindow) ->
     assert publish.get_widget(window.workspace, "allowed_origins") == ["*"]
     page.on_workspace_changed(window.workspace)  # read back: the box, not a "*" line
     assert panel.form.any_origin.isChecked() and panel.form.origins.toPlainText() == ""
+
+
+def test_a_token_for_a_bad_endpoint_is_refused_plainly(
+    page: PublishPage, window: MainWindow
+) -> None:
+    seen = messages(window)
+    page.target.endpoint_edit.setText("chat.example.com")  # no scheme
+    page.target.token_button.click()  # looked up on the spot: no dialog opens
+    errors = [text for level, text in seen if level == "error"]
+    assert errors and "not an endpoint URL" in errors[0]
+    assert not [text for level, text in seen if level == "bug"]
