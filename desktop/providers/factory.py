@@ -57,8 +57,13 @@ def make_embedder(
 def make_generator(
     spec: ModelSpec | str, *, policy: RetryPolicy | None = None, host: str | None = None
 ) -> Generator:
-    """The chat generator for `spec`; reuse it across questions. `host` as for make_embedder."""
+    """The chat generator for `spec`; reuse it across questions. `host` as for make_embedder.
+
+    Someone waits on every answer: unless a policy is given, a server that never answers
+    fails within BOTDESK_INTERACTIVE_TIMEOUT_S (RetryPolicy.interactive).
+    """
     chosen = _spec(spec)
+    policy = policy or RetryPolicy.interactive()
     if chosen.provider == "ollama":
         from desktop.providers.ollama import OllamaGenerator
 

@@ -51,6 +51,7 @@ from desktop.providers.retry import (
     Failure,
     RetryPolicy,
     call_with_retries,
+    interactive_seconds,
     parse_retry_after,
     redact_url,
 )
@@ -410,7 +411,9 @@ async def _model_cards(policy: RetryPolicy | None) -> tuple[str, dict[str, int |
     """(server, {model id: context length}) from GET /v1/models, tried once."""
     url = mistral_url()
     base = policy or RetryPolicy.from_env()
-    one_try = RetryPolicy(attempts=1, timeout_s=min(base.timeout_s, 30.0), connect_timeout_s=5.0)
+    one_try = RetryPolicy(
+        attempts=1, timeout_s=min(base.timeout_s, interactive_seconds()), connect_timeout_s=5.0
+    )
     async with _session(one_try, url, _KeyCache()) as sdk:
 
         async def probe() -> dict[str, int | None]:

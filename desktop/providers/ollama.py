@@ -42,6 +42,7 @@ from desktop.providers.retry import (
     Failure,
     RetryPolicy,
     call_with_retries,
+    interactive_seconds,
     parse_retry_after,
     redact_url,
 )
@@ -65,13 +66,14 @@ _CONTEXT_WORDS = ("context length", "context window", "input length")
 
 def translate(exc: BaseException, model: str, host: str) -> Failure:
     """An `ollama`/httpx exception as a Botdesk error, and whether retrying may help."""
-    host = redact_url(host)
+    raw_host, host = host, redact_url(host)
     if isinstance(exc, ollama.ResponseError):
         failure = _translate_response(exc.status_code, str(exc.error), model, host)
         if failure.retryable:
             failure.retry_after = _retry_after(exc)
         return failure
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        _silent[raw_host] = time.monotonic()
         return Failure(
             ProviderTimeoutError(
                 f"Ollama at {host} did not answer in time ({model}).",
@@ -182,6 +184,28 @@ _limits_lock = threading.Lock()
 # After a failed /api/show, use the defaults for a while rather than ask (and possibly
 # stall for SHOW_TIMEOUT_S) again for every question.
 SHOW_RETRY_AFTER_S = 30.0
+# A server that accepted a connection and then said nothing: for this long, calls someone
+# waits on fail at once with the same message instead of waiting it out again (an `ask`
+# would otherwise wait once for the question's vector and once more for the answer).
+SILENT_FOR_S = 30.0
+_silent: dict[str, float] = {}  # host -> when a call to it last timed out
+
+
+def _heard_from(host: str) -> None:
+    _silent.pop(host, None)
+
+
+def _silent_error(host: str, policy: RetryPolicy, model: str) -> ProviderTimeoutError | None:
+    """The error to fail fast with, if `host` timed out a moment ago and someone waits."""
+    when = _silent.get(host)
+    if when is None or time.monotonic() - when > SILENT_FOR_S:
+        return None
+    if policy.deadline_s > interactive_seconds():
+        return None  # background work waits its own (bounded) time
+    error = translate(TimeoutError(), model, host).error
+    assert isinstance(error, ProviderTimeoutError)
+    error.message += " It did not answer a moment ago either."
+    return error
 
 
 def model_context_length(host: str, model: str) -> int | None:
@@ -191,6 +215,9 @@ def model_context_length(host: str, model: str) -> int | None:
     timeout, and cached per host and model: a local server answers in milliseconds.
     """
     key = (host, model)
+    silent = _silent.get(host)
+    if silent is not None and time.monotonic() - silent < SILENT_FOR_S:
+        return None  # it just failed to answer: no 2 s wait for the defaults
     with _limits_lock:
         if key in _limits_cache:
             return _limits_cache[key]
@@ -219,6 +246,7 @@ def forget_model_limits() -> None:
     with _limits_lock:
         _limits_cache.clear()
         _unreachable.clear()
+        _silent.clear()
 
 
 def context_length_of(model_info: Mapping[str, Any], parameters: str = "") -> int | None:
@@ -275,12 +303,16 @@ class OllamaEmbedder:
                 response = await client.embed(model=self.spec.model, input=chunk)
             return [list(map(float, v)) for v in response.embeddings]
 
+        silent = _silent_error(self.host, self.policy, self.spec.model)
+        if silent is not None:
+            raise silent
         vectors = await call_with_retries(
             attempt,
             lambda exc: translate(exc, self.spec.model, self.host),
             policy=self.policy,
             provider=PROVIDER,
         )
+        _heard_from(self.host)
         self.dimensions = check_vectors(vectors, len(chunk), self.dimensions, PROVIDER)
         return vectors
 
@@ -332,9 +364,13 @@ class OllamaGenerator:
                 )
                 return opened, await anext(opened, None)
 
+            silent = _silent_error(self.host, self.policy, self.spec.model)
+            if silent is not None:
+                raise silent
             parts, part = await call_with_retries(
                 start, self._translate, policy=self.policy, provider=PROVIDER
             )
+            _heard_from(self.host)
             usage: Usage | None = None
             try:
                 while part is not None:
@@ -382,7 +418,9 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
             shown = await client.show(model)
         return names, shown
 
-    one_try = RetryPolicy(attempts=1, timeout_s=min(policy.timeout_s, 30.0), connect_timeout_s=2.0)
+    one_try = RetryPolicy(
+        attempts=1, timeout_s=min(policy.timeout_s, interactive_seconds()), connect_timeout_s=2.0
+    )
     names, shown = await call_with_retries(
         probe, lambda exc: translate(exc, model, host), policy=one_try, provider=PROVIDER
     )
@@ -407,7 +445,9 @@ async def list_models(*, policy: RetryPolicy | None = None) -> list[str]:
     """The models pulled on the server ("all-minilm", "llama3.2:3b"), sorted."""
     host = ollama_host()
     base = policy or RetryPolicy.from_env()
-    one_try = RetryPolicy(attempts=1, timeout_s=min(base.timeout_s, 30.0), connect_timeout_s=2.0)
+    one_try = RetryPolicy(
+        attempts=1, timeout_s=min(base.timeout_s, interactive_seconds()), connect_timeout_s=2.0
+    )
 
     async def probe() -> list[str]:
         async with _client(host, one_try) as client:

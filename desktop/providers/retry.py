@@ -9,6 +9,7 @@ SDK, so Ollama and Mistral share one policy and one set of tests.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import os
 import random
@@ -31,11 +32,18 @@ DEFAULT_BACKOFF_MAX_S = 20.0
 DEFAULT_MAX_RETRY_AFTER_S = 60.0
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
+# All attempts and waits together: a server that accepts connections but never answers
+# costs a background job this long, not attempts x timeout (8 minutes at the defaults).
+DEFAULT_DEADLINE_S = 300.0
+# Someone is waiting (search, ask, a connection check): the whole call, retries included.
+DEFAULT_INTERACTIVE_S = 25.0
 
 ENV_ATTEMPTS = "BOTDESK_PROVIDER_ATTEMPTS"
 ENV_BACKOFF_BASE_S = "BOTDESK_PROVIDER_BACKOFF_S"
 ENV_MAX_RETRY_AFTER_S = "BOTDESK_PROVIDER_MAX_RETRY_AFTER_S"
 ENV_TIMEOUT_S = "BOTDESK_PROVIDER_TIMEOUT_S"
+ENV_DEADLINE_S = "BOTDESK_PROVIDER_DEADLINE_S"
+ENV_INTERACTIVE_S = "BOTDESK_INTERACTIVE_TIMEOUT_S"
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,8 @@ class RetryPolicy:
     """How often and how patiently a back-end is asked again.
 
     `timeout_s` bounds one attempt as a whole (httpx read timeouts are per chunk, so a slow
-    drip would otherwise never time out); `connect_timeout_s` bounds opening a connection.
+    drip would otherwise never time out); `connect_timeout_s` bounds opening a connection;
+    `deadline_s` bounds every attempt and wait together.
     """
 
     attempts: int = DEFAULT_ATTEMPTS
@@ -52,6 +61,21 @@ class RetryPolicy:
     max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S
     timeout_s: float = DEFAULT_TIMEOUT_S
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    deadline_s: float = DEFAULT_DEADLINE_S
+
+    @classmethod
+    def interactive(cls) -> RetryPolicy:
+        """For calls someone waits on (search, ask, check): the whole call, retries
+        included, ends within BOTDESK_INTERACTIVE_TIMEOUT_S (25 s by default)."""
+        base = cls.from_env()
+        bound = interactive_seconds()
+        return dataclasses.replace(
+            base,
+            attempts=min(base.attempts, 2),
+            timeout_s=min(base.timeout_s, bound),
+            connect_timeout_s=min(base.connect_timeout_s, bound),
+            deadline_s=bound,
+        )
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
@@ -62,6 +86,7 @@ class RetryPolicy:
             (ENV_BACKOFF_BASE_S, "backoff_base_s", float),
             (ENV_MAX_RETRY_AFTER_S, "max_retry_after_s", float),
             (ENV_TIMEOUT_S, "timeout_s", float),
+            (ENV_DEADLINE_S, "deadline_s", float),
         ):
             raw = os.environ.get(var)
             if not raw:
@@ -78,6 +103,19 @@ class RetryPolicy:
         """Delay before retry number `attempt` (0-based): exponential, half of it jittered."""
         ceiling = min(self.backoff_max_s, self.backoff_base_s * (2.0**attempt))
         return ceiling / 2 + rng() * ceiling / 2
+
+
+def interactive_seconds() -> float:
+    """How long a call someone waits on may take, retries included."""
+    return _env_float(ENV_INTERACTIVE_S) or DEFAULT_INTERACTIVE_S
+
+
+def _env_float(name: str) -> float | None:
+    try:
+        value = float(os.environ.get(name) or 0)
+    except ValueError:
+        return None  # a typo in a tuning knob must not stop the app
+    return value if value > 0 else None
 
 
 @dataclass
@@ -122,9 +160,11 @@ async def call_with_retries(
     `translate`; retryable failures are tried again up to `policy.attempts` times in all.
     """
     attempts = max(1, policy.attempts)
+    started = time.monotonic()
     for attempt in range(attempts):
+        remaining = policy.deadline_s - (time.monotonic() - started)
         try:
-            async with asyncio.timeout(policy.timeout_s):
+            async with asyncio.timeout(max(0.0, min(policy.timeout_s, remaining))):
                 return await call()
         except asyncio.CancelledError:
             raise
@@ -139,16 +179,19 @@ async def call_with_retries(
                 raise failure.error from exc
             if failure.retry_after is not None and failure.retry_after > policy.max_retry_after_s:
                 raise _rate_limited(provider, failure, asked=True) from exc
-            if last:
-                if isinstance(failure.error, RateLimitedError):
-                    raise _rate_limited(provider, failure, asked=False, tries=attempts) from exc
-                failure.error.message = (
-                    f"{failure.error.message} (still failing after {attempts} attempts)"
-                )
-                raise failure.error from exc
             delay = (
                 failure.retry_after if failure.retry_after is not None else policy.backoff(attempt)
             )
+            elapsed = time.monotonic() - started
+            out_of_time = elapsed + delay >= policy.deadline_s
+            if last or out_of_time:
+                if isinstance(failure.error, RateLimitedError):
+                    raise _rate_limited(provider, failure, asked=False, tries=attempt + 1) from exc
+                tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                failure.error.message = (
+                    f"{failure.error.message} (still failing after {tries} in {elapsed:.0f} s)"
+                )
+                raise failure.error from exc
             await sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -9,6 +9,7 @@ Embedders come from desktop.providers.factory unless one is passed in.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from desktop.core import index as core_index
 from desktop.core.answering.prices import PriceTable
 from desktop.core.content.curation import INCLUDED_WHERE
-from desktop.core.errors import ConfigError
+from desktop.core.errors import ConfigError, ProviderTimeoutError, ProviderUnavailableError
 from desktop.core.index import store
 from desktop.core.index.embed import EmbedEstimate, EmbedReport, truncate_to_tokens
 from desktop.core.index.search import (
@@ -38,6 +39,7 @@ from desktop.core.publish import bundle as bundle_format
 from desktop.core.store.workspace import Workspace
 from desktop.providers import factory
 from desktop.providers.base import Embedder, ModelSpec
+from desktop.providers.retry import RetryPolicy
 
 __all__ = [
     "BundleTarget",
@@ -120,18 +122,26 @@ def _spec(embedder: EmbedderId) -> ModelSpec:
     return ModelSpec(embedder.provider, embedder.model)  # type: ignore[arg-type]
 
 
-def make_embedder(embedder: EmbedderId, *, dimensions: int | None = None) -> Embedder:
+def make_embedder(
+    embedder: EmbedderId, *, dimensions: int | None = None, interactive: bool = False
+) -> Embedder:
     """The providers' embedder for this spec (`dimensions`: what the index recorded, so a
-    model answering another size is refused)."""
-    made: Embedder = factory.make_embedder(_spec(embedder), dimensions=dimensions)
+    model answering another size is refused). `interactive`: someone waits (a search), so
+    a server that does not answer fails within RetryPolicy.interactive's bound."""
+    policy = RetryPolicy.interactive() if interactive else None
+    made: Embedder = factory.make_embedder(_spec(embedder), dimensions=dimensions, policy=policy)
     return made
 
 
 def _resolve(
-    embedder: Embedder | None, wanted: EmbedderId, dimensions: int | None = None
+    embedder: Embedder | None,
+    wanted: EmbedderId,
+    dimensions: int | None = None,
+    *,
+    interactive: bool = False,
 ) -> Embedder:
     if embedder is None:
-        return make_embedder(wanted, dimensions=dimensions)
+        return make_embedder(wanted, dimensions=dimensions, interactive=interactive)
     got = EmbedderId(embedder.spec.provider, embedder.spec.model)
     if got != wanted:
         raise ConfigError(
@@ -264,7 +274,16 @@ async def _prepare(
     vector = None
     if chosen != "keyword":
         assert corpus.embedder is not None
-        vector = await embed_query(_resolve(embedder, corpus.embedder, corpus.dimensions), query)
+        used = _resolve(embedder, corpus.embedder, corpus.dimensions, interactive=True)
+        try:
+            vector = await embed_query(used, query)
+        except (ProviderUnavailableError, ProviderTimeoutError) as exc:
+            if chosen == "vector":
+                raise  # asked for vectors only: nothing to fall back on
+            # The embedding model is down or silent: the passages can still be found by
+            # their words, and the results say how they were found.
+            notes = [*notes, f"{exc.message} Keyword search was used instead."]
+            return "keyword", None, notes
         if corpus.dimensions is not None and vector.size != corpus.dimensions:
             raise ConfigError(
                 f"{corpus.embedder} now gives {vector.size} dimensions; the index has "
@@ -320,7 +339,9 @@ async def why_not(
     corpus = _corpus(target)
     chosen, vector, _ = await _prepare(corpus, query, mode, embedder)
     if vector is None and corpus.embedder is not None and corpus.has_vectors():
-        vector = await embed_query(_resolve(embedder, corpus.embedder, corpus.dimensions), query)
+        with contextlib.suppress(ProviderUnavailableError, ProviderTimeoutError):
+            used = _resolve(embedder, corpus.embedder, corpus.dimensions, interactive=True)
+            vector = await embed_query(used, query)
     return core_index.why_not(
         corpus,
         query,

@@ -62,7 +62,8 @@ def list_backups(workspace_path: Path | str) -> list[Backup]:
             continue  # not one of ours
         reason = _reason(kind)
         found.append(Backup(file, created, reason))
-    return sorted(found, key=lambda b: b.created_at, reverse=True)
+    # Two copies in one second (a manual one after the daily one): the file's time decides.
+    return sorted(found, key=lambda b: (b.created_at, b.path.stat().st_mtime_ns), reverse=True)
 
 
 def last_good_backup(workspace_path: Path | str) -> Backup | None:
