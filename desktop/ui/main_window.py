@@ -43,6 +43,7 @@ from desktop.ui.pages.registry import build_pages
 from desktop.ui.refresh_dialog import RefreshScheduleDialog, announce_last_refresh
 from desktop.ui.search.page import SearchPage
 from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.workspace_state import WorkspaceBanner, offer_restore
 
 MAX_RECENT = 8
 MAX_PAGE_SHORTCUTS = 9  # Ctrl+1 … Ctrl+9
@@ -145,7 +146,12 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(workspace_view)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.nav)
-        row.addWidget(self.page_stack, 1)
+        # Read-only, or held by another process: said above the pages (workspace_state.py).
+        self.workspace_banner = WorkspaceBanner()
+        pages_column = QVBoxLayout()
+        pages_column.addWidget(self.workspace_banner)
+        pages_column.addWidget(self.page_stack, 1)
+        row.addLayout(pages_column, 1)
 
         self.central = QStackedWidget()
         self.central.addWidget(self.start_screen)
@@ -341,8 +347,10 @@ class MainWindow(QMainWindow):
         try:
             workspace = open_workspace(path)
         except BotdeskError as exc:
-            self.messages.error(exc)
-            return False
+            if not (self.messages.modal_dialogs and offer_restore(self, path, exc)):
+                self.messages.error(exc)
+                return False
+            workspace = open_workspace(path)  # the restored backup
         self._set_workspace(workspace)
         return True
 
@@ -373,6 +381,7 @@ class MainWindow(QMainWindow):
         self._closing = asyncio.ensure_future(when_stopped())  # kept: tasks are weakly held
 
     def _on_workspace_changed(self, workspace: Workspace | None) -> None:
+        self.workspace_banner.set_workspace(workspace)
         if workspace is None:
             self.setWindowTitle("Botdesk")
             self.central.setCurrentWidget(self.start_screen)

@@ -49,6 +49,12 @@ def ensure_default(ws: Workspace) -> None:
 
 
 def list_profiles(ws: Workspace) -> list[AnswerProfile]:
+    if ws.readonly:  # nothing may be written: the default is shown, not stored
+        rows = ws.fetch_all(
+            f"select {_COLUMNS} from answer_profiles order by name = ? desc, name",
+            (DEFAULT_PROFILE,),
+        )
+        return [_from_row(r) for r in rows] or [default_profile()]
     ensure_default(ws)
     rows = ws.fetch_all(
         f"select {_COLUMNS} from answer_profiles order by name = ? desc, name", (DEFAULT_PROFILE,)
@@ -57,8 +63,11 @@ def list_profiles(ws: Workspace) -> list[AnswerProfile]:
 
 
 def get_profile(ws: Workspace, name: str) -> AnswerProfile:
-    ensure_default(ws)
+    if not ws.readonly:
+        ensure_default(ws)
     row = ws.fetch_one(f"select {_COLUMNS} from answer_profiles where name = ?", (name,))
+    if row is None and ws.readonly and name == DEFAULT_PROFILE:
+        return default_profile()
     if row is None:
         known = ", ".join(p.name for p in list_profiles(ws))
         raise ConfigError(
