@@ -292,7 +292,7 @@ class BoilerplateDialog(QDialog):
         return self.model.rows
 
     def set_groups(self, groups: Sequence[BoilerplateGroup]) -> None:
-        self.model.set_rows(groups)
+        self.model.update_rows(groups)
         for column, width in ((0, 80), (1, 70), (2, 70)):
             self.table.setColumnWidth(column, width)
         pending = [g for g in self.groups if g.excluded < len(g.passage_ids)]

@@ -1,19 +1,21 @@
 """Table models of the Content page: thin adapters over the content service's plain values.
 
-Each model holds the rows it was last given and never reads the workspace. `set_rows`
-compares with what is shown: the same rows in the same order only repaint the cells that
-changed (selection and scroll stay put, and a refresh after a 1,000-page sync costs little);
-anything else is one reset, after which Qt asks only for the rows on screen.
+They build on the shared `RowsModel` (ui/widgets.py). Each holds the rows it was last given
+and never reads the workspace. `update_rows` compares with what is shown: the same rows in
+the same order only repaint the span that changed (selection and scroll stay put, and a
+refresh after a 1,000-page sync costs little); anything else is one reset, after which Qt
+asks only for the rows on screen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path, PurePath
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from desktop.core.content.models import (
@@ -24,7 +26,7 @@ from desktop.core.content.models import (
     PassageInfo,
     SourceInfo,
 )
-from desktop.ui.widgets import escaped_tooltip
+from desktop.ui.widgets import RowsModel, escaped_tooltip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -40,7 +42,6 @@ GREY = "#8a8a8a"
 EMPTY_TEXT = "Add your website or files to start"  # the empty state, and Sync with no source
 
 Row = TypeVar("Row")
-Index = QModelIndex | QPersistentModelIndex
 
 
 def stats_line(stats: ContentStats) -> str:
@@ -91,33 +92,24 @@ def passage_state_text(passage: PassageInfo) -> str:
     return state
 
 
-class RowsModel(QAbstractTableModel, Generic[Row]):
-    """A read-only table over a list of plain rows; subclasses say how a cell reads."""
+class KeyedRowsModel(RowsModel[Row]):
+    """The shared read-only rows model, for rows with a stable key (their id): refilled
+    with the same keys in the same order, only the changed span is repainted (selection
+    and scroll stay put); otherwise one reset. A subclass gives `cell(row, column)` and,
+    where it has them, a tooltip and a foreground colour."""
 
-    HEADERS: tuple[str, ...] = ()
     RIGHT_ALIGNED: frozenset[int] = frozenset()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Row] = []
-
-    # -- what subclasses define ----------------------------------------------------------
-    def text(self, row: int, column: int) -> str:
-        raise NotImplementedError
 
     def row_id(self, row: Row) -> Any:
         return getattr(row, "id", None)
 
-    def tooltip(self, row: int, column: int) -> str | None:
-        return None
+    def row_of(self, row_id: Any) -> int | None:
+        if row_id is None:
+            return None
+        return next((i for i, row in enumerate(self.rows) if self.row_id(row) == row_id), None)
 
-    def foreground(self, row: int, column: int) -> QColor | None:
-        return None
-
-    # -- rows ----------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[Row]) -> bool:
-        """Show `rows`; False when nothing changed. Same ids in the same order: only the
-        changed rows are repainted; otherwise one reset."""
+    def update_rows(self, rows: Sequence[Row]) -> bool:
+        """Show `rows`; False (and no signal) when nothing changed."""
         rows = list(rows)
         if rows == self.rows:
             return False
@@ -131,34 +123,30 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
             last = self.columnCount() - 1
             self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
             return True
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+        self.set_rows(rows)
         return True
 
-    def row_of(self, row_id: Any) -> int | None:
-        if row_id is None:
-            return None
-        for i, row in enumerate(self.rows):
-            if self.row_id(row) == row_id:
-                return i
+    def text(self, row: int, column: int) -> str:
+        """The cell as displayed (tests and bug reports read it too)."""
+        return self.cell(self.rows[row], column)
+
+    # -- what subclasses define ----------------------------------------------------------
+    def cell(self, row: Row, column: int) -> str:
+        raise NotImplementedError
+
+    def tooltip(self, row: Row, column: int) -> str | None:
         return None
 
-    # -- Qt's side -----------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
+    def foreground(self, row: Row, column: int) -> QColor | None:
+        return None
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+    # -- the shared base's hooks ---------------------------------------------------------
+    def columns(self) -> Sequence[Callable[[Row], str]]:
+        return [partial(_cell_of, self, column) for column in range(len(self.headers))]
 
-    def data(self, index: Index, role: int = 0) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        row, column = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(row, column)
+    def role_data(self, row: Row, column: int, role: int) -> Any:
         if role == ID_ROLE:
-            return self.row_id(self.rows[row])
+            return self.row_id(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = self.tooltip(row, column)
             return escaped_tooltip(tip) if tip else None
@@ -168,20 +156,18 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
             return RIGHT
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
-        return None
+
+def _cell_of(model: KeyedRowsModel[Row], column: int, row: Row) -> str:
+    return model.cell(row, column)
 
 
-class SourcesModel(RowsModel[SourceInfo]):
+class SourcesModel(KeyedRowsModel[SourceInfo]):
     """Every source: kind and name, documents, passages, and what failed at its last sync."""
 
-    HEADERS = ("Source", "Docs", "Passages", "Failed")
+    headers = ("Source", "Docs", "Passages", "Failed")
     RIGHT_ALIGNED = frozenset({1, 2, 3})
 
-    def text(self, row: int, column: int) -> str:
-        source = self.rows[row]
+    def cell(self, source: SourceInfo, column: int) -> str:
         if column == 0:
             name = source.location if source.kind == "site" else source.title
             return f"{KIND_TEXT.get(source.kind, source.kind)}: {name}"
@@ -192,16 +178,15 @@ class SourcesModel(RowsModel[SourceInfo]):
         failed = (source.last_sync_summary or {}).get("failed") or {}
         return str(len(failed)) if failed else ""
 
-    def tooltip(self, row: int, column: int) -> str | None:
-        source = self.rows[row]
+    def tooltip(self, source: SourceInfo, column: int) -> str | None:
         return (source.location or source.title) if column == 0 else None
 
 
-class DocumentsModel(RowsModel[DocumentInfo]):
+class DocumentsModel(KeyedRowsModel[DocumentInfo]):
     """The documents of one source: title, address (so same-titled pages differ), status
     with its reason, passages. Excluded and removed documents are greyed."""
 
-    HEADERS = ("Document", "Address", "Status", "Passages")
+    headers = ("Document", "Address", "Status", "Passages")
     RIGHT_ALIGNED = frozenset({3})
 
     def __init__(self) -> None:
@@ -215,10 +200,9 @@ class DocumentsModel(RowsModel[DocumentInfo]):
             self.root, self.rows = root, list(documents)
             self.endResetModel()
             return True
-        return self.set_rows(documents)
+        return self.update_rows(documents)
 
-    def text(self, row: int, column: int) -> str:
-        doc = self.rows[row]
+    def cell(self, doc: DocumentInfo, column: int) -> str:
         if column == 0:
             return doc.title or Path(doc.uri).name or doc.uri
         if column == 1:
@@ -227,21 +211,20 @@ class DocumentsModel(RowsModel[DocumentInfo]):
             return document_status(doc)
         return str(doc.passages)
 
-    def tooltip(self, row: int, column: int) -> str | None:
+    def tooltip(self, doc: DocumentInfo, column: int) -> str | None:
         if column == 2:
-            return document_status(self.rows[row])
-        return self.rows[row].uri if column in (0, 1) else None
+            return document_status(doc)
+        return doc.uri if column in (0, 1) else None
 
-    def foreground(self, row: int, column: int) -> QColor | None:
-        doc = self.rows[row]
+    def foreground(self, doc: DocumentInfo, column: int) -> QColor | None:
         return self.grey if doc.excluded or doc.status == "removed" else None
 
 
-class PassagesModel(RowsModel[PassageInfo]):
+class PassagesModel(KeyedRowsModel[PassageInfo]):
     """Passages of a document (or search results across documents): the passage's stable
     number, state, tokens, heading (or document), and the text on one line."""
 
-    HEADERS = ("#", "State", "Tokens", "Heading", "Text")
+    headers = ("#", "State", "Tokens", "Heading", "Text")
     RIGHT_ALIGNED = frozenset({0, 2})
 
     def __init__(self) -> None:
@@ -252,11 +235,9 @@ class PassagesModel(RowsModel[PassageInfo]):
         if search_results != self.search_results:
             self.search_results = search_results
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 3, 3)
-            self.beginResetModel()
-            self.rows = list(passages)
-            self.endResetModel()
+            self.set_rows(passages)
             return True
-        return self.set_rows(passages)
+        return self.update_rows(passages)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if (
@@ -267,8 +248,7 @@ class PassagesModel(RowsModel[PassageInfo]):
             return "Document" if self.search_results else "Heading"
         return super().headerData(section, orientation, role)
 
-    def text(self, row: int, column: int) -> str:
-        passage = self.rows[row]
+    def cell(self, passage: PassageInfo, column: int) -> str:
         if column == 0:
             return f"#{passage.id}"
         if column == 1:
@@ -281,27 +261,25 @@ class PassagesModel(RowsModel[PassageInfo]):
             return passage.heading_path
         return one_line(passage.text)
 
-    def tooltip(self, row: int, column: int) -> str | None:
-        passage = self.rows[row]
+    def tooltip(self, passage: PassageInfo, column: int) -> str | None:
         return passage.uri if column == 3 else None
 
-    def foreground(self, row: int, column: int) -> QColor | None:
-        colour = STATE_COLOUR.get(self.rows[row].state)
+    def foreground(self, passage: PassageInfo, column: int) -> QColor | None:
+        colour = STATE_COLOUR.get(passage.state)
         return QColor(colour) if colour is not None and column == 1 else None
 
 
-class BoilerplateModel(RowsModel[BoilerplateGroup]):
+class BoilerplateModel(KeyedRowsModel[BoilerplateGroup]):
     """Groups of repeated passages: in how many documents, how many passages, how many of
     them the bot is not given (their own exclusion or their document's), and the text."""
 
-    HEADERS = ("Documents", "Passages", "Excluded", "Text")
+    headers = ("Documents", "Passages", "Excluded", "Text")
     RIGHT_ALIGNED = frozenset({0, 1, 2})
 
     def row_id(self, row: BoilerplateGroup) -> Any:
         return row.key
 
-    def text(self, row: int, column: int) -> str:
-        group = self.rows[row]
+    def cell(self, group: BoilerplateGroup, column: int) -> str:
         if column == 0:
             return str(group.documents)
         if column == 1:
@@ -310,24 +288,22 @@ class BoilerplateModel(RowsModel[BoilerplateGroup]):
             return str(group.excluded)
         return one_line(group.text, 300)
 
-    def foreground(self, row: int, column: int) -> QColor | None:
-        group = self.rows[row]
+    def foreground(self, group: BoilerplateGroup, column: int) -> QColor | None:
         return QColor(GREY) if group.excluded >= len(group.passage_ids) else None
 
 
-class ChunkPreviewModel(RowsModel[ChunkPreview]):
+class ChunkPreviewModel(KeyedRowsModel[ChunkPreview]):
     """Passages as new chunk settings would cut them (nothing stored)."""
 
-    HEADERS = ("Document", "#", "Tokens", "Heading", "Text")
+    headers = ("Document", "#", "Tokens", "Heading", "Text")
     RIGHT_ALIGNED = frozenset({1, 2})
 
     def row_id(self, row: ChunkPreview) -> Any:
         return (row.document_id, row.ordinal)
 
-    def text(self, row: int, column: int) -> str:
-        chunk = self.rows[row]
+    def cell(self, chunk: ChunkPreview, column: int) -> str:
         cells = (chunk.uri, str(chunk.ordinal + 1), str(chunk.tokens), chunk.heading_path)
         return cells[column] if column < len(cells) else one_line(chunk.text)
 
-    def tooltip(self, row: int, column: int) -> str | None:
-        return self.rows[row].uri if column == 0 else None
+    def tooltip(self, chunk: ChunkPreview, column: int) -> str | None:
+        return chunk.uri if column == 0 else None

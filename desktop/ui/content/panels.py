@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.content.models import DocumentInfo, SourceInfo
-from desktop.ui.content.models import EMPTY_TEXT, DocumentsModel, RowsModel, SourcesModel
+from desktop.ui.content.models import EMPTY_TEXT, DocumentsModel, KeyedRowsModel, SourcesModel
 from desktop.ui.widgets import ElidedLabel, plain_label, table_view
 
 FILE_FILTER = "Documents (*.pdf *.html *.htm *.md *.markdown *.txt);;All files (*)"
@@ -58,7 +58,7 @@ class SelectingPanel(Quiet, QWidget):
 
     selection_changed = Signal()
 
-    def __init__(self, model: RowsModel[Any], table: QTableView) -> None:
+    def __init__(self, model: KeyedRowsModel[Any], table: QTableView) -> None:
         super().__init__()
         self.model_ = model
         self.table = table
@@ -193,7 +193,7 @@ class SourcesPanel(SelectingPanel):
         """Show `sources`, keeping the chosen one (or the first); returns the chosen id."""
         wanted = self.current_id()
         with self.quietly():
-            self.model.set_rows(sources)
+            self.model.update_rows(sources)
         chosen = self.keep_selection(wanted)
         self.describe(self.current())
         return chosen
