@@ -114,6 +114,13 @@ def add_files(ws: Workspace, paths: Sequence[Path | str]) -> list[SourceInfo]:
             raise SourceError(f"No such file or folder: {path}", hint="Check the path.")
         if path.is_file():
             list_files([path])  # SourceError now, not at sync, for an unsupported type
+        shown = content_sync.readable_path(path.resolve())
+        if shown != str(path.resolve()):
+            raise SourceError(
+                f"The name {shown} is not valid UTF-8 (as names from Windows or zip archives "
+                "can be).",
+                hint="Rename it using ordinary characters, then add it again.",
+            )
         resolved.append(path.resolve())
     if not resolved:
         raise SourceError("No files or folders given.")

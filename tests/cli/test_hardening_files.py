@@ -84,3 +84,18 @@ def test_random_bytes_named_md_are_refused_as_an_item_error(
     assert main(["chunks", ws, "--json"]) == 0
     passages = json.loads(capsys.readouterr().out)
     assert [p["text"] for p in passages] == ["# Real\n\nReal text about returns."]
+
+
+def test_adding_a_folder_whose_name_is_not_utf8_says_so_in_one_line(
+    ws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = os.path.join(os.fsencode(tmp_path), b"docs-\xe9")
+    os.mkdir(folder)
+    capsys.readouterr()
+    assert main(["add", "files", ws, os.fsdecode(folder)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert "docs-\ufffd is not valid UTF-8" in err
+    capsys.readouterr()
+    assert main(["sources", ws, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing half-added
