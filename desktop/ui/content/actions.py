@@ -86,6 +86,8 @@ class ContentActions(QObject):
         # After adding a source, fetch it at once (tests switch this off to step alone).
         self.auto_sync = True
         self.sync_job: JobHandle | None = None
+        # True while content_changed is emitted for an edit of passages alone.
+        self.passages_only = False
         # Asks the user a yes/no question (tests replace it).
         self.ask: Callable[[str, str], bool] = self._ask_user
 
@@ -98,6 +100,15 @@ class ContentActions(QObject):
 
     def _changed(self) -> None:
         self.context.content_changed.emit()
+
+    def _passages_changed(self) -> None:
+        """Only passages' text or state changed (no source or document, no counts): the
+        page may reload just the passages it shows."""
+        self.passages_only = True
+        try:
+            self.context.content_changed.emit()
+        finally:
+            self.passages_only = False
 
     def _error(self, exc: BotdeskError) -> None:
         self.context.messages.error(exc)
@@ -166,20 +177,26 @@ class ContentActions(QObject):
         ws = self.workspace
         if ws is None or not passage_ids:
             return False
-        return self.context.push(SetExcluded(ws, passage_ids, excluded, self._changed, self._error))
+        return self.context.push(
+            SetExcluded(ws, passage_ids, excluded, self._passages_changed, self._error)
+        )
 
     def edit_passage(self, passage_id: int, text: str) -> bool:
         ws = self.workspace
         if ws is None:
             return False
-        return self.context.push(EditPassage(ws, passage_id, text, self._changed, self._error))
+        return self.context.push(
+            EditPassage(ws, passage_id, text, self._passages_changed, self._error)
+        )
 
     def resolve_review(self, passage_id: int, keep: str, text: str | None = None) -> bool:
         ws = self.workspace
         if ws is None:
             return False
         settle: Literal["edit", "source"] = "edit" if keep == "edit" else "source"
-        command = ResolveReview(ws, passage_id, settle, self._changed, self._error, text=text)
+        command = ResolveReview(
+            ws, passage_id, settle, self._passages_changed, self._error, text=text
+        )
         return self.context.push(command)
 
     def add_passage(self, document_id: int, text: str, heading_path: str = "") -> bool:

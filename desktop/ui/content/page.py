@@ -162,6 +162,10 @@ class ContentPage(Page):
         After a sync (and while one runs) the documents follow at the event loop's next
         turn: the window gets a turn between the two reads of a large site, and the other
         pages' refreshes of the same change do not add up with this one in one stall."""
+        if self.content_actions.passages_only and self.workspace is not None:
+            # An edit of passages alone: the lists of sources and documents are unchanged.
+            self._load_document()
+            return
         ws = self.workspace
         sources = content.list_sources(ws) if ws is not None else []
         self.stack.setCurrentIndex(1 if sources else 0)

@@ -175,3 +175,25 @@ def test_the_content_dialogs_fit_their_widgets(
         qloop.run(asyncio.sleep(0.02))
         assert squeezed_widgets(dialog) == [], dialog.windowTitle()
         dialog.reject()
+
+
+def test_a_passage_edit_reloads_only_the_passages(
+    page: ContentPage, window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    write_pages(tmp_path / "site", 4, FOOTER_TEXT)
+    page.content_actions.add_files([tmp_path / "site"])
+    wait_for_sync(page, qloop)
+    touched: list[str] = []
+    for name, model in (("sources", page.sources.model), ("documents", page.documents.model)):
+        model.modelReset.connect(lambda name=name: touched.append(name))
+        model.dataChanged.connect(lambda *_, name=name: touched.append(name))
+    first = page.passages.passages[0].id
+    page.select_passages([first])
+    page.passages.exclude_button.click()
+    assert [p.state for p in page.passages.passages][0] == "excluded"
+    assert "(1 excluded," in window.status_label.text()
+    window.context.undo_stack.undo()
+    assert [p.state for p in page.passages.passages][0] == "included"
+    assert touched == []  # the sources and documents lists were left as they were
+    page.documents.exclude_button.click()  # a document's state: its row is repainted
+    assert touched == ["documents"]
