@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop.core.content.models import ChunkPreview, SourceInfo, SyncSummary
@@ -296,4 +296,6 @@ class ContentActions(QObject):
         errors = list(handle.errors) if handle is not None else []
         summary = result if isinstance(result, SyncSummary) else None
         self.sync_finished.emit(SyncOutcome(event, summary, errors))
-        self._changed()
+        # Every page refreshes on this: at the event loop's next turn, not in the same
+        # stretch as the sync's last steps.
+        QTimer.singleShot(0, self, self._changed)

@@ -152,8 +152,8 @@ class ContentPage(Page):
 
     @property
     def refresh_pending(self) -> bool:
-        """A staged refresh has shown the sources but not yet the documents."""
-        return self._pending_reading is not None
+        """A sync has ended and the page has not yet shown all of its outcome."""
+        return self._staged or self._pending_reading is not None
 
     # -- reading -------------------------------------------------------------------------
     def refresh(self) -> None:
