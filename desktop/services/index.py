@@ -282,7 +282,7 @@ async def _prepare(
                 raise  # asked for vectors only: nothing to fall back on
             # The embedding model is down or silent: the passages can still be found by
             # their words, and the results say how they were found.
-            notes = [*notes, f"{exc.message} Keyword search was used instead."]
+            notes = [*notes, f"{exc.message} Keyword search was used instead. {exc.hint}".strip()]
             return "keyword", None, notes
         if corpus.dimensions is not None and vector.size != corpus.dimensions:
             raise ConfigError(

@@ -102,6 +102,7 @@ def test_the_syncs_embedding_gives_up_within_its_bound_and_keeps_the_passages(
     # 10 attempts were allowed: the 1 s total bound stopped it first, and says so.
     assert SILENT in line and "still failing after" in line and " in 1 s)" in line
     assert "after 10 attempts" not in line
+    assert "Embedded 0 of 1 passage text(s); the passages are saved" in line
     assert main(["chunks", ws, "--json"]) == 0
     passages = json.loads(capsys.readouterr().out)
     assert [p["text"] for p in passages] == ["We open at nine."]  # nothing lost

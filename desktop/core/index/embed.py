@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from desktop.core.content.curation import INCLUDED_WHERE
-from desktop.core.errors import BadResponseError
+from desktop.core.errors import BadResponseError, ProviderError
 from desktop.core.index import store
 from desktop.core.index.store import EmbedderId, EmbedderLike, Vector
 from desktop.core.jobs import Job
@@ -208,5 +208,11 @@ async def embed_pending(
         if task.done() and not task.cancelled() and task.exception() is not None:
             error = task.exception()
             assert error is not None
+            if isinstance(error, ProviderError):
+                # The passages are saved whatever the model does: say so, and what is left.
+                error.hint = (
+                    f"{error.hint} Embedded {report.embedded} of {report.pending} passage "
+                    "text(s); the passages are saved and the next sync embeds the rest."
+                ).strip()
             raise error
     return report

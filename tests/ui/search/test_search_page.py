@@ -157,7 +157,7 @@ def test_a_keyword_only_workspace(
     assert "keyword search was used" in page.results.summary_label.text()
 
 
-def test_a_server_down_is_a_message_not_a_crash(
+def test_a_server_down_falls_back_to_keyword_search_and_says_so(
     page: SearchPage, window: MainWindow, qloop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with socket.socket() as s:
@@ -168,9 +168,13 @@ def test_a_server_down_is_a_message_not_a_crash(
     shown: list[tuple[str, str]] = []
     window.messages.message_shown.connect(lambda level, text: shown.append((level, text)))
     page.query.question_edit.setText("refunds")
+    before = page.hits
     page.search()
-    qloop.wait_until(lambda: not page._tasks and bool(shown))
-    assert shown[0][0] == "error" and "ollama serve" in shown[0][1]
+    qloop.wait_until(lambda: page.hits is not before and not page._tasks)
+    summary = page.results.summary_label.text()
+    assert "keyword search" in summary and "ollama serve" in summary
+    assert "Keyword search was used instead" in summary
+    assert len(page.hits) >= 1 and not [m for m in shown if m[0] == "error"]
     assert page.query.search_button.isEnabled()
 
 
