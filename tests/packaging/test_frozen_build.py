@@ -35,6 +35,14 @@ pytestmark = [
 CHECKOUT = Path(__file__).resolve().parents[2]
 
 
+def run(
+    command: list[str], *, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 class FrozenBuild:
     def __init__(self, dist: Path, log: str) -> None:
         self.dist = dist
@@ -42,34 +50,16 @@ class FrozenBuild:
         self.binary = self.folder / "botdesk"
         self.log = log
 
-    def run(self, *args: str, env: dict[str, str], timeout: float = 180) -> Any:
-        return subprocess.run(
-            [str(self.binary), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+    def run(self, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return run([str(self.binary), *args], env=env)
 
 
 @pytest.fixture(scope="module")
 def frozen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenBuild]:
     scratch = tmp_path_factory.mktemp("frozen")
-    result = subprocess.run(
-        [
-            "bash",
-            str(CHECKOUT / "packaging" / "build-linux.sh"),
-            "--dist",
-            str(scratch / "dist"),
-            "--work",
-            str(scratch / "work"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=840,
-        check=False,
-    )
+    build = CHECKOUT / "packaging" / "build-linux.sh"
+    dist, work = str(scratch / "dist"), str(scratch / "work")
+    result = run(["bash", str(build), "--dist", dist, "--work", work], timeout=840)
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"build-linux.sh failed:\n{log[-4000:]}"
     yield FrozenBuild(scratch / "dist", log)
@@ -134,14 +124,7 @@ def test_demo_check(frozen: FrozenBuild, frozen_env: dict[str, str]) -> None:
 def test_demo_check_on_an_x_server(frozen: FrozenBuild, frozen_env: dict[str, str]) -> None:
     # The X11 plugin (xcb) as a desktop session uses it, on a virtual X server.
     frozen_env["QT_QPA_PLATFORM"] = "xcb"
-    result = subprocess.run(
-        ["xvfb-run", "-a", str(frozen.binary), "demo", "--check"],
-        env=frozen_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = run(["xvfb-run", "-a", str(frozen.binary), "demo", "--check"], env=frozen_env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "window painted (xcb)" in result.stdout
 
@@ -201,13 +184,10 @@ def test_install_registers_the_app_and_the_file_type(
     frozen: FrozenBuild, frozen_env: dict[str, str], tmp_path: Path
 ) -> None:
     prefix = tmp_path / "prefix"
-    result = subprocess.run(
+    result = run(
         ["sh", str(frozen.folder / "install.sh"), "--prefix", str(prefix)],
         env=frozen_env,
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     app_dir = prefix / "lib" / "botdesk"
@@ -221,23 +201,13 @@ def test_install_registers_the_app_and_the_file_type(
         globs = (prefix / "share" / "mime" / "globs2").read_text()
         assert "application/x-botdesk:*.botdesk" in globs
     # The installed copy runs.
-    installed = subprocess.run(
-        [str(prefix / "bin" / "botdesk"), "--version"],
-        env=frozen_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    installed = run([str(prefix / "bin" / "botdesk"), "--version"], env=frozen_env, timeout=60)
     assert installed.stdout.strip() == f"botdesk {__version__}"
 
-    removed = subprocess.run(
+    removed = run(
         ["sh", str(app_dir / "install.sh"), "--prefix", str(prefix), "--uninstall"],
         env=frozen_env,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert removed.returncode == 0, removed.stderr
     assert not app_dir.exists()
