@@ -54,7 +54,11 @@ def window_argv(argv: list[str]) -> list[str]:
     args = [arg for arg in argv if not arg.startswith("-psn_")]
     if not args:
         return ["app"]
-    if len(args) == 1 and not args[0].startswith("-") and Path(args[0]).suffix == ".botdesk":
+    if (
+        len(args) == 1
+        and not args[0].startswith("-")
+        and Path(args[0]).suffix.lower() == ".botdesk"
+    ):
         return ["app", args[0]]
     return args
 

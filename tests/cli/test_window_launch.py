@@ -17,6 +17,7 @@ from desktop.cli.gui import window_argv
         (["-psn_0_12345"], ["app"]),  # older macOS adds a process serial number
         (["/home/ann/Acme.botdesk"], ["app", "/home/ann/Acme.botdesk"]),
         (["C:\\Users\\Ann\\Acme.botdesk"], ["app", "C:\\Users\\Ann\\Acme.botdesk"]),
+        (["D:\\ACME.BOTDESK"], ["app", "D:\\ACME.BOTDESK"]),  # Windows keeps any case
         (["sync", "acme.botdesk"], ["sync", "acme.botdesk"]),
         (["--version"], ["--version"]),
         (["notes.txt"], ["notes.txt"]),  # not a workspace: the command line says so
