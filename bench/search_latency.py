@@ -33,10 +33,12 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,11 @@ def build(
     return ws, vectors, {"content_s": content_s, "index_s": index_s, "size": size}
 
 
+def peak_rss_mb() -> float:
+    """The process's peak resident set so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(fn: Any, repeat: int) -> tuple[float, float, list[Any]]:
     times, results = [], []
     for _ in range(repeat):
@@ -197,11 +204,19 @@ def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path, *,
 
         return go
 
+    matrix_mb = n * dims * 4 / 1e6
+    rss_before = peak_rss_mb()
+    tracemalloc.start()
     started = time.perf_counter()
     run_search(corpus, qtexts[0], qvecs[0], k=10, mode="vector")
+    elapsed = time.perf_counter() - started
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     print(
-        f"  first vector search (loads the vectors into memory): "
-        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        f"  first vector search (loads the vectors into memory): {elapsed * 1000:.0f} ms;"
+        f" peak allocated {traced_peak / 1e6:.0f} MB (tracemalloc) for a {matrix_mb:.0f} MB"
+        f" matrix ({traced_peak / 1e6 / matrix_mb:.1f}x); process peak RSS"
+        f" {rss_before:.0f} -> {peak_rss_mb():.0f} MB"
     )
     for mode in ("keyword", "vector", "hybrid"):
         state["i"] = 0

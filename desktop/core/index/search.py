@@ -23,7 +23,8 @@ from __future__ import annotations
 import json
 import re
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,6 +57,15 @@ _MATRICES: weakref.WeakKeyDictionary[apsw.Connection, dict[str, _Matrix]] = (
     weakref.WeakKeyDictionary()
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Document counts of words per connection and file state: the common-word check and the
+# rare-identifier check ask for them on every question, and common words (the costly ones
+# to count) recur from question to question.
+_WORD_COUNTS: weakref.WeakKeyDictionary[apsw.Connection, _WordCounts] = (
+    weakref.WeakKeyDictionary()
+)
+WORD_COUNT_CACHE = 20_000
+# Rows read per step when the vectors are loaded into memory.
+LOAD_CHUNK_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -225,23 +235,59 @@ class Corpus:
     def keyword_score(self, fts: str, passage_id: int) -> float | None:
         raise NotImplementedError
 
-    def _fts_index(self) -> tuple[apsw.Connection, str, int]:
-        """The connection, the FTS5 table and how many rows it indexes."""
+    def _fts_table(self) -> tuple[apsw.Connection, str]:
+        """The connection and the FTS5 table."""
         raise NotImplementedError
+
+    def _indexed_rows(self) -> int:
+        """How many rows the FTS5 table indexes."""
+        raise NotImplementedError
+
+    def word_counts(self, words: Iterable[str]) -> tuple[dict[str, int], int]:
+        """({word (lower case): passages indexed with it}, passages indexed). Counted once
+        per connection until the file changes: the common-word and the rare-identifier
+        checks ask on every question, and common words, the costly ones to count, recur."""
+        conn, fts = self._fts_table()
+        found: list[Any] = conn.execute("pragma data_version").fetchall()
+        version = (fts, int(found[0][0]), int(conn.total_changes()))
+        cache = _WORD_COUNTS.get(conn)
+        if cache is None or cache.version != version or len(cache.counts) > WORD_COUNT_CACHE:
+            cache = _WordCounts(version, self._indexed_rows(), {})
+            _WORD_COUNTS[conn] = cache
+        out: dict[str, int] = {}
+        for word in {w.lower() for w in words}:
+            count = cache.counts.get(word)
+            if count is None:
+                rows: list[Any] = conn.execute(
+                    f"select count(*) from {fts} where {fts} match ?", (words_query([word]),)
+                ).fetchall()
+                count = cache.counts[word] = int(rows[0][0])
+            out[word] = count
+        return out, cache.rows
 
     def common_words(self, words: Sequence[str]) -> set[str]:
         """The words in at least half of the indexed passages: FTS5's BM25 gives them an idf
         of 1e-6 (log((N - n + 0.5) / (n + 0.5)) <= 0 is floored there), so they barely
         change a score, yet matching them means scoring most of the index."""
-        conn, fts, rows = self._fts_index()
-        common: set[str] = set()
-        for word in {w.lower() for w in words}:
-            found: list[Any] = conn.execute(
-                f"select count(*) from {fts} where {fts} match ?", (words_query([word]),)
-            ).fetchall()
-            if 2 * int(found[0][0]) >= rows > 0:
-                common.add(word)
-        return common
+        counts, rows = self.word_counts(words)
+        return {word for word, count in counts.items() if 2 * count >= rows > 0}
+
+    def containing(self, word: str, ids: Sequence[int]) -> set[int]:
+        """Which of these passages are indexed with `word`."""
+        conn, fts = self._fts_table()
+        rows: list[Any] = conn.execute(
+            f"select rowid from {fts} where {fts} match ?"
+            " and rowid in (select value from json_each(?))",
+            (words_query([word]), _ids_json(ids)),
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def vector_task(
+        self, query: Vector, depth: int, filters: Filters
+    ) -> Callable[[], list[tuple[int, float]]] | None:
+        """The vector search as work that needs no database (its reads done now), to run on
+        another thread while keyword search reads FTS5; None if it needs the database."""
+        return None
 
     def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
         """(passage id, similarity), best first."""
@@ -270,6 +316,13 @@ def _cosine(matrix: np.ndarray[Any, Any], query: Vector) -> np.ndarray[Any, Any]
     norms = np.linalg.norm(matrix, axis=1)
     norms[norms == 0] = 1.0
     return np.asarray((matrix @ _unit(query)) / norms, dtype=np.float64)
+
+
+@dataclass
+class _WordCounts:
+    version: tuple[str, int, int]
+    rows: int
+    counts: dict[str, int]
 
 
 # -- a workspace -------------------------------------------------------------------------------
@@ -318,9 +371,12 @@ class WorkspaceCorpus(Corpus):
             return False
         return self.ws.scalar(f"select 1 from {self.table} limit 1") is not None
 
-    def _fts_index(self) -> tuple[apsw.Connection, str, int]:
+    def _fts_table(self) -> tuple[apsw.Connection, str]:
+        return self.ws.conn, "passages_fts"
+
+    def _indexed_rows(self) -> int:
         # Every passage row is in passages_fts (the triggers index each one).
-        return self.ws.conn, "passages_fts", int(self.ws.scalar("select count(*) from passages"))
+        return int(self.ws.scalar("select count(*) from passages"))
 
     def keyword(self, fts: str, limit: int | None, filters: Filters) -> list[tuple[int, float]]:
         if not fts:
@@ -407,14 +463,60 @@ class WorkspaceCorpus(Corpus):
         found = kept.get(str(self.embedder))
         if found is not None and found.version == version:
             return found
-        ids, matrix = self._eligible_vectors(NO_FILTERS, None)
-        unit = np.array(matrix, dtype=np.float32)
-        norms = np.linalg.norm(unit, axis=1, keepdims=True) if len(unit) else unit[:, :1]
-        norms[norms == 0] = 1.0
-        made = _Matrix(version, np.asarray(ids, dtype=np.int64), unit / norms)
-        kept.clear()  # one embedder's matrix per connection
+        kept.clear()  # one embedder's matrix per connection; let the old one go first
+        ids, unit = self._load_unit_rows()
+        made = _Matrix(version, ids, unit)
         kept[str(self.embedder)] = made
         return made
+
+    def _load_unit_rows(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(ids, unit rows) of the included vectors, filled in place: the float32 matrix is
+        allocated once and each chunk of blobs is copied into its slice and scaled there.
+        Joining all blobs, copying and dividing peaked at 4x the matrix (603 MB for 147 MB
+        at 100k x 384); this peaks at the matrix plus one chunk."""
+        assert self.embedder is not None
+        dims = int(self.dimensions or 0)
+        select = (
+            " from passages p join documents d on d.id = p.document_id join embeddings e"
+            " on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
+            f" where {INCLUDED_WHERE}"
+        )
+        params = (self.embedder.provider, self.embedder.model)
+        expected = int(self.ws.scalar("select count(*)" + select, params) or 0)
+        ids = np.empty(expected, dtype=np.int64)
+        unit = np.empty((expected, dims), dtype=np.float32)
+        width = 4 * dims
+        filled = 0
+        chunk_ids: list[int] = []
+        chunk_blobs: list[bytes] = []
+
+        def flush() -> None:
+            nonlocal ids, unit, filled
+            if not chunk_ids:
+                return
+            end = filled + len(chunk_ids)
+            if end > len(ids):  # rows committed between the count and the read
+                ids = np.concatenate([ids, np.empty(end - len(ids), dtype=np.int64)])
+                unit = np.concatenate([unit, np.empty((end - len(unit), dims), np.float32)])
+            ids[filled:end] = chunk_ids
+            rows = unit[filled:end]
+            rows[:] = np.frombuffer(b"".join(chunk_blobs), dtype="<f4").reshape(-1, dims)
+            norms = np.linalg.norm(rows, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            rows /= norms
+            filled = end
+            chunk_ids.clear()
+            chunk_blobs.clear()
+
+        for pid, blob in self.ws.conn.execute("select p.id, e.vector" + select, params):
+            if len(blob) != width:  # another size than the index's: never scored
+                continue
+            chunk_ids.append(int(pid))
+            chunk_blobs.append(blob)
+            if len(chunk_ids) >= LOAD_CHUNK_ROWS:
+                flush()
+        flush()
+        return ids[:filled], unit[:filled]
 
     def _allowed(self, filters: Filters) -> np.ndarray[Any, Any]:
         where, params = self._filter_sql(filters)
@@ -438,13 +540,33 @@ class WorkspaceCorpus(Corpus):
         scores = unit @ _unit(np.asarray(query, dtype=np.float32))
         return ids, scores.astype(np.float64)
 
+    def vector_task(
+        self, query: Vector, depth: int, filters: Filters
+    ) -> Callable[[], list[tuple[int, float]]] | None:
+        if self.table is None or self.embedder is None:
+            return None
+        self._check_query(query)
+        matrix = self._matrix()
+        if matrix is None:
+            return None
+        ids, unit = matrix.ids, matrix.unit
+        if filters:
+            mask = np.isin(ids, self._allowed(filters))
+            ids, unit = ids[mask], unit[mask]
+        target = _unit(np.asarray(query, dtype=np.float32))
+
+        def work() -> list[tuple[int, float]]:
+            return _top(ids, (unit @ target).astype(np.float64), depth)
+
+        return work
+
     def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
         if self.table is None or self.embedder is None:
             return []
         self._check_query(query)
-        exact = self._exact(query, filters)
-        if exact is not None:
-            return _top(exact[0], exact[1], depth)
+        task = self.vector_task(query, depth, filters)
+        if task is not None:
+            return task()
         if filters:
             # The filter may keep few passages: score every one of them exactly.
             ids, matrix = self._eligible_vectors(filters, None)
@@ -566,9 +688,12 @@ class BundleCorpus(Corpus):
     def close(self) -> None:
         self.conn.close()
 
-    def _fts_index(self) -> tuple[apsw.Connection, str, int]:
+    def _fts_table(self) -> tuple[apsw.Connection, str]:
+        return self.conn, self.fts
+
+    def _indexed_rows(self) -> int:
         rows: list[Any] = self.conn.execute(f"select count(*) from {self.passages}").fetchall()
-        return self.conn, self.fts, int(rows[0][0])
+        return int(rows[0][0])
 
     def _filter_sql(self, filters: Filters) -> tuple[str, list[Any]]:
         if filters.source_ids:
@@ -745,19 +870,127 @@ def list_depth(k: int) -> int:
     return min(MAX_CANDIDATES, max(2 * k, 20))
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """How hybrid search combines its two lists (the module docstring says why these).
+
+    `method` "convex": keyword_weight x (BM25 / the list's best BM25) + (1 - keyword_weight)
+    x the vector part, where the vector part is the cosine similarity rescaled so that the
+    list's best is 1 and `vector_floor` is 0 ("max"), or the raw cosine ("raw"). A passage
+    missing from a list gets that list's lowest normalised score there ("min") or 0.
+    When the question holds a rare identifier (a word with a digit, such as QX0005, in at
+    most `rare_max` passages), the keyword weight becomes `identifier_weight` and a passage
+    holding it gains `exact_boost` x the share of those identifiers it holds.
+    `method` "rrf": reciprocal rank fusion, 1 / (rrf_k + rank) summed, scaled to 1.
+    """
+
+    method: Literal["convex", "rrf"] = "convex"
+    keyword_weight: float = 0.5
+    vector_norm: Literal["max", "raw"] = "max"
+    vector_floor: float = 0.0
+    missing: Literal["min", "zero"] = "min"
+    identifier_weight: float = 0.6
+    exact_boost: float = 0.2
+    rare_max: int = 50
+    rrf_k: int = RRF_K
+
+
+RRF = Fusion(method="rrf")
+DEFAULT_FUSION = Fusion()
+
+
+_IDENTIFIER = re.compile(r"\w*\d\w*", re.UNICODE)
+
+
+def identifier_words(query: str) -> list[str]:
+    """The question's words with a digit in them (product codes, SKUs, model numbers,
+    prices, dates), each once, lower case."""
+    seen: dict[str, None] = {}
+    for word in _IDENTIFIER.findall(query):
+        if len(word) >= 2 or not word.isdigit():
+            seen.setdefault(word.lower(), None)
+    return list(seen)
+
+
+def rare_limit(fusion: Fusion, rows: int) -> int:
+    """At most this many passages hold a word that counts as a rare identifier."""
+    return max(1, min(fusion.rare_max, rows // 20 or 1)) if fusion.rare_max > 0 else 0
+
+
+def exact_matches(
+    corpus: Corpus, query: str, candidates: Iterable[int], fusion: Fusion = DEFAULT_FUSION
+) -> dict[int, float] | None:
+    """For a question naming rare identifiers: {candidate: share of them it holds}. None
+    when it names none (or the fusion does not look for them)."""
+    words = identifier_words(query)
+    if not words or fusion.method != "convex" or fusion.rare_max <= 0:
+        return None
+    counts, rows = corpus.word_counts(words)
+    limit = rare_limit(fusion, rows)
+    rare = [w for w in words if 0 < counts.get(w, 0) <= limit]
+    if not rare:
+        return None
+    ids = sorted(set(candidates))
+    held: dict[int, float] = {}
+    for word in rare:
+        for pid in corpus.containing(word, ids):
+            held[pid] = held.get(pid, 0.0) + 1.0 / len(rare)
+    return held
+
+
+def _normalised(
+    items: list[tuple[int, float]], *, kind: str, fusion: Fusion
+) -> tuple[dict[int, float], float]:
+    """({id: score in 0..1}, the score given to a passage missing from the list)."""
+    if not items:
+        return {}, 0.0
+    if kind == "vector" and fusion.vector_norm == "raw":
+        scores = {pid: max(0.0, s) for pid, s in items}
+    else:
+        floor = fusion.vector_floor if kind == "vector" else 0.0
+        top = max(s for _, s in items)
+        span = top - floor
+        scores = {pid: (max(0.0, s - floor) / span if span > 0 else 1.0) for pid, s in items}
+    missing = min(scores.values()) if fusion.missing == "min" else 0.0
+    return scores, missing
+
+
 def fuse(
     lists: dict[str, list[tuple[int, float]]],
+    fusion: Fusion = DEFAULT_FUSION,
+    exact: dict[int, float] | None = None,
 ) -> list[tuple[int, float, dict[str, int]]]:
-    """Reciprocal rank fusion: (passage id, scaled score, {mode: rank}), best first."""
-    fused: dict[int, float] = {}
+    """The two lists as one ranking: (passage id, hybrid score, {mode: rank}), best first.
+    `exact`: the passages holding the question's rare identifiers (`exact_matches`)."""
     ranks: dict[int, dict[str, int]] = {}
     for name, items in lists.items():
         for rank, (pid, _) in enumerate(items, 1):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
             ranks.setdefault(pid, {})[name] = rank
-    best = max(1, len(lists)) / (RRF_K + 1)
+    fused: dict[int, float] = {}
+    if fusion.method == "rrf":
+        for items in lists.values():
+            for rank, (pid, _) in enumerate(items, 1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (fusion.rrf_k + rank)
+        best = max(1, len(lists)) / (fusion.rrf_k + 1)
+        fused = {pid: score / best for pid, score in fused.items()}
+    else:
+        weight = fusion.identifier_weight if exact is not None else fusion.keyword_weight
+        weights = {"keyword": weight, "vector": 1.0 - weight}
+        if len(lists) == 1:
+            weights = dict.fromkeys(lists, 1.0)
+        boost = fusion.exact_boost if exact is not None else 0.0
+        parts = {
+            name: _normalised(items, kind=name, fusion=fusion) for name, items in lists.items()
+        }
+        for pid in ranks:
+            total = 0.0
+            for name, (scores, missing) in parts.items():
+                total += weights.get(name, 0.0) * scores.get(pid, missing)
+            if exact:
+                total = (1.0 - boost) * total + boost * exact.get(pid, 0.0)
+            fused[pid] = total
     order = sorted(fused, key=lambda pid: (-fused[pid], pid))
-    return [(pid, fused[pid] / best, ranks[pid]) for pid in order]
+    return [(pid, fused[pid], ranks[pid]) for pid in order]
 
 
 def keyword_ranked(
@@ -808,6 +1041,53 @@ def check_k(k: int) -> int:
     return k
 
 
+_WORKERS: ThreadPoolExecutor | None = None
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _WORKERS  # noqa: PLW0603 -- one small pool for the process, made on first use
+    if _WORKERS is None:
+        _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vector-search")
+    return _WORKERS
+
+
+def ranked_lists(
+    corpus: Corpus,
+    query: str,
+    query_vector: Vector | None,
+    *,
+    mode: Mode,
+    depth: int,
+    filters: Filters = NO_FILTERS,
+    parallel: bool = True,
+) -> dict[str, list[tuple[int, float]]]:
+    """Each mode's `depth` best (passage id, score), best first. For hybrid with the vectors
+    in memory, the matrix product runs on a worker thread while this thread runs the
+    keyword search: both release the GIL (NumPy's BLAS, SQLite inside apsw), and only this
+    thread touches the database connection."""
+    lists: dict[str, list[tuple[int, float]]] = {}
+    if mode in ("vector", "hybrid") and query_vector is None:
+        raise ConfigError("Vector search needs the question's vector.")
+    task = None
+    if mode == "hybrid" and parallel:
+        assert query_vector is not None
+        task = corpus.vector_task(query_vector, depth, filters)
+    if task is not None:
+        future = _workers().submit(task)
+        try:
+            lists["keyword"] = keyword_ranked(corpus, query, depth, filters)
+        finally:
+            vector = future.result()
+        lists["vector"] = vector
+        return lists
+    if mode in ("keyword", "hybrid"):
+        lists["keyword"] = keyword_ranked(corpus, query, depth, filters)
+    if mode in ("vector", "hybrid"):
+        assert query_vector is not None
+        lists["vector"] = corpus.vector(query_vector, depth, filters)
+    return lists
+
+
 def run_search(
     corpus: Corpus,
     query: str,
@@ -818,21 +1098,22 @@ def run_search(
     min_score: float | None = None,
     filters: Filters = NO_FILTERS,
     notes: Sequence[str] = (),
+    fusion: Fusion = DEFAULT_FUSION,
+    parallel: bool = True,
 ) -> SearchResults:
-    """The k best passages for `query` in `mode` (the vector already embedded, if needed)."""
+    """The k best passages for `query` in `mode` (the vector already embedded, if needed).
+    `parallel`: in hybrid mode, score the vectors on a worker thread while keyword search
+    reads FTS5 (the same results as one after the other)."""
     check_k(k)
     depth = list_depth(k)
-    lists: dict[str, list[tuple[int, float]]] = {}
-    if mode in ("keyword", "hybrid"):
-        lists["keyword"] = keyword_ranked(corpus, query, depth, filters)
-    if mode in ("vector", "hybrid"):
-        if query_vector is None:
-            raise ConfigError("Vector search needs the question's vector.")
-        lists["vector"] = corpus.vector(query_vector, depth, filters)
+    lists = ranked_lists(
+        corpus, query, query_vector, mode=mode, depth=depth, filters=filters, parallel=parallel
+    )
     scores = {name: dict(items) for name, items in lists.items()}
     ranked: list[tuple[int, float, dict[str, int]]]
     if mode == "hybrid":
-        ranked = fuse(lists)
+        candidates = {pid for items in lists.values() for pid, _ in items}
+        ranked = fuse(lists, fusion, exact_matches(corpus, query, candidates, fusion))
     else:
         ranked = [(pid, s, {mode: r}) for r, (pid, s) in enumerate(lists[mode], 1)]
     if min_score is not None:
@@ -887,6 +1168,7 @@ def why_not(
     mode: Mode,
     min_score: float | None = None,
     filters: Filters = NO_FILTERS,
+    fusion: Fusion = DEFAULT_FUSION,
 ) -> WhyNot:
     """The passage's rank and score in each mode for `query`, and what kept it out."""
     check_k(k)
@@ -924,7 +1206,14 @@ def why_not(
 
     def verdict(name: Mode, rank: int | None, score: float | None, extra: list[str]) -> ModeVerdict:
         found = run_search(
-            corpus, query, query_vector, k=k, mode=name, min_score=min_score, filters=filters
+            corpus,
+            query,
+            query_vector,
+            k=k,
+            mode=name,
+            min_score=min_score,
+            filters=filters,
+            fusion=fusion,
         )
         if any(h.chunk_id == passage_id for h in found):
             return ModeVerdict(rank, score, True, [])
@@ -946,7 +1235,8 @@ def why_not(
     if vector_possible:
         vec_extra = [] if state.embedded else ["not embedded yet (sync to embed it)"]
         modes["vector"] = verdict("vector", vec_rank, vec_score, vec_extra)
-        fused = fuse(lists_with)
+        candidates = {pid for items in lists_with.values() for pid, _ in items}
+        fused = fuse(lists_with, fusion, exact_matches(corpus, query, candidates, fusion))
         position = next((i for i, (pid, _, _) in enumerate(fused, 1) if pid == passage_id), None)
         hy_score = next((s for pid, s, _ in fused if pid == passage_id), None)
         hy_extra = (
