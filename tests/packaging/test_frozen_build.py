@@ -59,7 +59,8 @@ def frozen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenBuild]:
     scratch = tmp_path_factory.mktemp("frozen")
     build = CHECKOUT / "packaging" / "build-linux.sh"
     dist, work = str(scratch / "dist"), str(scratch / "work")
-    result = run(["bash", str(build), "--dist", dist, "--work", work], timeout=840)
+    env = dict(os.environ, PYTHON=sys.executable)  # the interpreter running the tests
+    result = run(["bash", str(build), "--dist", dist, "--work", work], env=env, timeout=840)
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"build-linux.sh failed:\n{log[-4000:]}"
     yield FrozenBuild(scratch / "dist", log)
