@@ -70,6 +70,37 @@ class SyncOutcome:
         return sum(self.summary.skipped.values()) if self.summary is not None else 0
 
 
+def failed_items(
+    outcome: SyncOutcome | None, sources: Sequence[SourceInfo]
+) -> list[tuple[str, str]]:
+    """What failed in the last sync, with the reason: this session's sync (`outcome`),
+    else what each source's last sync stored."""
+    if outcome is not None:
+        return [(e.item, e.reason) for e in outcome.errors]
+    return [
+        (str(item), str(why))
+        for source in sources
+        for item, why in ((source.last_sync_summary or {}).get("failed") or {}).items()
+    ]
+
+
+def skipped_items(
+    outcome: SyncOutcome | None, sources: Sequence[SourceInfo]
+) -> tuple[int, list[tuple[str, str]]]:
+    """How many addresses the last sync skipped, and those it listed with the reason:
+    this session's sync (`outcome`), else what each source's last sync stored."""
+    if outcome is not None:
+        return outcome.skipped_count, outcome.skipped
+    total = 0
+    items: list[tuple[str, str]] = []
+    for source in sources:
+        stored = source.last_sync_summary or {}
+        total += sum(int(n) for n in (stored.get("skipped") or {}).values())
+        listed = stored.get("skipped_urls") or {}
+        items.extend((str(url), str(why)) for url, why in listed.items())
+    return total, items
+
+
 class ContentActions(QObject):
     """The Content page's actions against the open workspace."""
 

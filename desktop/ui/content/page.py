@@ -17,7 +17,12 @@ from desktop.core.content.models import PassageInfo, SourceInfo
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
-from desktop.ui.content.actions import ContentActions, SyncOutcome
+from desktop.ui.content.actions import (
+    ContentActions,
+    SyncOutcome,
+    failed_items,
+    skipped_items,
+)
 from desktop.ui.content.dialogs import (
     BoilerplateDialog,
     LeftOutDialog,
@@ -172,7 +177,9 @@ class ContentPage(Page):
         self.sources.set_sources(sources)
         if self.last_sync is None and self.content_actions.sync_job is None:
             # No sync in this session yet: what the sources' last syncs stored.
-            self.summary.show_counts(len(self._failed()), self._skipped()[0])
+            self.summary.show_counts(
+                len(failed_items(None, sources)), skipped_items(None, sources)[0]
+            )
         staged, self._staged = self._staged, False
         if staged:
             self._load_documents_later(reload_reading=True)
@@ -466,32 +473,8 @@ class ContentPage(Page):
         dialog.open()
         return dialog
 
-    def _failed(self) -> list[tuple[str, str]]:
-        """What failed in the last sync: this session's, else each source's stored list."""
-        if self.last_sync is not None:
-            return [(e.item, e.reason) for e in self.last_sync.errors]
-        return [
-            (str(item), str(why))
-            for source in self.sources.model.rows
-            for item, why in ((source.last_sync_summary or {}).get("failed") or {}).items()
-        ]
-
-    def _skipped(self) -> tuple[int, list[tuple[str, str]]]:
-        """How many addresses the last sync skipped and those it listed, with the reason:
-        this session's sync, else what each source's last sync stored."""
-        if self.last_sync is not None:
-            return self.last_sync.skipped_count, self.last_sync.skipped
-        total = 0
-        items: list[tuple[str, str]] = []
-        for source in self.sources.model.rows:
-            stored = source.last_sync_summary or {}
-            total += sum(int(n) for n in (stored.get("skipped") or {}).values())
-            listed = stored.get("skipped_urls") or {}
-            items.extend((str(url), str(why)) for url, why in listed.items())
-        return total, items
-
     def show_sync_errors(self) -> LeftOutDialog:
-        failed = self._failed()
+        failed = failed_items(self.last_sync, self.sources.model.rows)
         dialog = LeftOutDialog(
             self,
             "What failed in the last sync",
@@ -503,7 +486,7 @@ class ContentPage(Page):
         return dialog
 
     def show_skipped(self) -> LeftOutDialog:
-        total, items = self._skipped()
+        total, items = skipped_items(self.last_sync, self.sources.model.rows)
         listed = f" (the first {len(items)} listed)" if len(items) < total else ""
         dialog = LeftOutDialog(
             self,
