@@ -53,6 +53,12 @@ MODEL_ADDRESS_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
 )
 _MODEL_ADDRESS = [(name, re.compile(pattern, re.I)) for name, pattern in MODEL_ADDRESS_PATTERNS]
+# A word every pattern above needs: most passages have none, and skip the patterns.
+_TRIGGER = re.compile(
+    r"ignor|disregard|forget|instruction|prompt|you are|from now on|act as|as an ai|dear |"
+    r"attention|<|\[/?(?:inst|sys)",
+    re.I,
+)
 
 
 def binary_reason(data: bytes) -> str | None:
@@ -64,9 +70,19 @@ def binary_reason(data: bytes) -> str | None:
     return None
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What ordinary ASCII prose, lists, tables and links are made of: such a text skips the
+# (slower) mess ratio unless it is mostly symbols.
+_UNUSUAL_ASCII = re.compile(r"[^A-Za-z0-9\s.,;:!?'\"()\-/%$&@#*+=\[\]|_<>]")
+ORDINARY_SHARE = 0.97
+
+
 def _bad_share(text: str) -> float:
     """Share of unreadable characters (controls, U+FFFD, unassigned, private use) among
     the non-space ones."""
+    if text.isascii():  # the common case, without a loop in Python
+        total = len("".join(text.split()))
+        return len(_ASCII_CONTROL.findall(text)) / total if total else 0.0
     bad = total = 0
     for char in text:
         if char.isspace():
@@ -100,6 +116,9 @@ def garbage_reason(text: str, *, strict: bool = True) -> str | None:
     bad = _bad_share(sample)
     if bad > bad_limit:
         return f"unreadable characters ({bad:.0%} of the text): binary data, or the wrong encoding"
+    unusual = len(_UNUSUAL_ASCII.findall(sample)) if sample.isascii() else len(sample)
+    if unusual <= (1 - ORDINARY_SHARE) * len(sample):
+        return None  # plain ASCII prose: nothing for the mess ratio to find
     mess = mess_ratio(sample, maximum_threshold=max(mess_limit * 2, 1.0))
     if mess >= mess_limit:
         return "garbled text (mixed-up characters, as from a wrong encoding or binary data)"
@@ -116,6 +135,8 @@ class ModelAddress:
 
 def model_addresses(text: str) -> list[ModelAddress]:
     """The passages' phrases that address the model (prompt injection), in text order."""
+    if not _TRIGGER.search(text):
+        return []
     found: list[tuple[int, ModelAddress]] = []
     for name, pattern in _MODEL_ADDRESS:
         for match in pattern.finditer(text):
