@@ -46,6 +46,7 @@ NO_TEXT_REASON = "no text, scanned?"
 USABLE_STATUSES = ("ok", "unchanged", "no_text")  # a stored document a re-sync can keep
 MARKS_BATCH = 200  # unchanged marks committed together (a crash loses these marks only)
 MARKS_WAIT_S = 1.0  # ...or those gathered over this long
+CHUNK_IN_THREAD_CHARS = 200_000  # past this a document is cut in a worker thread
 
 
 # -- settings --------------------------------------------------------------------------
@@ -206,8 +207,10 @@ class SourceSync:
         content_type: str = "",
         etag: str | None = None,
         last_modified: str | None = None,
+        chunks: list[Chunk] | None = None,
     ) -> None:
-        """Store a fetched/read document and (re-)chunk it, all in one transaction."""
+        """Store a fetched/read document and (re-)chunk it, all in one transaction
+        (`chunks`: already cut, off the event loop, by store_async)."""
         now = utc_now()
         markdown = extracted.markdown
         with self.ws.transaction():
@@ -240,10 +243,50 @@ class SourceSync:
                 self.summary.failed[uri] = NO_TEXT_REASON
             else:
                 self.summary.fetched += 1
-            self._chunk(doc_id, markdown, extracted.pages, extracted.title)
+            self._chunk(doc_id, markdown, extracted.pages, extracted.title, chunks)
 
-    def _chunk(self, doc_id: int, markdown: str, pages: Sequence[PageSpan], title: str) -> None:
-        chunks = chunks_for(self.source["kind"], markdown, pages, self.settings, title=title)
+    async def store_async(
+        self,
+        uri: str,
+        *,
+        content_hash: str,
+        extracted: ExtractedDocument,
+        content_type: str = "",
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """store(), with a big document cut in a worker thread: a 5 MB page takes the
+        chunker seconds, which the window's event loop must not wait through."""
+        chunks = None
+        if len(extracted.markdown) > CHUNK_IN_THREAD_CHARS:
+            chunks = await asyncio.to_thread(
+                chunks_for,
+                self.source["kind"],
+                extracted.markdown,
+                extracted.pages,
+                self.settings,
+                title=extracted.title,
+            )
+        self.store(
+            uri,
+            content_hash=content_hash,
+            extracted=extracted,
+            content_type=content_type,
+            etag=etag,
+            last_modified=last_modified,
+            chunks=chunks,
+        )
+
+    def _chunk(
+        self,
+        doc_id: int,
+        markdown: str,
+        pages: Sequence[PageSpan],
+        title: str,
+        chunks: list[Chunk] | None = None,
+    ) -> None:
+        if chunks is None:
+            chunks = chunks_for(self.source["kind"], markdown, pages, self.settings, title=title)
         result = curation.reconcile(self.ws, doc_id, chunks)
         self.summary.passages_added += result.added
         self.summary.passages_changed += result.changed
@@ -417,7 +460,7 @@ async def sync_files(state: SourceSync) -> None:
             continue
         if not extracted.title:
             extracted.title = path.name
-        state.store(
+        await state.store_async(
             uri,
             content_hash=content_hash,
             extracted=extracted,
@@ -495,7 +538,7 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
             state.failed(uri, exc.message)
             job.advance(1)
             return
-        state.store(
+        await state.store_async(
             uri,
             content_hash=content_hash,
             extracted=extracted,
