@@ -53,3 +53,17 @@ def test_sentence_ends_are_preferred_to_word_cuts() -> None:
     markdown = " ".join(f"Sentence number {i} is about delivery times." for i in range(200))
     chunks = chunk_markdown(markdown, settings=SETTINGS)
     assert all(c.text.endswith("times.") for c in chunks)
+
+
+def test_a_one_line_html_page_becomes_passages_of_the_target_size() -> None:
+    """The probe's shape, at 400 kB: a page whose text is one paragraph with no sentence end
+    became one passage of millions of characters."""
+    from desktop.core.ingest.files import extract_bytes
+
+    body = _words(60_000, seed=2)
+    html = f"<html><head><title>Catalogue</title></head><body><p>{body}</p></body></html>"
+    document = extract_bytes(html.encode(), filename="catalogue.html")
+    chunks = chunk_markdown(document.markdown)
+    assert len(chunks) > 40
+    assert max(c.tokens for c in chunks) <= 350 * 1.25
+    assert sum(len(c.text.split()) for c in chunks) == len(body.split())
