@@ -40,6 +40,36 @@ def _rules(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-pages", type=int, metavar="N", help="fetch at most N pages")
 
 
+def _politeness(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--concurrency", type=int, metavar="N", help="requests in flight per host (default 4)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, metavar="S", help="seconds to wait for a response (default 20)"
+    )
+    parser.add_argument(
+        "--family-cap",
+        type=int,
+        metavar="N",
+        help="pages followed in one endless URL series such as /calendar/{n}/{n} (default 50)",
+    )
+    parser.add_argument(
+        "--noindex",
+        choices=("honour", "ignore"),
+        help="pages marked noindex (meta robots, X-Robots-Tag): left out (default) or kept",
+    )
+
+
+def _politeness_values(args: argparse.Namespace) -> dict[str, Any]:
+    values = {
+        "concurrency": args.concurrency,
+        "timeout_s": args.timeout,
+        "family_cap": args.family_cap,
+        "honour_noindex": None if args.noindex is None else args.noindex == "honour",
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def register(subparsers: SubParsers) -> None:
     add = subparsers.add_parser(
         "add",
@@ -52,6 +82,7 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("url", metavar="URL", help="the start URL (https://...)")
     _rules(p)
     p.add_argument("--max-depth", type=int, metavar="N", help="follow links at most N deep")
+    _politeness(p)
     p.set_defaults(handler=run_add_site)
     p = kinds.add_parser(
         "files",
@@ -78,6 +109,18 @@ def register(subparsers: SubParsers) -> None:
     _ws_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run_sources)
+
+    p = subparsers.add_parser(
+        "source",
+        help="show or change a site source's crawl settings",
+        description="Show a source's settings, or change a site's politeness and trap "
+        "settings (taken at the next sync).",
+    )
+    _ws_arg(p)
+    p.add_argument("source_id", type=int, metavar="ID", help="the source (see `sources`)")
+    _politeness(p)
+    p.add_argument("--json", action="store_true", help="print the settings as JSON")
+    p.set_defaults(handler=run_source)
 
     p = subparsers.add_parser(
         "preview",
@@ -191,8 +234,28 @@ def run_add_site(args: argparse.Namespace) -> int:
             exclude=args.exclude,
             max_pages=args.max_pages,
             max_depth=args.max_depth,
+            **_politeness_values(args),
         )
         print(f"added source {source.id}: {source.location}")
+    return 0
+
+
+def run_source(args: argparse.Namespace) -> int:
+    from desktop.services import content
+    from desktop.services.workspaces import open_workspace
+
+    changes = _politeness_values(args)
+    with open_workspace(args.workspace) as ws:
+        source = content.get_source(ws, args.source_id)
+        if changes:
+            source = content.set_source_settings(ws, args.source_id, **changes)
+        shown = {k: v for k, v in source.settings.items() if k != "crawl_memory"}
+        if args.json:
+            print_json({"id": source.id, "kind": source.kind, "settings": shown})
+            return 0
+        print(f"source {source.id} ({source.kind}): {source.location or source.title}")
+        for name, value in sorted(shown.items()):
+            print(f"  {name}: {value}")
     return 0
 
 

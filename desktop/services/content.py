@@ -53,6 +53,10 @@ where {INCLUDED_WHERE}
 """
 
 _SITE_SETTINGS = ("include", "exclude", "max_pages", "max_depth")
+# politeness and crawl traps, per site source (absent: SiteConfig's polite defaults)
+_CRAWL_SETTINGS = ("concurrency", "timeout_s", "family_cap", "honour_noindex")
+MAX_CONCURRENCY = 16  # requests in flight per host a user may ask for
+MAX_TIMEOUT_S = 300.0
 _CHUNK_SETTINGS = ("target_tokens", "overlap_tokens", "min_tokens")
 
 
@@ -85,6 +89,35 @@ def _check_limit(name: str, value: int | None) -> int | None:
     return value
 
 
+def _check_crawl_setting(name: str, value: Any) -> Any:
+    """A politeness/trap setting checked: ConfigError with the allowed range if not."""
+    if name == "honour_noindex":
+        if not isinstance(value, bool):
+            raise ConfigError(f"honour_noindex must be true or false, not {value!r}.")
+        return value
+    if name == "timeout_s":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= MAX_TIMEOUT_S
+        ):
+            raise ConfigError(
+                f"timeout_s must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g},"
+                f" not {value!r}."
+            )
+        return float(value)
+    top = MAX_CONCURRENCY if name == "concurrency" else None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < 1
+        or (top is not None and value > top)
+    ):
+        allowed = f"from 1 to {top}" if top else "of 1 or more"
+        raise ConfigError(f"{name} must be a whole number {allowed}, not {value!r}.")
+    return value
+
+
 def add_site(
     ws: Workspace,
     url: str,
@@ -93,14 +126,33 @@ def add_site(
     exclude: Sequence[str] = (),
     max_pages: int | None = None,
     max_depth: int | None = None,
+    concurrency: int | None = None,
+    timeout_s: float | None = None,
+    family_cap: int | None = None,
+    honour_noindex: bool | None = None,
 ) -> SourceInfo:
-    """A website source (not fetched until sync)."""
+    """A website source (not fetched until sync).
+
+    Politeness: `concurrency` requests in flight per host (default 4; a robots.txt
+    Crawl-delay still spaces them), `timeout_s` per response (default 20), and
+    `honour_noindex` (default on) for `<meta name=robots content=noindex>` and
+    X-Robots-Tag. `family_cap` (default 50): pages of one endless URL family followed.
+    """
     url = _check_url(url)
     settings: dict[str, Any] = {"include": list(include), "exclude": list(exclude)}
     if _check_limit("max_pages", max_pages) is not None:
         settings["max_pages"] = max_pages
     if _check_limit("max_depth", max_depth) is not None:
         settings["max_depth"] = max_depth
+    crawl = {
+        "concurrency": concurrency,
+        "timeout_s": timeout_s,
+        "family_cap": family_cap,
+        "honour_noindex": honour_noindex,
+    }
+    for name, value in crawl.items():
+        if value is not None:
+            settings[name] = _check_crawl_setting(name, value)
     host = urlsplit(url).hostname or url
     return _insert_source(ws, "site", url, host, settings)
 
@@ -189,8 +241,9 @@ def remove_source(ws: Workspace, source_id: int) -> None:
 
 
 def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> SourceInfo:
-    """Change a source's rules/limits (include, exclude, max_pages, max_depth) or its
-    chunking (target_tokens, overlap_tokens, min_tokens, or chunking={...}).
+    """Change a source's rules/limits (include, exclude, max_pages, max_depth), a site's
+    politeness (concurrency, timeout_s, honour_noindex, family_cap; None: the default) or
+    its chunking (target_tokens, overlap_tokens, min_tokens, or chunking={...}).
 
     Chunking changes take effect at the next sync, which re-chunks that source from the
     stored Markdown without fetching again.
@@ -210,6 +263,11 @@ def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> Source
                 settings[key] = [str(v) for v in value]
             else:
                 settings[key] = _check_limit(key, value)
+        elif key in _CRAWL_SETTINGS and source.kind == "site":
+            if value is None:
+                settings.pop(key, None)
+            else:
+                settings[key] = _check_crawl_setting(key, value)
         else:
             raise ConfigError(f"Unknown setting {key!r} for a {source.kind} source.")
     if chunking:

@@ -18,6 +18,11 @@ Besides `pages` (path with query -> Page) it serves, by path:
   /status/N                that status (429 and 503 carry Retry-After: 0)
   /calendar?month=YYYY-MM  a calendar linking to the next and previous month, endlessly
   /session                 a page linking to itself with a fresh ?sid= each time
+  /calendar/YYYY/MM        a calendar by path, linking to the next and previous month with
+                           a fresh ?session= on every link, endlessly
+  /list?page=N             numbered pagination linking to page N+1, endlessly
+  /visit                   a page linking to itself with a fresh ?visit= token (a session
+                           id under a name no list knows)
   /bomb/gzip, /bomb/br     64 MiB of zeros in a few kilobytes (Content-Encoding)
   /big, /big-chunked       a 50 MiB page, with and without Content-Length
 Pages answer conditional GETs: If-None-Match against their ETag, If-Modified-Since
@@ -132,6 +137,17 @@ def bakery_pages() -> dict[str, Page]:
     }
 
 
+def _linked(title: str, text: str, links: dict[str, str]) -> Page:
+    """A page whose links have words of their own (a fresh token in a link's address
+    leaves the page's text unchanged, as on real sites)."""
+    nav = " ".join(f'<a href="{href}">{label}</a>' for href, label in links.items())
+    body = (
+        f"<!doctype html><html><head><title>{title}</title></head><body><nav>{nav}</nav>"
+        f"<main><h1>{title}</h1><p>{text}</p></main></body></html>"
+    )
+    return Page(body.encode())
+
+
 class SiteHandler(ScriptedHandler):
     """Serves a `SiteServer`'s state; see the module docstring for the routes."""
 
@@ -197,6 +213,18 @@ class SiteHandler(ScriptedHandler):
             self.send_bytes(status, f"status {status}".encode(), "text/html", extra)
         elif path == "/calendar":
             self._calendar(query.get("month", ["2026-01"])[0])
+        elif path.startswith("/calendar/"):
+            self._path_calendar(path)
+        elif path == "/list":
+            n = int(query.get("page", ["1"])[0])
+            self._page(
+                Page.html(f"List page {n}", f"Items of page {n}.", links=[f"/list?page={n + 1}"])
+            )
+        elif path == "/visit":
+            token = uuid.uuid4().hex
+            self._page(
+                _linked("Visit", "Same page, new token.", {f"/visit?visit={token}": "Again"})
+            )
         elif path == "/session":
             sid = uuid.uuid4().hex
             page = Page.html("Session", "Same page, new id.", links=[f"/session?sid={sid}"])
@@ -260,6 +288,15 @@ class SiteHandler(ScriptedHandler):
             f"/calendar?month={prev // 12:04d}-{prev % 12 + 1:02d}",
         ]
         self._page(Page.html(f"Events {month}", "No events this month.", links=links))
+
+    def _path_calendar(self, path: str) -> None:
+        year, month = (int(x) for x in path.strip("/").split("/")[1:3])
+        index = year * 12 + month - 1
+        links = {
+            f"/calendar/{i // 12:04d}/{i % 12 + 1:02d}?session={uuid.uuid4().hex}": label
+            for i, label in ((index + 1, "Next month"), (index - 1, "Previous month"))
+        }
+        self._page(_linked(f"Events {year}-{month:02d}", "No events this month.", links))
 
     def _drip(self) -> None:
         self.send_response(200)

@@ -21,6 +21,9 @@ SKIP_REASON_TEXT = {
     "repeating-path": "path repeats itself (a crawler trap)",
     "depth": "more links away from the start page than the depth limit",
     "max-pages": "over the page limit",
+    "trap": "one more page of an endless series (a crawl trap), over the cap",
+    "retry-later": "failed lately: tried again after a few syncs",
+    "noindex": "the page asks not to be indexed (noindex)",
 }
 
 
@@ -256,6 +259,8 @@ class SyncSummary:
     needs_review: int = 0
     boilerplate: int = 0
     sources: int = 0
+    # what the crawl noticed, one line each ("possible crawl trap: /calendar/{n}/{n}, ...")
+    notes: list[str] = field(default_factory=list)
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -280,6 +285,7 @@ class SyncSummary:
         for reason, n in other.skipped.items():
             self.skip(reason, n)
         self.failed.update(other.failed)
+        self.notes.extend(other.notes)
         for url, why in other.skipped_urls.items():
             self.skip_url(url, why)
 
@@ -300,6 +306,7 @@ class SyncSummary:
                 "boilerplate": self.boilerplate,
             },
             "sources": self.sources,
+            "notes": list(self.notes),
         }
 
     def line(self) -> str:
@@ -310,4 +317,4 @@ class SyncSummary:
             f"{len(self.failed)} failed, {self.removed} removed; passages "
             f"+{self.passages_added} ~{self.passages_changed} -{self.passages_removed}, "
             f"{self.needs_review} need review"
-        )
+        ) + "".join(f"; {note}" for note in self.notes)

@@ -30,6 +30,7 @@ from desktop.core.errors import (
 )
 from desktop.core.ingest.crawl import crawl_site
 from desktop.core.ingest.extractor import Extractor
+from desktop.core.ingest.traps import CrawlMemory
 from desktop.core.ingest.types import (
     ExtractedDocument,
     FetchedPage,
@@ -91,7 +92,19 @@ def site_config(row: dict[str, Any]) -> SiteConfig:
         kwargs["max_pages"] = int(settings["max_pages"])
     if settings.get("max_depth") is not None:
         kwargs["max_depth"] = int(settings["max_depth"])
+    # politeness and traps: absent means the polite defaults of SiteConfig
+    if settings.get("concurrency"):
+        kwargs["concurrency"] = int(settings["concurrency"])
+    if settings.get("timeout_s"):
+        kwargs["timeout_s"] = float(settings["timeout_s"])
+    if settings.get("family_cap"):
+        kwargs["family_cap"] = int(settings["family_cap"])
+    if settings.get("honour_noindex") is not None:
+        kwargs["honour_noindex"] = bool(settings["honour_noindex"])
     return SiteConfig(start_url=row["location"], **kwargs)
+
+
+CRAWL_MEMORY_KEY = "crawl_memory"  # in a site source's settings: what the next sync needs
 
 
 def left_out_because(url: str, reason: str, config: SiteConfig) -> str:
@@ -146,6 +159,9 @@ class SourceSync:
         # Unchanged marks waiting for one shared commit: (etag, last_modified, now, id).
         self._marks: list[tuple[str | None, str | None, str, int]] = []
         self._marks_since = time.monotonic()
+        # A site's crawl memory (capped URL families, volatile parameters, retries),
+        # saved with the source's settings when the sync finishes.
+        self.crawl_memory: CrawlMemory | None = None
 
     # -- documents ---------------------------------------------------------------------
     def document(self, uri: str) -> dict[str, Any] | None:
@@ -384,6 +400,8 @@ class SourceSync:
         self.flush_marks()
         settings = source_settings(self.source)
         settings["chunked_with"] = self.chunk_key
+        if self.crawl_memory is not None:
+            settings[CRAWL_MEMORY_KEY] = self.crawl_memory.to_json()
         with self.ws.transaction():
             self.ws.execute(
                 "update sources set settings = ?, last_synced_at = ?, last_sync_summary = ?"
@@ -512,7 +530,7 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
     async def on_page(page: FetchedPage) -> None:
         uri = page.url
         if page.gone:
-            state.removed(uri, f"HTTP {page.status}")
+            state.removed(uri, page.why_gone or f"HTTP {page.status}")
             job.advance(1, uri)
             return
         if page.not_modified:
@@ -549,7 +567,22 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
         job.advance(1, uri)
 
     config = site_config(source)
-    report = await crawl_site(config, known=known, on_page=on_page, job=job, client=client)
+    memory = CrawlMemory.from_json(source_settings(source).get(CRAWL_MEMORY_KEY))
+    state.crawl_memory = memory
+    if memory.honour_noindex is not None and memory.honour_noindex != config.honour_noindex:
+        # noindex honoured now and not before (or the reverse): the pages are read in
+        # full, as a 304 would not say whether a stored page asks not to be indexed
+        known = {uri: KnownPage(uri, content_hash=page.content_hash) for uri, page in known.items()}
+    memory.honour_noindex = config.honour_noindex
+    report = await crawl_site(
+        config, known=known, on_page=on_page, job=job, client=client, memory=memory
+    )
+    memory.syncs += 1
+    state.summary.notes.extend(trap.line() for trap in report.traps)
+    if report.noindex:
+        state.summary.notes.append(
+            f"{report.noindex} page{'s' if report.noindex != 1 else ''} left out: marked noindex"
+        )
     for reason, urls in report.skipped.items():
         if urls:
             state.summary.skip(reason, len(urls))

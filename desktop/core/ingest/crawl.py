@@ -42,9 +42,11 @@ from desktop.core.ingest.robots import (
     ROBOTS_MAX_REDIRECTS,
     RobotsCache,
     RobotsRules,
+    header_noindex,
     origin_of,
 )
 from desktop.core.ingest.sitemap import SITEMAP_MAX_BYTES, read_sitemaps
+from desktop.core.ingest.traps import CrawlMemory, TrapGuard, TrapReport
 from desktop.core.ingest.types import FetchedPage, KnownPage, SiteConfig
 from desktop.core.ingest.urls import (
     InvalidURL,
@@ -77,6 +79,8 @@ SKIP_REASONS = frozenset(
         "url-too-long",
         "path-too-deep",
         "repeating-path",
+        "trap",
+        "retry-later",
     }
 )  # how often a waiting crawl looks at job.check()
 
@@ -91,6 +95,8 @@ class CrawlReport:
     skipped: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     seen_urls: set[str] = field(default_factory=set)
+    traps: list[TrapReport] = field(default_factory=list)  # families capped
+    noindex: int = 0  # pages left out because they ask not to be indexed
 
 
 @dataclass(frozen=True)
@@ -194,8 +200,11 @@ class _Crawl:
         client: httpx.AsyncClient,
         guard: AddressGuard,
         start: str,
+        memory: CrawlMemory | None = None,
     ) -> None:
         self.config, self.known, self.on_page, self.job = config, known, on_page, job
+        self.memory = memory if memory is not None else CrawlMemory()
+        self.traps = TrapGuard(config.family_cap, self.memory)
         self.client, self.guard, self.start = client, guard, start
         self.report = CrawlReport()
         self.sites = {site_key(urlsplit(start).hostname or "")}
@@ -222,8 +231,12 @@ class _Crawl:
             self._skipped_seen.add((reason, url))
             self.report.skipped.setdefault(reason, []).append(url)
 
-    def fail(self, url: str, reason: str) -> None:
+    def fail(self, url: str, reason: str, *, retry: bool = False) -> None:
+        """`url` was not fetched; `retry`: a timeout, network or server error, tried
+        again after 1, 2, 4... syncs (its stored passages stay meanwhile)."""
         self.report.failed[url] = reason
+        if retry:
+            self.memory.failed(url, reason)
         if self.job is not None:
             self.job.item_error(url, reason)
 
@@ -285,7 +298,8 @@ class _Crawl:
         return self.limiters[host]
 
     # -- the frontier --------------------------------------------------------------------
-    def enqueue(self, url: str, depth: int, via: str) -> None:
+    def enqueue(self, url: str, depth: int, via: str, page_url: str | None = None) -> None:
+        url = self.traps.strip(url)
         if url in self.queued or len(self.queued) >= self.max_tracked:
             return
         self.queued.add(url)
@@ -301,6 +315,10 @@ class _Crawl:
             reason = pattern_problem(url, self.config.include, self.config.exclude)
         if reason is None and depth > self.config.max_depth:
             reason = "depth"
+        if reason is None and self.memory.waiting(url) is not None:
+            reason = "retry-later"
+        if reason is None and page_url is not None and not self.traps.admit(url, page_url):
+            reason = "trap"
         if reason is None and len(self.frontier) >= FRONTIER_FACTOR * self.config.max_pages:
             reason = "max-pages"
         if reason is not None:
@@ -309,8 +327,14 @@ class _Crawl:
         self.frontier.append((url, depth, via))
 
     async def seed(self, *, with_known: bool) -> None:
-        """The start URL, then the sitemaps' URLs, then what the last sync knew."""
+        """The start URL, the pages due for a retry, then the sitemaps' URLs, then what
+        the last sync knew. Retries come first: fetched alongside the rest, never last."""
         self.enqueue(self.start, 0, "start")
+        if with_known:
+            for url in self.memory.due():
+                self.enqueue(url, 1, "retry")
+            for url in self.known:
+                self.traps.count_kept(url)
         rules = await self.robots.rules_for(self.start)
         if rules.state == "unavailable":
             self.fail(self.start, rules.refusal())
@@ -347,6 +371,12 @@ class _Crawl:
                     if self.started >= self.config.max_pages:
                         break
                     url, depth, via = self.frontier.popleft()
+                    bare = self.traps.strip(url)  # a parameter found volatile since
+                    if bare != url:
+                        if bare in self.queued:
+                            continue
+                        self.queued.add(bare)
+                        url = bare
                     if url in self.claimed:
                         continue
                     self.claimed.add(url)
@@ -380,7 +410,11 @@ class _Crawl:
             return
         limiter = self.limiter(url, rules)
         if limiter.failures >= MAX_HOST_FAILURES:
-            self.fail(url, "not tried: the site stopped answering (several timeouts in a row)")
+            self.fail(
+                url,
+                "not tried: the site stopped answering (several timeouts in a row)",
+                retry=True,
+            )
             self._not_delivered(url)
             return
         response = await self._fetch_page(url, via, limiter)
@@ -434,9 +468,10 @@ class _Crawl:
                 if exc.reason in SKIP_REASONS:
                     self.skip(exc.reason, url)
                 else:
-                    if exc.reason in ("timeout", "network"):
+                    transient = exc.reason in ("timeout", "network")
+                    if transient:
                         limiter.failures += 1
-                    self.fail(url, exc.message)
+                    self.fail(url, exc.message, retry=transient or url in self.known)
                 return None
             finally:
                 limiter.release()
@@ -486,6 +521,9 @@ class _Crawl:
             identity = final
         status = response.status
         known = self.known.get(identity)
+        if status < 500 and status != 429:
+            self.memory.answered(url)
+            self.memory.answered(identity)
         if status == 304:
             self.report.unchanged += 1
             await self._deliver(
@@ -512,7 +550,7 @@ class _Crawl:
             return
         if status != 200:
             detail = " (rate limited)" if status == 429 else ""
-            self.fail(identity, http_reason(status) + detail)
+            self.fail(identity, http_reason(status) + detail, retry=status >= 500 or status == 429)
             self._not_delivered(identity)
             return
         kind = response.kind
@@ -530,7 +568,7 @@ class _Crawl:
                 if canonical in self.claimed and canonical != url:
                     self.skip("duplicate", url)
                     self._not_delivered(url)
-                    self._follow(links, depth)
+                    self._follow(links, depth, canonical)
                     return
                 self.claimed.add(canonical)
                 self.queued.add(canonical)
@@ -538,6 +576,11 @@ class _Crawl:
         if pattern_problem(identity, self.config.include, self.config.exclude):
             self.skip("pattern", identity)  # the start page, fetched for its links only
             self._not_delivered(identity)
+        elif self.config.honour_noindex and (
+            links.noindex
+            or header_noindex(response.headers.get("x-robots-tag"), self.config.user_agent)
+        ):
+            await self._noindex(url, identity, response)
         else:
             self.report.fetched += 1
             await self._deliver(
@@ -553,7 +596,21 @@ class _Crawl:
                     depth=depth,
                 )
             )
-        self._follow(links, depth)
+        self._follow(links, depth, identity)
+
+    async def _noindex(self, url: str, identity: str, response: Response) -> None:
+        """A page that asks not to be indexed: left out, and gone if a sync stored it."""
+        self.skip("noindex", identity)
+        self.report.noindex += 1
+        stored = next((u for u in (identity, url) if u in self.known), None)
+        if stored is None:
+            self._not_delivered(identity)
+            return
+        await self._deliver(
+            FetchedPage(
+                stored, response.final_url, 410, response.media_type, b"", why_gone="noindex"
+            )
+        )
 
     async def _links(self, response: Response) -> PageLinks:
         args = (response.body, response.final_url)
@@ -561,11 +618,11 @@ class _Crawl:
             return await asyncio.to_thread(extract_links, *args, charset=response.charset)
         return extract_links(*args, charset=response.charset)
 
-    def _follow(self, links: PageLinks, depth: int) -> None:
+    def _follow(self, links: PageLinks, depth: int, page_url: str) -> None:
         if links.nofollow:
             return
         for link in links.links:
-            self.enqueue(link, depth + 1, "link")
+            self.enqueue(self.traps.observe_link(link, page_url), depth + 1, "link", page_url)
 
 
 async def _prepare(
@@ -610,8 +667,12 @@ async def crawl_site(
     client: httpx.AsyncClient | None = None,
     allow_private_hosts: bool | None = None,
     guard: AddressGuard | None = None,
+    memory: CrawlMemory | None = None,
 ) -> CrawlReport:
     """Crawl one site; `on_page` gets each 200 (HTML/PDF), 304 and 404/410 page.
+
+    `memory` (updated in place) carries what the last syncs learnt: capped URL families,
+    volatile parameters and failed pages waiting for their retry; the caller counts syncs.
 
     `known` maps the canonical URLs the last sync stored to their validators; they are
     revisited (conditional GET) so unchanged pages cost a 304 and removed ones are seen.
@@ -631,7 +692,14 @@ async def crawl_site(
     http = client or own
     assert http is not None
     crawl = _Crawl(
-        config, known=known, on_page=on_page, job=job, client=http, guard=guard, start=start
+        config,
+        known=known,
+        on_page=on_page,
+        job=job,
+        client=http,
+        guard=guard,
+        start=start,
+        memory=memory,
     )
     try:
         job.message = "robots.txt and sitemaps"
@@ -640,6 +708,8 @@ async def crawl_site(
     finally:
         if own is not None:
             await own.aclose()
+        crawl.traps.remember()
+    crawl.report.traps = crawl.traps.reports()
     return crawl.report
 
 

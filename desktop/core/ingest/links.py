@@ -25,6 +25,7 @@ class PageLinks:
     links: list[str] = field(default_factory=list)  # canonical, unique, in page order
     canonical: str | None = None  # from <link rel=canonical>, canonicalised
     nofollow: bool = False  # <meta name=robots content=nofollow>
+    noindex: bool = False  # <meta name=robots content=noindex>: not to be stored
 
 
 def _rels(element: lxml.html.HtmlElement) -> set[str]:
@@ -55,8 +56,11 @@ def extract_links(
     for element in root.iter("meta"):
         if (element.get("name") or "").lower() in ("robots", "botdeskbot"):
             content = (element.get("content") or "").lower()
-            if "nofollow" in content or "none" in content.split(","):
+            words = {w.strip() for w in content.split(",")}
+            if "nofollow" in content or "none" in words:
                 result.nofollow = True
+            if "noindex" in words or "none" in words:
+                result.noindex = True
         elif (element.get("http-equiv") or "").lower() == "refresh":
             # <meta http-equiv=refresh content="0; url=/new">: old sites' redirects
             match = _REFRESH.search(element.get("content") or "")

@@ -123,3 +123,27 @@ class RobotsCache:
                 return RobotsRules(origin, "missing", detail=exc.message)
             return RobotsRules(origin, "unavailable", detail=exc.message)
         return rules_from_response(origin, status, text, self.user_agent)
+
+
+def header_noindex(value: str | None, user_agent: str) -> bool:
+    """Does an X-Robots-Tag header keep the page out of an index (ours)?
+
+    `noindex` or `none`, either for every robot or prefixed with our product token
+    (`BotdeskBot: noindex`); rules for other named robots are ignored. Several values
+    arrive joined by commas.
+    """
+    if not value:
+        return False
+    ours = product_token(user_agent).lower()
+    applies = True
+    for raw in value.split(","):
+        part = raw.strip().lower()
+        if ":" in part:
+            name, _, rest = part.partition(":")
+            name = name.strip()
+            if name not in ("noindex", "nofollow", "none", "unavailable_after", "max-snippet"):
+                applies = name == ours
+                part = rest.strip()
+        if applies and part in ("noindex", "none"):
+            return True
+    return False

@@ -15,6 +15,7 @@ DEFAULT_TIMEOUT_S = 20.0  # overall deadline per response, not per chunk
 DEFAULT_MAX_REDIRECTS = 10
 DEFAULT_CONCURRENCY = 4  # per host
 DEFAULT_DELAY_S = 0.0  # between requests to one host, per worker; robots Crawl-delay wins
+DEFAULT_FAMILY_CAP = 50  # chain-linked pages per URL family (/calendar/{n}/{n}) per crawl
 USER_AGENT = "BotdeskBot/0.1 (+https://botdesk.app/bot)"
 
 
@@ -33,6 +34,8 @@ class SiteConfig:
     concurrency: int = DEFAULT_CONCURRENCY
     delay_s: float = DEFAULT_DELAY_S
     user_agent: str = USER_AGENT
+    family_cap: int = DEFAULT_FAMILY_CAP
+    honour_noindex: bool = True  # <meta name=robots content=noindex>, X-Robots-Tag
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class FetchedPage:
     etag: str | None = None
     last_modified: str | None = None
     depth: int = 0
+    why_gone: str = ""  # for a gone page the crawl decided on (noindex), in words
 
     @property
     def not_modified(self) -> bool:

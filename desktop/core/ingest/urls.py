@@ -44,6 +44,10 @@ TRACKING_PARAMS = frozenset(
         "ref_src",
         # session ids: every visit gets a new one, so a site would look endless
         "sid",
+        "session",
+        "sess",
+        "sessid",
+        "sess_id",
         "sessionid",
         "session_id",
         "phpsessid",
@@ -319,6 +323,22 @@ def site_key(host: str) -> str:
 
 def same_site(url: str, start_url: str) -> bool:
     return site_key(urlsplit(url).hostname or "") == site_key(urlsplit(start_url).hostname or "")
+
+
+# -- query parameters -----------------------------------------------------------------
+def without_params(url: str, names: frozenset[str] | set[str]) -> str:
+    """`url` (canonical) without the query parameters named (lower case) in `names`."""
+    if not names:
+        return url
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(n, v) for n, v in pairs if n.lower() not in names]
+    if len(kept) == len(pairs):
+        return url
+    query = urlencode(kept, quote_via=quote, safe=_SAFE_QUERY.replace("?", ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 # -- limits ----------------------------------------------------------------------------

@@ -352,7 +352,7 @@ def test_canonical_link_names_the_document(empty_site: SiteServer) -> None:
 
 def test_meta_nofollow(empty_site: SiteServer) -> None:
     empty_site.pages["/"] = Page.html(
-        "Home", head='<meta name="robots" content="noindex, nofollow">', links=["/next"]
+        "Home", head='<meta name="robots" content="nofollow">', links=["/next"]
     )
     empty_site.pages["/next"] = Page.html("Next")
     _, pages = _crawl(empty_site.at("/"))
