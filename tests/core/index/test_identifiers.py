@@ -111,11 +111,13 @@ def test_the_exact_match_counts_only_rare_identifiers(
     held = exact_matches(corpus, "What does QX0005 weigh?", every)
     assert held is not None and all(share == 1.0 for share in held.values())
     pages = {
-        str(ws.scalar(
-            "select d.uri from passages p join documents d on d.id = p.document_id"
-            " where p.id = ?",
-            (pid,),
-        )).rsplit("/", 1)[-1]
+        str(
+            ws.scalar(
+                "select d.uri from passages p join documents d on d.id = p.document_id"
+                " where p.id = ?",
+                (pid,),
+            )
+        ).rsplit("/", 1)[-1]
         for pid in held
     }
     assert pages == {"qx0004.md", "qx0005.md", "qx0006.md"}  # its page and two that name it
