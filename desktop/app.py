@@ -18,6 +18,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.logs import install_file_log
 from desktop.core.paths import resource_path
 from desktop.core.tls import shared_ssl_context
+from desktop.ui.collector import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 
 FIRST_PAINT_TIMEOUT_S = 30.0
@@ -95,8 +96,11 @@ def run(*, workspace_path: str | None = None) -> int:
     # collector's generations, so its pauses on the GUI thread stay short (up to ~200 ms
     # was measured during a sync without this).
     gc.freeze()
+    collector = GuiThreadCollector(app)  # cycles holding Qt objects die on the GUI thread
+    collector.start()
     with loop:
         loop.run_until_complete(closed.wait())
+    collector.stop()
     return 0
 
 
@@ -142,11 +146,14 @@ def check_window(
             raise BotdeskError(f"The window raised {type(first).__name__}: {first}")
         return line
 
+    collector = GuiThreadCollector(app)
+    collector.start()
     with loop:
         try:
             line: str = loop.run_until_complete(check())
             return line
         finally:
+            collector.stop()
             sys.excepthook = previous_hook
             app.removeEventFilter(first_paint)
             window.close()

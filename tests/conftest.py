@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,22 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 from desktop.core.store.workspace import Workspace
 from desktop.services.workspaces import create_workspace
+from desktop.ui.collector import collect_due_generation
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # As in the app (desktop/ui/collector.py): no automatic collection, which could run in a
+    # worker thread and free Qt objects there; each test's teardown collects on this thread.
+    gc.disable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "qapp" in request.fixturenames:
+        gc.collect()  # the window, pages and loop of a GUI test die here, on the GUI thread
+    else:
+        collect_due_generation()
 
 
 @pytest.fixture(autouse=True)

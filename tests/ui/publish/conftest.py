@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,6 @@ FAST: dict[str, Any] = {"timeout_s": 0.3, "attempts": 2, "backoff_s": 0.0}
 
 def mistral_vectors(ws: Workspace, passages: object) -> BundleVectors:
     return BundleVectors("mistral", "mistral-embed", 64, fake_vectors(ws))
-
-
-@pytest.fixture(autouse=True)
-def _collect_on_the_gui_thread() -> Iterator[None]:
-    """Collect cycles holding Qt objects here, after the window and loop are gone: left to
-    chance, Python's GC may run in a worker thread (the bundle build, the keyring look-up)
-    and destroy them there (Qt: "Timers cannot be stopped from another thread")."""
-    gc.collect()
-    yield
-    gc.collect()
 
 
 @pytest.fixture
