@@ -5,12 +5,15 @@ Compares (a) markdownify on the whole page, (b) trafilatura's plain-text output,
 banners for trafilatura to judge, and (e) Botdesk's pipeline as shipped
 (desktop.core.ingest.html.extract_html).
 Metric as in the benchmark's README: lowercase, \\w+ tokens, multiset overlap, F1 per page,
-mean over pages. Run: python bench/extraction_wcxb.py [--limit N]
+mean over pages, for all pages and for odd and even page ids apart (choose a setting on one
+half, confirm it on the other). Run: python bench/extraction_wcxb.py [--limit N]
+[--methods e_ours,b_trafilatura_txt]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import re
@@ -69,7 +72,9 @@ def _run(method: str, html: str) -> str:
     return ours.extract_html(html).markdown
 
 
-def score_page(page_id: str) -> tuple[str, dict[str, float], dict[str, float]]:
+def score_page(
+    page_id: str, methods: tuple[str, ...] = METHODS
+) -> tuple[str, dict[str, float], dict[str, float]]:
     from desktop.core.ingest.encoding import decode_text
 
     html = decode_text(
@@ -78,7 +83,7 @@ def score_page(page_id: str) -> tuple[str, dict[str, float], dict[str, float]]:
     truth = json.loads((DATA / "ground-truth" / f"{page_id}.json").read_text())["ground_truth"]
     scores: dict[str, float] = {}
     seconds: dict[str, float] = {}
-    for method in METHODS:
+    for method in methods:
         start = time.perf_counter()
         try:
             text = _run(method, html)
@@ -92,35 +97,43 @@ def score_page(page_id: str) -> tuple[str, dict[str, float], dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
+    parser.add_argument(
+        "--methods", default=",".join(METHODS), help="comma-separated, from: " + ", ".join(METHODS)
+    )
     args = parser.parse_args()
+    methods = tuple(m for m in METHODS if m in args.methods.split(","))
     meta = json.loads((DATA / "metadata.json").read_text())["files"]
     ids = sorted(p.name.split(".")[0] for p in (DATA / "html").glob("*.html.gz"))
     if args.limit:
         ids = ids[: args.limit]
     start = time.perf_counter()
     with get_context("spawn").Pool(2) as pool:
-        results = pool.map(score_page, ids, chunksize=4)
+        results = pool.map(functools.partial(score_page, methods=methods), ids, chunksize=4)
     elapsed = time.perf_counter() - start
     by_type: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     cost: dict[str, float] = defaultdict(float)
     for page_id, scores, seconds in results:
         page_type = meta.get(page_id, {}).get("page_type", "unknown")
+        half = "odd" if int(page_id) % 2 else "even"
         for method, value in scores.items():
-            by_type["ALL"][method].append(value)
-            by_type[page_type][method].append(value)
+            for group in ("ALL", page_type, f"{half}:ALL", f"{half}:{page_type}"):
+                by_type[group][method].append(value)
             cost[method] += seconds[method]
-    types = ["ALL", *sorted(t for t in by_type if t != "ALL")]
     print(f"WCXB dev: {len(ids)} pages, {elapsed:.0f} s with 2 workers; mean word F1")
-    header = f"{'method':<22}" + "".join(
-        f"{t + f' ({len(by_type[t][METHODS[0]])})':>20}" for t in types
-    )
-    print(header + f"{'ms/page':>10}")
-    for method in METHODS:
-        row = f"{method:<22}"
-        for t in types:
-            values = by_type[t][method]
-            row += f"{sum(values) / len(values):>20.3f}"
-        print(row + f"{1000 * cost[method] / len(ids):>10.0f}")
+    for prefix in ("", "odd:", "even:"):
+        page_types = {t for t in by_type if t.startswith(prefix) and ":" not in t[len(prefix) :]}
+        types = [f"{prefix}ALL", *sorted(page_types - {f"{prefix}ALL"})]
+        header = f"{'method':<22}" + "".join(
+            f"{t + f' ({len(by_type[t][methods[0]])})':>22}" for t in types
+        )
+        print(header + (f"{'ms/page':>10}" if not prefix else ""))
+        for method in methods:
+            row = f"{method:<22}"
+            for t in types:
+                values = by_type[t][method]
+                row += f"{sum(values) / len(values):>22.3f}"
+            print(row + (f"{1000 * cost[method] / len(ids):>10.0f}" if not prefix else ""))
+        print()
 
 
 if __name__ == "__main__":

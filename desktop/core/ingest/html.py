@@ -3,7 +3,8 @@
 Steps: parse with lxml; strip hostile and invisible elements and unsafe links; cap the
 nesting depth (markdownify recurses per element and dies near 330 nested divs); find the
 main content with trafilatura (as HTML, so headings, lists and tables survive), falling
-back to the whole body minus navigation when it finds nothing; then markdownify.
+back to the whole body minus navigation when it finds nothing or too small a share of it
+(main_content.py); then markdownify.
 bench/extraction_wcxb.py measured these choices on WCXB.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from desktop.core.ingest.main_content import declares_product, prefer_fuller
 from desktop.core.ingest.types import ExtractedDocument
 
 MAX_DEPTH = 100  # below markdownify's ~330 recursion limit, deeper than real pages go
@@ -264,6 +266,7 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
     if root is None:
         return ExtractedDocument(title="", markdown="", warnings=["no text"])
     title = _title(root)  # before sanitising, which drops <head>
+    product_page = declares_product(root)  # before sanitising, which drops <script>
     _sanitise(root)
     _limit_depth(root)
     body = root.find("body")
@@ -274,6 +277,8 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
         main = _main_html(cleaned, url) if page_words else None
         if main:
             markdown = _to_markdown(main)
+            if not product_page:  # listing grids trafilatura dropped (main_content.py)
+                markdown = prefer_fuller(markdown, _to_markdown(_without_boilerplate(root)))
         else:
             markdown = _to_markdown(_without_boilerplate(root)) if page_words else ""
             if markdown:

@@ -1,0 +1,107 @@
+"""Business pages: a listing grid trafilatura drops is kept; product pages keep its choice."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from desktop.core.ingest import main_content
+from desktop.core.ingest.html import extract_html
+from desktop.core.ingest.main_content import declares_product, prefer_fuller
+
+INTRO = (
+    "<p>Hand-made garden furniture from sustainably grown oak, built in our workshop in "
+    "Devon and delivered across the country by our own team.</p>"
+)
+PRODUCT_JSON_LD = """<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Oak garden bench",
+ "offers": {"@type": "Offer", "price": "349.00", "priceCurrency": "EUR"}}</script>"""
+
+
+def grid(extra: str = "") -> str:
+    """24 product cards, `extra` inside the first."""
+    return "".join(
+        f'<div class="card"><h3><a href="/p/{i}">Oak garden bench model B{i:02d}</a></h3>'
+        f'<span class="price">{100 + i} euros</span>{extra if i == 1 else ""}</div>'
+        for i in range(1, 25)
+    )
+
+
+def shop_page(main: str, *, head: str = "") -> str:
+    return f"""<!doctype html><html><head><title>Benches</title>{head}</head><body>
+    <nav><a href="/">Home</a> <a href="/shop">Shop everything</a></nav>
+    <main><h1>Garden benches</h1>{main}</main>
+    <footer>Copyright 2026 Oakworks Limited</footer></body></html>"""
+
+
+def test_listing_grid_that_trafilatura_drops_is_kept() -> None:
+    markdown = extract_html(shop_page(INTRO + f'<div class="grid">{grid()}</div>')).markdown
+    assert "Hand-made garden furniture" in markdown
+    assert "Oak garden bench model B01" in markdown
+    assert "Oak garden bench model B24" in markdown
+    assert "124 euros" in markdown
+    assert "Shop everything" not in markdown
+    assert "Copyright" not in markdown
+
+
+def test_without_the_fuller_choice_the_grid_is_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The grid above is kept by prefer_fuller, not by trafilatura: with the share at 0 it goes.
+    monkeypatch.setattr(main_content, "FULLER_MIN_SHARE", 0.0)
+    markdown = extract_html(shop_page(INTRO + f'<div class="grid">{grid()}</div>')).markdown
+    assert "Hand-made garden furniture" in markdown
+    assert "Oak garden bench model B24" not in markdown
+
+
+def test_product_page_keeps_trafilaturas_choice() -> None:
+    main = INTRO + f'<h2>Customers also viewed</h2><div class="grid">{grid()}</div>'
+    markdown = extract_html(shop_page(main, head=PRODUCT_JSON_LD)).markdown
+    assert "Hand-made garden furniture" in markdown
+    assert "Oak garden bench model B24" not in markdown
+
+
+def test_fuller_text_is_sanitised_like_the_main_path() -> None:
+    hostile = (
+        '<a href="javascript:alert(1)">Open quick view</a>'
+        '<img src="x.png" onerror="stealCookies()">'
+        '<span onclick="track()">Free delivery</span>'
+        "<script>var secretTracker = 1;</script><style>.x{color:red}</style>"
+    )
+    markdown = extract_html(shop_page(INTRO + f'<div class="grid">{grid(hostile)}</div>')).markdown
+    assert "Oak garden bench model B24" in markdown  # the fuller text was the one kept
+    assert "Free delivery" in markdown
+    for unsafe in ("javascript", "stealCookies", "onclick", "track()", "secretTracker", "color:"):
+        assert unsafe not in markdown
+    assert "](" not in markdown  # links are kept as text only, no page URL reaches it
+
+
+def _root(head: str) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(f"<html><head>{head}</head><body>x</body></html>")
+
+
+@pytest.mark.parametrize(
+    ("json_ld", "expected"),
+    [
+        ('{"@type": "Product", "name": "Bench"}', True),
+        ('{"@type": ["Product", "IndividualProduct"]}', True),
+        ('{"@graph": [{"@type": "Organization"}, {"@type": "Product"}]}', True),
+        ('[{"@type": "BreadcrumbList"}, {"@type": "product"}]', True),
+        ('{"@type": "WebPage", "mainEntity": {"@type": "Product"}}', True),
+        ('{"@type": "ItemList", "name": "Benches"}', False),
+        ('{"@type": "Product", "name": "Bench",', False),  # broken JSON: ignored
+        ("", False),
+    ],
+)
+def test_declares_product(json_ld: str, expected: bool) -> None:
+    head = f'<script type="application/ld+json">{json_ld}</script>'
+    assert declares_product(_root(head)) is expected
+
+
+def test_declares_product_ignores_other_scripts() -> None:
+    assert not declares_product(_root('<script>var x = {"@type": "Product"};</script>'))
+
+
+def test_prefer_fuller_keeps_main_unless_too_small_a_share() -> None:
+    fuller = " ".join(f"word{i}" for i in range(100))
+    assert prefer_fuller("a " * 50, fuller) == "a " * 50
+    assert prefer_fuller("a " * 49, fuller) == fuller
+    assert prefer_fuller("", "") == ""
