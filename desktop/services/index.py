@@ -21,6 +21,7 @@ from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, ProviderTimeoutError, ProviderUnavailableError
 from desktop.core.index import store
 from desktop.core.index.embed import EmbedEstimate, EmbedReport, truncate_to_tokens
+from desktop.core.index.prefixes import prefixes_for
 from desktop.core.index.search import (
     NO_FILTERS,
     BundleCorpus,
@@ -151,7 +152,9 @@ def _resolve(
 
 
 async def embed_query(embedder: Embedder, query: str) -> Vector:
-    text, _ = truncate_to_tokens(query, embedder.max_input_tokens)
+    """The question's vector, with the query prefix its model wants (core.index.prefixes)."""
+    prefix = prefixes_for(embedder.spec.model).query
+    text, _ = truncate_to_tokens(prefix + query, embedder.max_input_tokens)
     vectors = await embedder.embed_batch([text])
     ident = EmbedderId(embedder.spec.provider, embedder.spec.model)
     if len(vectors) != 1:
@@ -232,7 +235,7 @@ def index_status(ws: Workspace) -> IndexStatus:
             f"select count(*) {base} and not {blank}"
             " and exists (select 1 from embeddings e where e.provider = ? and e.model = ?"
             " and e.text_hash = p.text_hash)",
-            (embedder.provider, embedder.model),
+            (embedder.provider, store.cache_model(embedder)),
         )
         or 0
     )

@@ -1,6 +1,7 @@
 """Embedding the included passages that have no cached vector yet, batch by batch.
 
-Only included passages whose (text hash, provider, model) is not cached are sent; texts
+Only included passages whose (text hash, provider, model) is not cached are sent, each after
+the document prefix its model wants (prefixes.py: "search_document: " for nomic-embed-text); texts
 that are the same are sent once; empty or whitespace-only passages are skipped; a text over
 the model's input limit is truncated to it and reported. Batches of `embedder.max_batch`
 run a few at a time, and each batch commits with its vec0 rows, so a cancel (or a failure)
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import BadResponseError, ProviderError
 from desktop.core.index import store
+from desktop.core.index.prefixes import prefixes_for
 from desktop.core.index.store import EmbedderId, EmbedderLike, Vector
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
@@ -148,6 +150,8 @@ async def embed_pending(
     if not texts:
         return report
 
+    # The model's document prefix (prefixes.py); the cache key includes it (store.cache_model).
+    prefix = prefixes_for(ident.model).document
     max_batch = max(1, int(embedder.max_batch))
     hashes = list(texts)
     batches = [hashes[i : i + max_batch] for i in range(0, len(hashes), max_batch)]
@@ -160,7 +164,9 @@ async def embed_pending(
             inputs: list[str] = []
             cut: list[bool] = []
             for text_hash in batch:
-                text, truncated = truncate_to_tokens(texts[text_hash], embedder.max_input_tokens)
+                text, truncated = truncate_to_tokens(
+                    prefix + texts[text_hash], embedder.max_input_tokens
+                )
                 inputs.append(text)
                 cut.append(truncated)
             report.calls += 1

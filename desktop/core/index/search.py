@@ -464,7 +464,7 @@ class WorkspaceCorpus(Corpus):
             "select p.id, e.vector from passages p join documents d on d.id = p.document_id"
             " join embeddings e on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
             f" where {INCLUDED_WHERE}{where}",
-            [self.embedder.provider, self.embedder.model, *params],
+            [self.embedder.provider, store.cache_model(self.embedder), *params],
         ).fetchall()
         if not rows:
             return [], np.zeros((0, self.dimensions or 1), dtype=np.float32)
@@ -512,7 +512,7 @@ class WorkspaceCorpus(Corpus):
             " on e.text_hash = p.text_hash and e.provider = ? and e.model = ?"
             f" where {INCLUDED_WHERE}"
         )
-        params = (self.embedder.provider, self.embedder.model)
+        params = (self.embedder.provider, store.cache_model(self.embedder))
         expected = int(self.ws.scalar("select count(*)" + select, params) or 0)
         ids = np.empty(expected, dtype=np.int64)
         unit = np.empty((expected, dims), dtype=np.float32)
@@ -631,7 +631,7 @@ class WorkspaceCorpus(Corpus):
         blob = self.ws.scalar(
             "select e.vector from passages p join embeddings e on e.text_hash = p.text_hash"
             " and e.provider = ? and e.model = ? where p.id = ?",
-            (self.embedder.provider, self.embedder.model, passage_id),
+            (self.embedder.provider, store.cache_model(self.embedder), passage_id),
         )
         return None if blob is None else store.from_blob(blob)
 
@@ -684,7 +684,7 @@ class WorkspaceCorpus(Corpus):
             embedded = (
                 self.ws.scalar(
                     "select 1 from embeddings where text_hash = ? and provider = ? and model = ?",
-                    (row["text_hash"], self.embedder.provider, self.embedder.model),
+                    (row["text_hash"], self.embedder.provider, store.cache_model(self.embedder)),
                 )
                 is not None
             )

@@ -1,6 +1,8 @@
 """Where vectors live in a workspace: the embedding cache and each embedder's vec0 table.
 
-The cache (`embeddings`) holds float32 vectors keyed by (text hash, provider, model). Each
+The cache (`embeddings`) holds float32 vectors keyed by (text hash, provider, model), where
+the model is `cache_model`: its name, plus the document prefix it is sent (prefixes.py), so
+vectors made with another prefix are never reused. Each
 embedder also gets a vec0 table of sign bits (`bit[D]`) keyed by passage id: a coarse pass
 that finds candidates fast, which search then rescores exactly with the cached floats.
 The vec0 table holds the included passages whose current text has a cached vector; it is
@@ -20,6 +22,7 @@ import numpy as np
 
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import BadResponseError
+from desktop.core.index.prefixes import prefixes_for
 from desktop.core.model_specs import parse_spec
 from desktop.core.store.workspace import Workspace, utc_now
 
@@ -74,6 +77,13 @@ def workspace_embedder(ws: Workspace) -> EmbedderId | None:
 
 
 # -- the cache -------------------------------------------------------------------------------
+def cache_model(embedder: EmbedderId) -> str:
+    """The `model` the cache keys this embedder's vectors by: the model's name, and the
+    document prefix its passages are sent with, if any ("nomic-embed-text|search_document: ")."""
+    prefix = prefixes_for(embedder.model).document
+    return f"{embedder.model}|{prefix}" if prefix else embedder.model
+
+
 def to_blob(vector: Sequence[float] | Vector) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
@@ -107,7 +117,7 @@ def check_vector(vector: Sequence[float], dimensions: int | None, embedder: Embe
 def cached_hashes(ws: Workspace, embedder: EmbedderId) -> set[str]:
     rows = ws.conn.execute(
         "select text_hash from embeddings where provider = ? and model = ?",
-        (embedder.provider, embedder.model),
+        (embedder.provider, cache_model(embedder)),
     )
     return {str(r[0]) for r in rows}
 
@@ -119,6 +129,7 @@ def store_vectors(
 ) -> None:
     """Cache (text hash, vector, truncated) rows; call inside a transaction."""
     now = utc_now()
+    model = cache_model(embedder)
     ws.conn.executemany(
         "insert into embeddings(text_hash, provider, model, dimensions, vector, truncated,"
         " created_at) values (?, ?, ?, ?, ?, ?, ?)"
@@ -126,7 +137,7 @@ def store_vectors(
         " vector = excluded.vector, truncated = excluded.truncated,"
         " created_at = excluded.created_at",
         [
-            (h, embedder.provider, embedder.model, int(v.size), to_blob(v), int(t), now)
+            (h, embedder.provider, model, int(v.size), to_blob(v), int(t), now)
             for h, v, t in items
         ],
     )
@@ -139,7 +150,7 @@ def cached_vectors(ws: Workspace, embedder: EmbedderId, hashes: Iterable[str]) -
     rows = ws.conn.execute(
         "select text_hash, vector from embeddings where provider = ? and model = ?"
         " and text_hash in (select value from json_each(?))",
-        (embedder.provider, embedder.model, json.dumps(wanted)),
+        (embedder.provider, cache_model(embedder), json.dumps(wanted)),
     )
     return {str(h): from_blob(blob) for h, blob in rows}
 
@@ -154,7 +165,7 @@ def recorded_dimensions(ws: Workspace, embedder: EmbedderId) -> int | None:
         return int(value)
     value = ws.scalar(
         "select dimensions from embeddings where provider = ? and model = ? limit 1",
-        (embedder.provider, embedder.model),
+        (embedder.provider, cache_model(embedder)),
     )
     return None if value is None else int(value)
 
@@ -231,7 +242,7 @@ def sync_vector_table(
         return 0, 0
     table, _ = found
     only = ""
-    params: list[Any] = [embedder.provider, embedder.model]
+    params: list[Any] = [embedder.provider, cache_model(embedder)]
     if hashes is not None:
         only = " and p.text_hash in (select value from json_each(?))"
         params.append(json.dumps(sorted(set(hashes))))
