@@ -39,6 +39,7 @@ from desktop.core.content.models import (
 from desktop.core.errors import ConfigError, SourceError
 from desktop.core.ingest.crawl import discover_site, url_allowed
 from desktop.core.ingest.files import list_files
+from desktop.core.ingest.traps import TrapReport
 from desktop.core.jobs import Job
 from desktop.core.publish import passage_checks
 from desktop.core.publish.passage_checks import FlaggedPassage
@@ -306,8 +307,17 @@ async def preview_site(
             ),
         }
     )
-    found = await discover_site(config, job=job, client=client)
-    return SitePreview(start_url=url, urls=[(d.url, d.via) for d in found])
+    traps: list[TrapReport] = []
+    found = await discover_site(config, job=job, client=client, traps=traps)
+    return SitePreview(
+        start_url=url,
+        urls=[(d.url, d.via) for d in found],
+        traps=[
+            f"possible crawl trap: {t.family}, an endless series: a sync follows at most "
+            f"{config.family_cap} of its pages"
+            for t in traps
+        ],
+    )
 
 
 def apply_site_rules(

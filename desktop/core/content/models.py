@@ -223,6 +223,8 @@ class SitePreview:
 
     start_url: str
     urls: list[tuple[str, str]]  # (url, via: "sitemap" | "link" | "start")
+    # URL families that kept linking to more of themselves, in words, one line each
+    traps: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -65,6 +65,7 @@ MAX_RETRY_WAIT_S = 10.0  # the longest Retry-After honoured before one retry
 MAX_HOST_FAILURES = 5  # consecutive timeouts/network errors before a host is given up
 FRONTIER_FACTOR = 4  # URLs kept waiting, as a multiple of max_pages (the rest: max-pages)
 DISCOVERY_PAGES = 20  # pages fetched for their links by discover_site
+DISCOVERY_TRAP_LINKS = 3  # chain links of one URL family in discovery: a possible trap
 LINKS_IN_THREAD_BYTES = 256 * 1024  # bigger HTML is parsed for links off the event loop
 POLL_S = 0.2
 # Fetch refusals reported as skipped (the user's or the site's rules); the rest are failures.
@@ -721,11 +722,13 @@ async def discover_site(
     max_urls: int = 5000,
     allow_private_hosts: bool | None = None,
     guard: AddressGuard | None = None,
+    traps: list[TrapReport] | None = None,
 ) -> list[DiscoveredUrl]:
     """The site's URLs from its sitemaps and the links of its first pages (no full crawl).
 
     Include/exclude rules are not applied (the preview applies them live); robots.txt
-    is: a disallowed URL is not listed. At most `max_urls` URLs.
+    is: a disallowed URL is not listed. At most `max_urls` URLs. `traps`, if given,
+    receives the URL families whose pages kept linking to more of themselves.
     """
     start, guard, own = await _prepare(
         config, client=client, allow_private_hosts=allow_private_hosts, guard=guard
@@ -748,6 +751,12 @@ async def discover_site(
         if len(crawl.found) >= max_urls:
             crawl.config = replace(rules_free, max_pages=1)
         await crawl.run()
+        if traps is not None:
+            traps.extend(
+                TrapReport(family, count, family in crawl.traps.capped)
+                for family, count in sorted(crawl.traps.counts.items())
+                if count >= DISCOVERY_TRAP_LINKS
+            )
         found = list(crawl.found.items())[:max_urls]
         result: list[DiscoveredUrl] = []
         for url, via in found:

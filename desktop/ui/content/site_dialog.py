@@ -220,6 +220,7 @@ class AddSiteDialog(QDialog):
         self.count_label.setText(
             f"{selection.count} of {total} pages found would be fetched "
             f"(limit {self.max_pages_spin.value()}); links found while crawling may add more."
+            + "".join(f"\nA {trap}." for trap in self.preview.traps)
         )
 
     def _row(self, node: PreviewNode) -> list[QStandardItem]:

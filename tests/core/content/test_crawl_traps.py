@@ -167,3 +167,14 @@ def test_crawl_settings_are_checked(workspace: Workspace) -> None:
     changed = content.set_source_settings(workspace, source.id, concurrency=None, timeout_s=5)
     assert "concurrency" not in changed.settings
     assert changed.settings["timeout_s"] == 5.0
+
+
+def test_the_crawl_preview_names_the_trap_families(trap_site: SiteServer) -> None:
+    trap_site.pages["/"] = Page.html(
+        "Home", "Events.", links=["/calendar/2024/01?session=f00d", "/list?page=1"]
+    )
+    preview = asyncio.run(content.preview_site(trap_site.at("/"), max_depth=200))
+    assert any(t.startswith("possible crawl trap: /calendar/{n}/{n}") for t in preview.traps)
+    assert any(t.startswith("possible crawl trap: /list?page={n}") for t in preview.traps)
+    assert all("at most 50 of its pages" in t for t in preview.traps)
+    assert not any("session=" in url for url, _via in preview.urls)
