@@ -22,6 +22,8 @@ The words (keyword search) come from one of two sources (--text):
     python bench/search_latency.py                 # 10k and 100k x 384 and 1024
     python bench/search_latency.py --sizes 10000 --dims 384 --candidates 50,100,200,400
     python bench/search_latency.py --text zipf --dims 384
+    git show b9f97bc:desktop/core/index/search.py > /tmp/old_search.py
+    python bench/search_latency.py --sizes 100000 --dims 384 --compare-with /tmp/old_search.py
 
 The NumPy floor holds the matrix in memory; so does vector search (loaded once, timed as
 "first vector search"); keyword search reads FTS5 from the file each time.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import resource
@@ -50,7 +53,6 @@ sys.path.insert(0, str(ROOT))
 
 from desktop.core import index  # noqa: E402
 from desktop.core.index import search as search_module  # noqa: E402
-from desktop.core.index.search import WorkspaceCorpus, run_search  # noqa: E402
 from desktop.core.jobs import Job  # noqa: E402
 from desktop.core.store.workspace import utc_now  # noqa: E402
 from desktop.core.text import sha256_hex  # noqa: E402
@@ -160,7 +162,26 @@ def timed(fn: Any, repeat: int) -> tuple[float, float, list[Any]]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], results
 
 
-def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path, *, text: str) -> None:
+def load_search_module(path: Path) -> Any:
+    """An earlier desktop/core/index/search.py (e.g. from `git show`), to measure beside."""
+    spec = importlib.util.spec_from_file_location("earlier_search", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(
+    n: int,
+    dims: int,
+    queries: int,
+    candidates: list[int],
+    folder: Path,
+    *,
+    text: str,
+    compare_with: Path | None = None,
+) -> None:
     rng = np.random.default_rng(n + dims)
     words = Words(text, rng)
     ws, vectors, built = build(folder, n, dims, rng, words)
@@ -178,7 +199,6 @@ def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path, *,
     )
     qvecs = (qvecs / np.linalg.norm(qvecs, axis=1, keepdims=True)).astype(np.float32)
     qtexts = [words.text(5 if text == "zipf" else QUESTION_WORDS) for _ in range(queries)]
-    corpus = WorkspaceCorpus(ws)
     state = {"i": 0}
 
     def next_query() -> int:
@@ -196,31 +216,41 @@ def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path, *,
     print(f"  numpy exact (floor)        median {med:7.2f} ms   p95 {p95:7.2f} ms")
     floor_median = med
 
-    def mode_runner(mode: str) -> Any:
+    def mode_runner(mode: str, module: Any = search_module, **options: Any) -> Any:
+        searched = module.WorkspaceCorpus(ws)
+
         def go() -> list[int]:
             i = next_query()
-            hits = run_search(corpus, qtexts[i], qvecs[i], k=10, mode=mode)  # type: ignore[arg-type]
+            hits = module.run_search(searched, qtexts[i], qvecs[i], k=10, mode=mode, **options)
             return [h.chunk_id for h in hits]
 
         return go
 
     matrix_mb = n * dims * 4 / 1e6
-    rss_before = peak_rss_mb()
-    tracemalloc.start()
-    started = time.perf_counter()
-    run_search(corpus, qtexts[0], qvecs[0], k=10, mode="vector")
-    elapsed = time.perf_counter() - started
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(
-        f"  first vector search (loads the vectors into memory): {elapsed * 1000:.0f} ms;"
-        f" peak allocated {traced_peak / 1e6:.0f} MB (tracemalloc) for a {matrix_mb:.0f} MB"
-        f" matrix ({traced_peak / 1e6 / matrix_mb:.1f}x); process peak RSS"
-        f" {rss_before:.0f} -> {peak_rss_mb():.0f} MB"
-    )
-    for mode in ("keyword", "vector", "hybrid"):
+    versions: list[tuple[str, Any]] = [("this", search_module)]
+    if compare_with is not None:
+        versions.insert(0, ("earlier", load_search_module(compare_with)))
+    for label, module in versions:
+        rss_before = peak_rss_mb()
+        tracemalloc.start()
+        started = time.perf_counter()
+        module.run_search(module.WorkspaceCorpus(ws), qtexts[0], qvecs[0], k=10, mode="vector")
+        elapsed = time.perf_counter() - started
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"  {label} code: first vector search (loads the vectors): {elapsed * 1000:.0f} ms;"
+            f" peak allocated {traced_peak / 1e6:.0f} MB (tracemalloc) for a {matrix_mb:.0f} MB"
+            f" matrix ({traced_peak / 1e6 / matrix_mb:.1f}x); process peak RSS"
+            f" {rss_before:.0f} -> {peak_rss_mb():.0f} MB"
+        )
+    rows: list[tuple[str, str, Any, dict[str, Any]]] = []
+    for label, module in versions:
+        rows += [(label, mode, module, {}) for mode in ("keyword", "vector", "hybrid")]
+    rows.append(("this", "hybrid", search_module, {"parallel": False}))
+    for label, mode, module, options in rows:
         state["i"] = 0
-        med, p95, results = timed(mode_runner(mode), queries)
+        med, p95, results = timed(mode_runner(mode, module, **options), queries)
         extra = ""
         if mode == "vector":
             recall = np.mean(
@@ -228,7 +258,10 @@ def run(n: int, dims: int, queries: int, candidates: list[int], folder: Path, *,
             )
             extra = f"   recall@10 {recall:.3f}"
         ratio = f" ({med / floor_median:.1f}x floor)" if mode != "keyword" else ""
-        print(f"  {mode:9}                  median {med:7.2f} ms   p95 {p95:7.2f} ms{ratio}{extra}")
+        name = f"{label} {mode}" + (" serial" if options else "")
+        print(f"  {name:26} median {med:7.2f} ms   p95 {p95:7.2f} ms{ratio}{extra}")
+    med, p95, _ = timed(floor, queries)
+    print(f"  numpy exact (floor, again) median {med:7.2f} ms   p95 {p95:7.2f} ms")
 
     default = (
         search_module.OVERSAMPLE,
@@ -270,6 +303,12 @@ def main() -> None:
         default="wcxb" if (WCXB / "ground-truth").is_dir() else "zipf",
         help="passage words: windows of real web text, or synthetic Zipfian words",
     )
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="an earlier search.py (git show REV:desktop/core/index/search.py > FILE) to"
+        " measure in the same run",
+    )
     args = parser.parse_args()
     candidates = [int(c) for c in args.candidates.split(",") if c]
     print(
@@ -280,7 +319,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             for dims in (int(d) for d in args.dims.split(",")):
-                run(n, dims, args.queries, candidates, Path(tmp), text=args.text)
+                run(
+                    n,
+                    dims,
+                    args.queries,
+                    candidates,
+                    Path(tmp),
+                    text=args.text,
+                    compare_with=args.compare_with,
+                )
 
 
 if __name__ == "__main__":
