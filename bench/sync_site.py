@@ -6,8 +6,17 @@ thread of this process, as before, where the server's Python competes with the s
 the GIL and the figures say less about the client). Needs the crawler
 (desktop.core.ingest.crawl); without it, the same pages are synced as a folder of HTML
 files instead, which measures extraction, chunking and storage alone.
-Run: python bench/sync_site.py [--pages N] [--server process|thread] [--profile DIR]
+Run: python bench/sync_site.py [--pages N] [--server process|thread] [--profile DIR] [--traps]
 (--profile writes a pyinstrument report of each sync into DIR, if pyinstrument is installed.)
+
+--traps adds crawl traps to the site, linked from every page's navigation: an endless
+calendar (/calendar/YYYY/MM, each link with a fresh ?session=), endless pagination
+(/list?page=N) and a page that never answers (/dead). Three syncs are timed: the first,
+the unchanged re-sync (the dead page waits for its retry) and the third (it is retried).
+
+Every run also measures the floor in the same run: the site's N pages fetched with plain
+httpx GETs, 4 at a time as the crawler's default, and their HTML extracted by the same
+Extractor pool as a sync; the first sync's pages/s is printed as % of min(fetch, extract).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -84,17 +94,62 @@ def make_site(n: int, seed: int = 7) -> dict[str, bytes]:
     return pages
 
 
+TRAP_LINKS = '<a href="/calendar/2026/01?session=5e55a1d0">Events</a> <a href="/list">All</a> '
+TRAP_LINKS += '<a href="/dead">Status</a> '
+DEAD_WAIT_S = 30.0  # longer than the crawler's 20 s response timeout
+
+
+def with_traps(pages: dict[str, bytes]) -> dict[str, bytes]:
+    """The same pages, each linking to the traps from its navigation (the calendar's own
+    links carry a fresh session id on every visit)."""
+    return {
+        path: body.replace(b"<nav>", b"<nav>" + TRAP_LINKS.encode()) for path, body in pages.items()
+    }
+
+
+def _trap_page(path: str, query: str) -> bytes | None:
+    """The calendar and pagination pages (endless), None for any other path."""
+    if path.startswith("/calendar/"):
+        year, month = (int(x) for x in path.strip("/").split("/")[1:3])
+        index = year * 12 + month - 1
+        nav = " ".join(
+            f'<a href="/calendar/{i // 12:04d}/{i % 12 + 1:02d}?session={uuid.uuid4().hex}">'
+            f"{label}</a>"
+            for i, label in ((index + 1, "Next month"), (index - 1, "Previous month"))
+        )
+        title = f"Events {year}-{month:02d}"
+    elif path == "/list":
+        n = int(query.removeprefix("page=") or 1) if query.startswith("page=") or not query else 1
+        nav = f'<a href="/list?page={n + 1}">Next page</a>'
+        title = f"All items, page {n}"
+    else:
+        return None
+    return (
+        f"<html><head><title>{title}</title></head><body><nav>{nav}</nav><main><h1>{title}</h1>"
+        "<p>Nothing planned yet.</p></main></body></html>"
+    ).encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else ~40 ms of delayed ACK per response skews pages/s
     pages: ClassVar[dict[str, bytes]] = {}
     origin = ""
+    traps = False
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
+        trap = _trap_page(path, parts.query) if self.traps else None
+        if self.traps and path == "/dead":
+            time.sleep(DEAD_WAIT_S)
+            return
+        if trap is not None:
+            self.pages_trap(trap)
+            return
         if path == "/robots.txt":
             body, kind = (
                 f"User-agent: *\nAllow: /\nSitemap: {self.origin}/sitemap.xml\n".encode(),
@@ -135,6 +190,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def pages_trap(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -186,29 +248,85 @@ def _report(label: str, runs: tuple[float, Any, float, Any], rss0: float) -> Non
     )
 
 
-def _server(n: int) -> ThreadingHTTPServer:
+def _server(n: int, traps: bool = False) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
-    _Handler.pages = make_site(n)
+    _Handler.traps = traps
+    _Handler.pages = with_traps(make_site(n)) if traps else make_site(n)
     _Handler.origin = f"http://127.0.0.1:{httpd.server_address[1]}"
     return httpd
 
 
-def serve(n: int) -> None:
+def serve(n: int, traps: bool = False) -> None:
     """The child process of --server process: print the origin, serve until stdin closes."""
-    httpd = _server(n)
+    httpd = _server(n, traps)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     print(_Handler.origin, flush=True)
     sys.stdin.read()
     httpd.shutdown()
 
 
-def bench_site(n: int, tmp: Path, *, server: str = "process", profile: Path | None = None) -> None:
+async def _fetch_floor(origin: str, paths: list[str], concurrency: int = 4) -> float:
+    """Pages/s of plain GETs of `paths`, `concurrency` at a time (the crawler's default)."""
+    import httpx
+
+    queue = list(paths)
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def worker() -> None:
+            while queue:
+                response = await client.get(origin + queue.pop())
+                response.read()
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(paths) / (time.perf_counter() - start)
+
+
+async def _extract_floor(bodies: list[bytes], origin: str) -> float:
+    """Pages/s of the sync's Extractor (its worker pool) over `bodies`, all queued at once."""
+    from desktop.core.ingest.extractor import Extractor
+
+    extractor = Extractor()
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(
+                extractor.extract(body, content_type="text/html", url=f"{origin}/p/{i}")
+                for i, body in enumerate(bodies)
+            )
+        )
+        return len(bodies) / (time.perf_counter() - start)
+    finally:
+        await extractor.aclose()
+
+
+def _floor(origin: str, n: int, traps: bool) -> float:
+    pages = make_site(n)
+    paths = [p for p in pages if p != "/"]
+    fetch_rate = asyncio.run(_fetch_floor(origin, paths))
+    bodies = list((with_traps(pages) if traps else pages).values())[: len(paths)]
+    extract_rate = asyncio.run(_extract_floor(bodies, origin))
+    print(
+        f"[floor] fetch {fetch_rate:.1f} pages/s (4 in flight), extract {extract_rate:.1f} pages/s"
+        f" -> floor {min(fetch_rate, extract_rate):.1f} pages/s"
+    )
+    return min(fetch_rate, extract_rate)
+
+
+def bench_site(
+    n: int,
+    tmp: Path,
+    *,
+    server: str = "process",
+    profile: Path | None = None,
+    traps: bool = False,
+) -> None:
     child: subprocess.Popen[str] | None = None
     httpd: ThreadingHTTPServer | None = None
     if server == "process":
         child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(n)],
+            [sys.executable, __file__, "--serve", str(n)] + (["--traps"] if traps else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -216,16 +334,37 @@ def bench_site(n: int, tmp: Path, *, server: str = "process", profile: Path | No
         assert child.stdout is not None
         origin = child.stdout.readline().strip()
     else:
-        httpd = _server(n)
+        httpd = _server(n, traps)
         origin = _Handler.origin
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         ws = create_workspace(tmp / "site.botdesk", name="bench")
-        content.add_site(ws, origin + "/", max_pages=n + 10, max_depth=50)
+        # room for the traps' capped families (50 each by default) beyond the site's pages
+        extra = 200 if traps else 10
+        content.add_site(ws, origin + "/", max_pages=n + extra, max_depth=200)
+        floor = _floor(origin, n, traps)
         rss0 = _maxrss_mb()
         first, s1 = _run_sync(ws, profile, "first")
         again, s2 = _run_sync(ws, profile, "resync")
-        _report(f"site, server in a {server}", (first, s1, again, s2), rss0)
+        label = f"{'trap site' if traps else 'site'}, server in a {server}"
+        _report(label, (first, s1, again, s2), rss0)
+        print(
+            f"[{label}] first sync {s1.fetched / first:.1f} pages/s = "
+            f"{100 * s1.fetched / first / floor:.0f}% of the floor ({floor:.1f} pages/s)"
+        )
+        if traps:
+            for note in s1.notes:
+                print(f"[{label}]   first sync: {note}")
+            third, s3 = _run_sync(ws, profile, "third")
+            print(
+                f"[{label}] third sync (the dead page retried): {third:.2f} s = "
+                f"{100 * third / first:.1f}% of the first ({s3.fetched} fetched, "
+                f"{len(s3.failed)} failed, passages added {s3.passages_added})"
+            )
+            print(
+                f"[{label}]   re-syncs added passages: {s2.passages_added} and "
+                f"{s3.passages_added}; skipped: {s2.skipped} / {s3.skipped}"
+            )
         ws.close()
     finally:
         if httpd is not None:
@@ -256,10 +395,11 @@ def main() -> None:
     parser.add_argument("--mode", choices=("auto", "site", "files"), default="auto")
     parser.add_argument("--server", choices=("process", "thread"), default="process")
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--traps", action="store_true", help="a site with crawl traps")
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        serve(args.serve)
+        serve(args.serve, args.traps)
         return
     try:
         importlib.import_module("desktop.core.ingest.crawl")
@@ -269,7 +409,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.mode in ("auto", "site"):
             if have_crawler:
-                bench_site(args.pages, Path(tmp), server=args.server, profile=args.profile)
+                bench_site(
+                    args.pages,
+                    Path(tmp),
+                    server=args.server,
+                    profile=args.profile,
+                    traps=args.traps,
+                )
             else:
                 print("[site] the crawler (desktop.core.ingest.crawl) is not available: skipped")
         if args.mode == "files" or (args.mode == "auto" and not have_crawler):

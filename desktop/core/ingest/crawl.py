@@ -363,6 +363,7 @@ class _Crawl:
 
     async def run(self) -> None:
         tasks: set[asyncio.Task[None]] = set()
+        retries: dict[asyncio.Task[None], str] = {}  # retry fetches in flight -> url
         parallel = max(self.config.concurrency, 1)
         try:
             while True:
@@ -382,9 +383,15 @@ class _Crawl:
                         continue
                     self.claimed.add(url)
                     self.started += 1
-                    tasks.add(asyncio.create_task(self.visit(url, depth, via)))
+                    task = asyncio.create_task(self.visit(url, depth, via))
+                    tasks.add(task)
+                    if via == "retry":
+                        retries[task] = url
                 self._update_total()
                 if not tasks:
+                    break
+                if not self.frontier and tasks.issubset(retries):
+                    await self._cut_retries(tasks, retries)
                     break
                 done, _ = await asyncio.wait(
                     tasks, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED
@@ -401,6 +408,33 @@ class _Crawl:
             if url not in self.claimed:
                 self.skip("max-pages", url)
         self.frontier.clear()
+
+    async def _cut_retries(
+        self, tasks: set[asyncio.Task[None]], retries: dict[asyncio.Task[None], str]
+    ) -> None:
+        """Only retries of failed pages are left: the sync does not wait for them.
+
+        A page that did not answer in the time the rest of the crawl took counts as
+        failed again (its backoff grows); its stored passages stay.
+        """
+        pending = [task for task in tasks if not task.done()]
+        for task in tasks:
+            if task.done():
+                task.result()  # finished meanwhile: as in run(), a bug ends the crawl
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in pending:
+            url = retries[task]
+            if url not in self.report.failed:
+                self.fail(
+                    url,
+                    "still not answering (its retry was not waited for once the rest "
+                    "of the sync was done)",
+                    retry=True,
+                )
+                self._not_delivered(url)
+        tasks.clear()
 
     # -- one page ------------------------------------------------------------------------
     async def visit(self, url: str, depth: int, via: str) -> None:

@@ -69,7 +69,7 @@ def _passages_of(ws: Workspace, path: str) -> int:
 def test_three_syncs_keep_traps_capped_and_retry_the_dead_page_with_backoff(
     workspace: Workspace, trap_site: SiteServer
 ) -> None:
-    content.add_site(workspace, trap_site.at("/"), max_depth=200, family_cap=CAP, timeout_s=1.0)
+    content.add_site(workspace, trap_site.at("/"), max_depth=200, family_cap=CAP, timeout_s=8.0)
 
     first = _sync(workspace)
     sync1 = _page_requests(trap_site, 0)
@@ -112,6 +112,8 @@ def test_three_syncs_keep_traps_capped_and_retry_the_dead_page_with_backoff(
     # right after the start page), beside the rest, not as a serial tail
     assert "/hang" in sync3
     assert sync3.index("/hang") < len(sync3) // 2
+    # ...and once the rest is done the sync does not wait for it: failed again, backoff
+    assert "not waited for" in third.failed[trap_site.at("/hang")]
     assert third.skipped.get("retry-later") == 1
 
     # back up: sync 4 retries /about and keeps it; /hang failed twice and waits two syncs
