@@ -16,12 +16,9 @@ few pages, no full crawl. `url_allowed` is the rule check without network.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,6 +34,7 @@ from desktop.core.ingest.fetch import (
     is_private_literal,
 )
 from desktop.core.ingest.links import PageLinks, extract_links
+from desktop.core.ingest.politeness import HostLimiter, retry_after_seconds
 from desktop.core.ingest.robots import (
     ROBOTS_MAX_BYTES,
     ROBOTS_MAX_REDIRECTS,
@@ -61,7 +59,6 @@ from desktop.core.ingest.urls import (
 from desktop.core.jobs import Job
 from desktop.core.tls import shared_ssl_context
 
-MAX_RETRY_WAIT_S = 10.0  # the longest Retry-After honoured before one retry
 MAX_HOST_FAILURES = 5  # consecutive timeouts/network errors before a host is given up
 FRONTIER_FACTOR = 4  # URLs kept waiting, as a multiple of max_pages (the rest: max-pages)
 DISCOVERY_PAGES = 20  # pages fetched for their links by discover_site
@@ -130,63 +127,6 @@ def url_allowed(url: str, config: SiteConfig) -> str | None:
     if unwanted_suffix(canonical):
         return "type"
     return pattern_problem(canonical, config.include, config.exclude)
-
-
-# -- politeness ------------------------------------------------------------------------
-class HostLimiter:
-    """At most `concurrency` requests at once to one host, starts `interval` s apart."""
-
-    def __init__(
-        self,
-        concurrency: int,
-        interval: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.interval = max(interval, 0.0)
-        self._slots = asyncio.Semaphore(max(concurrency, 1))
-        self._spacing = asyncio.Lock()
-        self._next = 0.0
-        self._clock, self._sleep = clock, sleep
-        self.failures = 0  # consecutive timeouts / network errors
-
-    async def acquire(self) -> None:
-        await self._slots.acquire()
-        try:
-            async with self._spacing:
-                wait = self._next - self._clock()
-                if wait > 0:
-                    await self._sleep(wait)
-                self._next = max(self._clock(), self._next) + self.interval
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def release(self) -> None:
-        self._slots.release()
-
-    def pause(self, seconds: float) -> None:
-        """No new request to this host for `seconds` (a 429/503 with Retry-After)."""
-        self._next = max(self._next, self._clock() + seconds)
-
-
-def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
-    """Seconds from a Retry-After header (delta or HTTP date), capped."""
-    if not value:
-        return default
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return default
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_WAIT_S)
 
 
 # -- the crawl -------------------------------------------------------------------------

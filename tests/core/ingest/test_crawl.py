@@ -11,14 +11,9 @@ import httpx
 import pytest
 
 from desktop.core.errors import CancelledError
-from desktop.core.ingest.crawl import (
-    CrawlReport,
-    HostLimiter,
-    crawl_site,
-    discover_site,
-    retry_after_seconds,
-)
+from desktop.core.ingest.crawl import CrawlReport, crawl_site, discover_site
 from desktop.core.ingest.fetch import AddressGuard
+from desktop.core.ingest.politeness import HostLimiter, retry_after_seconds
 from desktop.core.ingest.types import FetchedPage, KnownPage, SiteConfig
 from desktop.core.jobs import Job, JobEvent
 from tests.helpers.site_server import Page, PublicNameTransport, SiteServer, brotli_bomb, gzip_bomb
