@@ -8,11 +8,14 @@ the middle of a stream). All of that becomes desktop.core.errors here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
+import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import ollama
@@ -49,6 +52,7 @@ from desktop.providers.retry import (
 from desktop.providers.vectors import check_vectors, embed_in_batches
 
 PROVIDER = "Ollama"
+T = TypeVar("T")
 EMBED_BATCH = 32
 # Unknown embedding models: a conservative context (all-minilm and mxbai-embed-large have 512).
 DEFAULT_EMBED_CONTEXT = 512
@@ -318,6 +322,62 @@ class OllamaEmbedder:
 
 
 # -- chat ----------------------------------------------------------------------------------
+# An answer's first line comes after the model is loaded and the prompt is read: on a laptop
+# CPU that alone can take longer than the interactive bound (a cold 3B model plus a prompt
+# of a few passages: 20-60 s). So the first line may take this long, as long as the server
+# shows every interactive bound that it is alive; a server that accepts connections and
+# then says nothing still fails within the bound plus LIVENESS_TIMEOUT_S.
+ENV_ANSWER_START_S = "BOTDESK_ANSWER_START_TIMEOUT_S"
+DEFAULT_ANSWER_START_S = 180.0
+LIVENESS_TIMEOUT_S = 2.0
+
+
+def answer_start_seconds() -> float:
+    """How long a live Ollama may take to start an answer (BOTDESK_ANSWER_START_TIMEOUT_S)."""
+    try:
+        value = float(os.environ.get(ENV_ANSWER_START_S) or 0)
+    except ValueError:
+        value = 0.0  # a typo in a tuning knob must not stop the app
+    return value if value > 0 else DEFAULT_ANSWER_START_S
+
+
+class ServerSilentError(Exception):
+    """The server stopped answering even GET /api/version while an answer was awaited."""
+
+
+async def server_answers(host: str) -> bool:
+    """Whether the Ollama server at `host` answers GET /api/version (it does while busy
+    generating: the version route does not wait for the model queue)."""
+    try:
+        async with httpx.AsyncClient(
+            timeout=LIVENESS_TIMEOUT_S, verify=shared_ssl_context()
+        ) as client:
+            response = await client.get(f"{host.rstrip('/')}/api/version")
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500
+
+
+async def first_line_while_alive(
+    start: Callable[[], Awaitable[T]], host: str, *, check_every_s: float
+) -> T:
+    """`await start()`, asking the server every `check_every_s` whether it is alive and
+    giving up (TimeoutError) as soon as it is not."""
+    task = asyncio.ensure_future(start())
+    try:
+        while True:
+            done, _pending = await asyncio.wait({task}, timeout=check_every_s)
+            if done:
+                return task.result()
+            if not await server_answers(host):
+                raise ServerSilentError(host)
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
 class OllamaGenerator:
     """Streams a chat answer from an Ollama model through /api/chat (NDJSON)."""
 
@@ -355,20 +415,36 @@ class OllamaGenerator:
             "num_predict": settings.max_tokens,
             "num_ctx": self.context_tokens,
         }
-        async with _client(self.host, self.policy) as client:
+        # Patient for the first line (see first_line_while_alive), bounded as before after.
+        patience = max(self.policy.timeout_s, answer_start_seconds())
+        patient = dataclasses.replace(
+            self.policy, timeout_s=patience, deadline_s=max(self.policy.deadline_s, patience)
+        )
+        async with _client(self.host, patient) as client:
 
-            async def start() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
+            async def request() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
                 # The request goes out on the first iteration: retry up to the first line.
                 opened = await client.chat(
                     model=self.spec.model, messages=payload, stream=True, options=options
                 )
                 return opened, await anext(opened, None)
 
+            async def start() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
+                check_every = min(self.policy.timeout_s, interactive_seconds())
+                try:
+                    return await first_line_while_alive(
+                        request, self.host, check_every_s=check_every
+                    )
+                except ServerSilentError as exc:
+                    # Not retried: asking a server that stopped answering again only doubles
+                    # the wait (ProviderErrors pass through call_with_retries as they are).
+                    raise self._translate(TimeoutError()).error from exc
+
             silent = _silent_error(self.host, self.policy, self.spec.model)
             if silent is not None:
                 raise silent
             parts, part = await call_with_retries(
-                start, self._translate, policy=self.policy, provider=PROVIDER
+                start, self._translate, policy=patient, provider=PROVIDER
             )
             _heard_from(self.host)
             usage: Usage | None = None

@@ -230,6 +230,32 @@ def test_chat_streams_then_reports_usage(fake_ollama: FakeOllama) -> None:
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
 
 
+def test_a_live_server_may_take_longer_than_the_interactive_bound_to_start_an_answer(
+    fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cold model on a laptop CPU: the first line comes after the bound, but /api/version
+    # keeps answering meanwhile, so the answer is waited for (a silent server is not:
+    # tests/cli/test_silent_backend.py).
+    monkeypatch.setenv("BOTDESK_INTERACTIVE_TIMEOUT_S", "0.3")
+    fake_ollama.script_state.chat_delay_s = 1.2
+    fake_ollama.chat_answer = "We open at eight [1]."
+    text, usages, _ = asyncio.run(collect(make_generator("ollama:llama3.2")))
+    assert text == "We open at eight [1]." and usages
+    assert len(fake_ollama.calls("/api/chat")) == 1  # waited for, not asked again
+    assert len(fake_ollama.calls("/api/version")) >= 2  # asked whether it lives meanwhile
+
+
+def test_a_live_server_is_waited_for_only_up_to_the_answer_start_bound(
+    fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTDESK_INTERACTIVE_TIMEOUT_S", "0.2")
+    monkeypatch.setenv("BOTDESK_ANSWER_START_TIMEOUT_S", "0.6")
+    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "1")
+    fake_ollama.script_state.chat_delay_s = 3.0
+    with pytest.raises(ProviderTimeoutError):
+        asyncio.run(collect(make_generator("ollama:llama3.2")))
+
+
 def test_chat_429_before_the_first_token_is_retried(fake_ollama: FakeOllama) -> None:
     fake_ollama.script("/api/chat", Scripted(status=429, body={"error": "busy"}))
     text, usages, _ = asyncio.run(collect(OllamaGenerator(LLAMA, host=fake_ollama.url)))
