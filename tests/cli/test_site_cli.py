@@ -71,3 +71,18 @@ def test_sync_of_an_unreachable_site_reports_it(
     summary = _json(capsys, ["sync", ws, "--json"])
     assert summary["fetched"] == 0
     assert any("127.0.0.1:9" in url for url in summary["failed"])
+
+
+def test_a_sites_politeness_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = str(tmp_path / "polite.botdesk")
+    assert main(["init", ws, "--name", "Polite"]) == 0
+    argv = ["add", "site", ws, "https://example.com/", "--concurrency", "2", "--noindex", "ignore"]
+    assert main(argv) == 0
+    shown = _json(capsys, ["source", ws, "1", "--timeout", "7", "--family-cap", "20", "--json"])
+    settings = shown["settings"]
+    assert settings["concurrency"] == 2 and settings["honour_noindex"] is False
+    assert settings["timeout_s"] == 7.0 and settings["family_cap"] == 20
+    capsys.readouterr()
+    assert main(["source", ws, "1", "--concurrency", "0"]) == 1
+    assert "concurrency must be a whole number from 1 to 16" in capsys.readouterr().err
+    assert _json(capsys, ["source", ws, "1", "--json"])["settings"]["concurrency"] == 2
