@@ -123,8 +123,8 @@ def main() -> None:
     for prefix in ("", "odd:", "even:"):
         page_types = {t for t in by_type if t.startswith(prefix) and ":" not in t[len(prefix) :]}
         types = [f"{prefix}ALL", *sorted(page_types - {f"{prefix}ALL"})]
-        header = f"{'method':<22}" + "".join(
-            f"{t + f' ({len(by_type[t][methods[0]])})':>22}" for t in types
+        header = f"{prefix + 'method':<22}" + "".join(
+            f"{t[len(prefix) :] + f' ({len(by_type[t][methods[0]])})':>22}" for t in types
         )
         print(header + (f"{'ms/page':>10}" if not prefix else ""))
         for method in methods:

@@ -19,7 +19,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from desktop.core.ingest.main_content import declares_product, prefer_fuller
+from desktop.core.ingest.main_content import kept_too_little, looks_like_product_page
 from desktop.core.ingest.types import ExtractedDocument
 
 MAX_DEPTH = 100  # below markdownify's ~330 recursion limit, deeper than real pages go
@@ -266,7 +266,7 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
     if root is None:
         return ExtractedDocument(title="", markdown="", warnings=["no text"])
     title = _title(root)  # before sanitising, which drops <head>
-    product_page = declares_product(root)  # before sanitising, which drops <script>
+    product_page = looks_like_product_page(root)  # before sanitising drops scripts, buttons
     _sanitise(root)
     _limit_depth(root)
     body = root.find("body")
@@ -278,7 +278,9 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
         if main:
             markdown = _to_markdown(main)
             if not product_page:  # listing grids trafilatura dropped (main_content.py)
-                markdown = prefer_fuller(markdown, _to_markdown(_without_boilerplate(root)))
+                fuller = _without_boilerplate(root)  # leaves root as the page minus navigation
+                if kept_too_little(markdown, root.text_content()):
+                    markdown = _to_markdown(fuller)
         else:
             markdown = _to_markdown(_without_boilerplate(root)) if page_words else ""
             if markdown:

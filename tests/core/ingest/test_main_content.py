@@ -7,7 +7,11 @@ import pytest
 
 from desktop.core.ingest import main_content
 from desktop.core.ingest.html import extract_html
-from desktop.core.ingest.main_content import declares_product, prefer_fuller
+from desktop.core.ingest.main_content import (
+    declares_product,
+    kept_too_little,
+    looks_like_product_page,
+)
 
 INTRO = (
     "<p>Hand-made garden furniture from sustainably grown oak, built in our workshop in "
@@ -45,7 +49,7 @@ def test_listing_grid_that_trafilatura_drops_is_kept() -> None:
 
 
 def test_without_the_fuller_choice_the_grid_is_lost(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The grid above is kept by prefer_fuller, not by trafilatura: with the share at 0 it goes.
+    # The grid above is kept by the share rule, not by trafilatura: with the share at 0 it goes.
     monkeypatch.setattr(main_content, "FULLER_MIN_SHARE", 0.0)
     markdown = extract_html(shop_page(INTRO + f'<div class="grid">{grid()}</div>')).markdown
     assert "Hand-made garden furniture" in markdown
@@ -57,6 +61,31 @@ def test_product_page_keeps_trafilaturas_choice() -> None:
     markdown = extract_html(shop_page(main, head=PRODUCT_JSON_LD)).markdown
     assert "Hand-made garden furniture" in markdown
     assert "Oak garden bench model B24" not in markdown
+
+
+def test_product_page_with_add_to_cart_keeps_trafilaturas_choice() -> None:
+    main = (
+        INTRO
+        + "<form><button type='submit'>Add to cart</button></form>"
+        + f'<h2>You may also like</h2><div class="grid">{grid()}</div>'
+    )
+    markdown = extract_html(shop_page(main)).markdown
+    assert "Hand-made garden furniture" in markdown
+    assert "Oak garden bench model B24" not in markdown
+    assert "Add to cart" not in markdown  # buttons are dropped as before
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<button>\n  Add to\n  Basket </button>", True),
+        ('<input type="submit" value="Add to bag">', True),
+        ("<button>Subscribe</button><p>Add to cart</p>", False),  # text, not a control
+    ],
+)
+def test_looks_like_product_page(body: str, expected: bool) -> None:
+    root = lxml.html.document_fromstring(f"<html><body>{body}</body></html>")
+    assert looks_like_product_page(root) is expected
 
 
 def test_fuller_text_is_sanitised_like_the_main_path() -> None:
@@ -100,8 +129,8 @@ def test_declares_product_ignores_other_scripts() -> None:
     assert not declares_product(_root('<script>var x = {"@type": "Product"};</script>'))
 
 
-def test_prefer_fuller_keeps_main_unless_too_small_a_share() -> None:
+def test_kept_too_little_below_half_the_fuller_words() -> None:
     fuller = " ".join(f"word{i}" for i in range(100))
-    assert prefer_fuller("a " * 50, fuller) == "a " * 50
-    assert prefer_fuller("a " * 49, fuller) == fuller
-    assert prefer_fuller("", "") == ""
+    assert not kept_too_little("a " * 50, fuller)
+    assert kept_too_little("a " * 49, fuller)
+    assert not kept_too_little("", "")
