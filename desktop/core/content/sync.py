@@ -38,7 +38,7 @@ from desktop.core.ingest.types import (
     PageSpan,
     SiteConfig,
 )
-from desktop.core.ingest.urls import pattern_rule
+from desktop.core.ingest.urls import pattern_rule, session_values_blanked
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import count_tokens, sha256_hex
@@ -526,6 +526,8 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
         )
     }
     job.stage("fetch")
+    memory = CrawlMemory.from_json(source_settings(source).get(CRAWL_MEMORY_KEY))
+    state.crawl_memory = memory
 
     async def on_page(page: FetchedPage) -> None:
         uri = page.url
@@ -537,7 +539,8 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
             state.unchanged(uri, etag=page.etag, last_modified=page.last_modified)
             job.advance(1, uri)
             return
-        content_hash = sha256_hex(page.body)
+        # A page whose links carry a fresh session id on every visit is still unchanged.
+        content_hash = sha256_hex(session_values_blanked(page.body, memory.volatile))
         if state.is_unchanged(uri, content_hash):
             state.unchanged(uri, etag=page.etag, last_modified=page.last_modified)
             job.advance(1, uri)
@@ -567,8 +570,6 @@ async def sync_site(state: SourceSync, client: httpx.AsyncClient | None) -> None
         job.advance(1, uri)
 
     config = site_config(source)
-    memory = CrawlMemory.from_json(source_settings(source).get(CRAWL_MEMORY_KEY))
-    state.crawl_memory = memory
     if memory.honour_noindex is not None and memory.honour_noindex != config.honour_noindex:
         # noindex honoured now and not before (or the reverse): the pages are read in
         # full, as a 304 would not say whether a stored page asks not to be indexed

@@ -341,6 +341,18 @@ def without_params(url: str, names: frozenset[str] | set[str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
+def session_values_blanked(body: bytes, extra: frozenset[str] | set[str] = frozenset()) -> bytes:
+    """`body` with the values of session parameters in its links blanked (`?sid=`), for a
+    content hash that a fresh session id on every visit does not change. `extra`: more
+    parameter names (lower case), such as the volatile ones a crawl learnt."""
+    names = {n for n in TRACKING_PARAMS | set(extra) if n.isascii()}
+    if not names or b"=" not in body:
+        return body
+    alternatives = b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rb"([?&;](?:" + alternatives + rb")=)[^\"'&#<>\s]+", re.IGNORECASE)
+    return pattern.sub(rb"\1", body)
+
+
 # -- limits ----------------------------------------------------------------------------
 def shape_problem(url: str) -> str | None:
     """A reason to refuse a URL for its shape alone (length, depth, loops), else None."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desktop.core.ingest.robots import header_noindex
 from desktop.core.ingest.traps import CrawlMemory, TrapGuard, looks_like_token, url_family
-from desktop.core.ingest.urls import canonicalize_url, without_params
+from desktop.core.ingest.urls import canonicalize_url, session_values_blanked, without_params
 
 SITE = "https://shop.example"
 
@@ -88,3 +88,11 @@ def test_x_robots_tag() -> None:
     assert not header_noindex("nofollow", agent)
     assert not header_noindex(None, agent)
     assert not CrawlMemory.from_json("not a dict").retry
+
+
+def test_session_values_are_blanked_for_the_content_hash() -> None:
+    body = b'<a href="/c/2024/02?session=ab12&amp;x=1">Next</a> <a href="/v?visit=99f">'
+    assert session_values_blanked(body, {"visit"}) == (
+        b'<a href="/c/2024/02?session=&amp;x=1">Next</a> <a href="/v?visit=">'
+    )
+    assert session_values_blanked(b'<a href="/p?ssid=1">') == b'<a href="/p?ssid=1">'
