@@ -165,6 +165,7 @@ class _Crawl:
         self.max_tracked = max(50_000, 50 * config.max_pages)
         self._total: int | None = None
         self._skipped_seen: set[tuple[str, str]] = set()
+        self._front: list[tuple[str, int, str]] | None = None  # see _follow
 
     # -- bookkeeping ---------------------------------------------------------------------
     def skip(self, reason: str, url: str) -> None:
@@ -265,7 +266,10 @@ class _Crawl:
         if reason is not None:
             self.skip(reason, url)
             return
-        self.frontier.append((url, depth, via))
+        if self._front is not None:
+            self._front.append((url, depth, via))
+        else:
+            self.frontier.append((url, depth, via))
 
     async def seed(self, *, with_known: bool) -> None:
         """The start URL, the pages due for a retry, then the sitemaps' URLs, then what
@@ -571,7 +575,7 @@ class _Crawl:
                     depth=depth,
                 )
             )
-        self._follow(links, depth, identity)
+        self._follow(links, depth, identity, first=via == "start")
 
     async def _noindex(self, url: str, identity: str, response: Response) -> None:
         """A page that asks not to be indexed: left out, and gone if a sync stored it."""
@@ -593,11 +597,20 @@ class _Crawl:
             return await asyncio.to_thread(extract_links, *args, charset=response.charset)
         return extract_links(*args, charset=response.charset)
 
-    def _follow(self, links: PageLinks, depth: int, page_url: str) -> None:
+    def _follow(self, links: PageLinks, depth: int, page_url: str, *, first: bool = False) -> None:
+        """Queue a page's links; the start page's go first, ahead of the sitemap's URLs:
+        its navigation is the site's main pages, and a dead one among them then times
+        out alongside the rest of the crawl instead of at its end."""
         if links.nofollow:
             return
-        for link in links.links:
-            self.enqueue(self.traps.observe_link(link, page_url), depth + 1, "link", page_url)
+        self._front = [] if first else None
+        try:
+            for link in links.links:
+                self.enqueue(self.traps.observe_link(link, page_url), depth + 1, "link", page_url)
+            if self._front:
+                self.frontier.extendleft(reversed(self._front))
+        finally:
+            self._front = None
 
 
 async def _prepare(
