@@ -105,7 +105,7 @@ def clustered(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
     centres = rng.standard_normal((max(1, n // 50), dims)).astype(np.float32)
     which = rng.integers(0, len(centres), size=n)
     vectors = centres[which] + 0.8 * rng.standard_normal((n, dims)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), np.float32)
 
 
 def build(
@@ -229,16 +229,13 @@ def run(
         state["i"] = (state["i"] + 1) % queries
         return state["i"]
 
-    def floor() -> list[int]:
-        q = qvecs[next_query()]
-        scores = vectors @ q
-        top = np.argpartition(-scores, 10)[:10]
-        return (top[np.argsort(-scores[top])] + 1).tolist()
-
     def floor_at(i: int) -> list[int]:
         scores = vectors @ qvecs[i]
         top = np.argpartition(-scores, 10)[:10]
-        return (top[np.argsort(-scores[top])] + 1).tolist()
+        return [int(x) + 1 for x in top[np.argsort(-scores[top])]]
+
+    def floor() -> list[int]:
+        return floor_at(next_query())
 
     exact = [(np.argsort(-(vectors @ q))[:10] + 1).tolist() for q in qvecs]
     med, p95, _ = timed(floor, queries)
