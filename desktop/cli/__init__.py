@@ -31,7 +31,7 @@ COMMAND_MODULES = (
     "gui",
 )
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_FAILURE, EXIT_USAGE = 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:

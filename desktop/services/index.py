@@ -10,7 +10,7 @@ Embedders come from desktop.providers.factory unless one is passed in.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,6 @@ __all__ = [
     "set_embedder",
     "why_not",
 ]
-
-EmbedderFactory = Callable[[ModelSpec], Embedder]
-
 
 @dataclass(frozen=True)
 class IndexStatus:

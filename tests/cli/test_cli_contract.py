@@ -17,22 +17,36 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
-def test_every_command_has_help() -> None:
-    commands = _subcommands(build_parser())
-    assert "init" in commands
-    stack = list(commands.items())
-    while stack:
-        name, parser = stack.pop()
-        assert parser.description or parser.format_help(), name
-        helps = {a.choices and None for a in parser._actions}
-        del helps
-        for child_name, child in _subcommands(parser).items():
-            stack.append((f"{name} {child_name}", child))
-    top = build_parser()
-    for action in top._actions:
+def _commands_with_help(
+    parser: argparse.ArgumentParser, path: str
+) -> list[tuple[str, str | None, argparse.ArgumentParser, argparse.ArgumentParser]]:
+    """(path, help line, parser, parent parser) of every sub-command, at every level."""
+    found = []
+    for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for choice in action._choices_actions:
-                assert choice.help, f"`botdesk {choice.dest}` has no help text"
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                if name not in helps:
+                    continue  # an alias: the same parser is listed under its own name
+                found.append((f"{path} {name}", helps[name], child, parser))
+                found.extend(_commands_with_help(child, f"{path} {name}"))
+    return found
+
+
+def test_every_command_has_help() -> None:
+    commands = _commands_with_help(build_parser(), "botdesk")
+    names = {path for path, _, _, _ in commands}
+    assert {
+        "botdesk init",
+        "botdesk add site",
+        "botdesk chunk exclude",
+        "botdesk profile set",
+    } <= names
+    for path, help_line, parser, parent in commands:
+        assert help_line and help_line.strip(), f"`{path}` has no help text"
+        # The one-line help is what the parent's --help lists next to the command's name.
+        assert help_line.split()[0] in parent.format_help(), path
+        assert path in parser.format_usage(), path
 
 
 def test_init_then_refuse_existing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

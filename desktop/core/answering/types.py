@@ -117,11 +117,6 @@ class AnswerResult:
     def ok(self) -> bool:
         return not self.error
 
-    @property
-    def citations_valid(self) -> bool:
-        """The answer cites at least one passage and cites no number that was not given."""
-        return bool(self.citations) and not self.invalid_citations
-
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,

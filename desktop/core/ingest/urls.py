@@ -321,10 +321,6 @@ def site_key(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def same_site(url: str, start_url: str) -> bool:
-    return site_key(urlsplit(url).hostname or "") == site_key(urlsplit(start_url).hostname or "")
-
-
 # -- query parameters -----------------------------------------------------------------
 def without_params(url: str, names: frozenset[str] | set[str]) -> str:
     """`url` (canonical) without the query parameters named (lower case) in `names`."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desktop.core.store.workspace import Workspace
 from desktop.ui.context import WindowContext
@@ -21,17 +20,3 @@ class Page(QWidget):
 
     def on_workspace_changed(self, workspace: Workspace | None) -> None:
         """Reload from the new workspace (None when closed)."""
-
-
-class NotBuiltPage(Page):
-    """Says plainly that a feature is not there yet."""
-
-    def __init__(self, context: WindowContext, *, title: str, what: str) -> None:
-        super().__init__(context)
-        self.title = title
-        label = QLabel(f"{title} is not built yet.\n\n{what}")
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
