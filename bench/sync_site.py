@@ -321,6 +321,7 @@ def bench_site(
     server: str = "process",
     profile: Path | None = None,
     traps: bool = False,
+    timeout_s: float | None = None,
 ) -> None:
     child: subprocess.Popen[str] | None = None
     httpd: ThreadingHTTPServer | None = None
@@ -341,7 +342,7 @@ def bench_site(
         ws = create_workspace(tmp / "site.botdesk", name="bench")
         # room for the traps' capped families (50 each by default) beyond the site's pages
         extra = 200 if traps else 10
-        content.add_site(ws, origin + "/", max_pages=n + extra, max_depth=200)
+        content.add_site(ws, origin + "/", max_pages=n + extra, max_depth=200, timeout_s=timeout_s)
         floor = _floor(origin, n, traps)
         rss0 = _maxrss_mb()
         first, s1 = _run_sync(ws, profile, "first")
@@ -396,6 +397,9 @@ def main() -> None:
     parser.add_argument("--server", choices=("process", "thread"), default="process")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--traps", action="store_true", help="a site with crawl traps")
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="the source's response timeout (default 20 s)"
+    )
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -415,6 +419,7 @@ def main() -> None:
                     server=args.server,
                     profile=args.profile,
                     traps=args.traps,
+                    timeout_s=args.timeout,
                 )
             else:
                 print("[site] the crawler (desktop.core.ingest.crawl) is not available: skipped")
