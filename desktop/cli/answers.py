@@ -14,7 +14,8 @@ from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
 
 if TYPE_CHECKING:
-    from desktop.core.answering.testruns import ProfileTotals, RunComparison
+    from desktop.core.answering.runreview import RunComparison
+    from desktop.core.answering.testruns import ProfileTotals
     from desktop.services import answers
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]

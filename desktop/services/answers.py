@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.answering import profiles as profile_store
-from desktop.core.answering import testbench, testruns
+from desktop.core.answering import runreview, testbench, testruns
 from desktop.core.answering.citations import CITATION_PATTERN, cited_numbers
 from desktop.core.answering.engine import ChatModel, ModelDelta, ModelUsage, answer_question
 from desktop.core.answering.prices import PriceTable
@@ -332,18 +332,18 @@ def run_results(ws: Workspace, run_id: int) -> list[testruns.RunResult]:
     return testruns.run_results(ws, run_id)
 
 
-def compare_runs(ws: Workspace, previous_id: int, current_id: int) -> testruns.RunComparison:
-    return testruns.compare_runs(ws, previous_id, current_id)
+def compare_runs(ws: Workspace, previous_id: int, current_id: int) -> runreview.RunComparison:
+    return runreview.compare_runs(ws, previous_id, current_id)
 
 
-def compare_last_runs(ws: Workspace) -> testruns.RunComparison | None:
+def compare_last_runs(ws: Workspace) -> runreview.RunComparison | None:
     """The newest run against the one before it; None with fewer than two runs."""
     runs = [r for r in testruns.list_runs(ws) if r.status != "running"]
     if len(runs) < 2:
         return None
-    return testruns.compare_runs(ws, runs[1].id, runs[0].id)
+    return runreview.compare_runs(ws, runs[1].id, runs[0].id)
 
 
 def explain_checks(result: testruns.RunResult) -> list[str]:
     """Each check of a result in words: what was expected, what happened."""
-    return testruns.explain_checks(result)
+    return runreview.explain_checks(result)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from desktop.core.answering.testruns import ProfileTotals, RunComparison, RunInfo, RunResult
+from desktop.core.answering.runreview import RunComparison
+from desktop.core.answering.testruns import ProfileTotals, RunInfo, RunResult
 from desktop.services import answers
 
 SHOWN_CHANGES = 5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.answering import testbench, testruns
+from desktop.core.answering import runreview, testbench, testruns
 from desktop.core.answering.profiles import default_profile
 from desktop.core.answering.testbench import TestQuestion
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
@@ -271,7 +271,7 @@ def test_compare_runs_shows_better_and_worse(workspace: Workspace) -> None:
     first = asyncio.run(testruns.run_test_set(workspace, Job("1"), [default_profile()], ask))
     answers.update({"a?": "eight [1]", "b?": "x"})
     second = asyncio.run(testruns.run_test_set(workspace, Job("2"), [default_profile()], ask))
-    diff = testruns.compare_runs(workspace, first.run_id, second.run_id)
+    diff = runreview.compare_runs(workspace, first.run_id, second.run_id)
     by_question = {c.question: c for c in diff.changes}
     assert by_question["a?"].change == "better"
     assert by_question["a?"].checks_changed == {"must_include": (False, True)}

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from desktop.core.answering import profiles, testbench, testruns
+from desktop.core.answering import profiles, runreview, testbench, testruns
 from desktop.core.answering.profiles import default_profile
 from desktop.core.answering.testbench import TestQuestion
 from desktop.core.answering.types import AnswerProfile, AnswerResult, RetrievedPassage
@@ -121,7 +121,7 @@ def test_failure_text_names_the_check_and_what_was_found(workspace: Workspace) -
     report = asyncio.run(testruns.run_test_set(workspace, Job("t"), [default_profile()], ask))
     result = testruns.run_results(workspace, report.run_id)[0]
     assert result.failed_checks == ["retrieval", "must_include", "must_not_include"]
-    lines = testruns.explain_checks(result)
+    lines = runreview.explain_checks(result)
     assert lines[0] == (
         "✗ expected source /shipping* — not retrieved (retrieved: /about, /faq?x=1)"
     )
