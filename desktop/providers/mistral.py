@@ -34,6 +34,7 @@ from desktop.core.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from desktop.core.http_retry import retry_after_s
 from desktop.core.tls import refuse_plain_http, shared_ssl_context
 from desktop.providers.addresses import MISTRAL_KEY_ACCOUNT as KEY_ACCOUNT
 from desktop.providers.addresses import MISTRAL_KEY_ENV as KEY_ENV
@@ -52,7 +53,6 @@ from desktop.providers.retry import (
     RetryPolicy,
     call_with_retries,
     interactive_seconds,
-    parse_retry_after,
     redact_url,
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
@@ -139,7 +139,7 @@ def translate(exc: BaseException, model: str, url: str) -> Failure:
             )
         )
     if isinstance(exc, MistralError):
-        retry_after = parse_retry_after(exc.headers.get("retry-after"))
+        retry_after = retry_after_s(exc.headers.get("retry-after"))
         return _translate_status(exc.status_code, _message(exc.body), model, url, retry_after)
     if isinstance(exc, httpx2.TimeoutException | TimeoutError):
         return Failure(

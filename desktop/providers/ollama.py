@@ -30,6 +30,7 @@ from desktop.core.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from desktop.core.http_retry import retry_after_s
 from desktop.core.text import count_tokens
 from desktop.core.tls import shared_ssl_context
 from desktop.providers.addresses import ollama_host
@@ -46,7 +47,6 @@ from desktop.providers.retry import (
     RetryPolicy,
     call_with_retries,
     interactive_seconds,
-    parse_retry_after,
     redact_url,
 )
 from desktop.providers.vectors import check_vectors, embed_in_batches
@@ -123,7 +123,7 @@ def _retry_after(exc: BaseException) -> float | None:
     """
     context = exc.__context__
     if isinstance(context, httpx.HTTPStatusError):
-        return parse_retry_after(context.response.headers.get("retry-after"))
+        return retry_after_s(context.response.headers.get("retry-after"))
     return None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 
 import pytest
 
@@ -17,7 +16,6 @@ from desktop.providers.retry import (
     Failure,
     RetryPolicy,
     call_with_retries,
-    parse_retry_after,
     redact_url,
 )
 
@@ -153,17 +151,6 @@ def test_cancellation_is_never_retried_or_translated() -> None:
             await task
 
     asyncio.run(main())
-
-
-def test_retry_after_header_forms() -> None:
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after(" 1.5 ") == 1.5
-    assert parse_retry_after("-4") == 0.0
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("soon") is None
-    date = email.utils.formatdate(1_000_060, usegmt=True)
-    assert parse_retry_after(date, now=1_000_000) == pytest.approx(60.0)
-    assert parse_retry_after(date, now=2_000_000) == 0.0
 
 
 def test_policy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

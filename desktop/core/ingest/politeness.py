@@ -8,10 +8,10 @@ therefore still wins over the source's concurrency), and pauses on a 429/503.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+
+from desktop.core.http_retry import retry_after_s
 
 MAX_RETRY_WAIT_S = 10.0  # the longest Retry-After honoured before one retry
 
@@ -55,18 +55,6 @@ class HostLimiter:
 
 
 def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
-    """Seconds from a Retry-After header (delta or HTTP date), capped."""
-    if not value:
-        return default
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return default
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_WAIT_S)
+    """Seconds from a Retry-After header (delta or HTTP date), capped; `default` if unreadable."""
+    seconds = retry_after_s(value, cap_s=MAX_RETRY_WAIT_S)
+    return default if seconds is None else seconds

@@ -38,6 +38,7 @@ import httpx
 from desktop import __version__
 from desktop.core import secrets
 from desktop.core.errors import CancelledError, ConfigError, PublishError
+from desktop.core.http_retry import retry_after_s
 from desktop.core.text import size_text
 from desktop.core.tls import shared_ssl_context
 
@@ -396,7 +397,7 @@ class PublishClient:
                         raise _named(step, self._refusal(response, method=method, size=size))
                     problem = f"HTTP {response.status_code}"
                     last_status = response.status_code
-                    delay = _retry_after(response)
+                    delay = retry_after_s(response.headers.get("Retry-After"))
                 if attempt == self.attempts:
                     raise self._gave_up(step, url, problem, last_status, unanswered)
                 wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
@@ -563,13 +564,3 @@ def _limit_bytes(response: httpx.Response) -> int | None:
     except (ValueError, KeyError, TypeError):
         header = response.headers.get("X-Max-Bundle-Bytes")
         return int(header) if header and header.isdigit() else None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff

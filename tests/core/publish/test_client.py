@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,26 @@ def test_retry_after_is_honoured_and_capped(tmp_path: Path) -> None:
         )
         asyncio.run(client.upload_bundle(path, sha))
         assert sleeps.delays == [7.0, 30.0]
+
+
+def test_retry_after_as_an_http_date_is_honoured_and_capped(tmp_path: Path) -> None:
+    path, sha = _bundle(tmp_path)
+    with Receiver() as receiver:
+        receiver.fault("PUT", "429", retry_after="Wed, 21 Oct 2015 07:28:00 GMT")  # past
+        receiver.fault("PUT", "429", retry_after=email.utils.formatdate(time.time() + 3600))
+        sleeps = Sleeps()
+        client = PublishClient(
+            receiver.url,
+            "acme",
+            TOKEN,
+            attempts=3,
+            backoff_s=5.0,
+            max_retry_after_s=30,
+            sleep=sleeps,
+        )
+        asyncio.run(client.upload_bundle(path, sha))
+        # A date is read, not replaced by our own backoff (which would be 5 s and 10 s here).
+        assert sleeps.delays == [0.0, 30.0]
 
 
 def test_still_failing_after_retries_says_so(tmp_path: Path) -> None:
