@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from typing import Any, TypeVar
 
 from desktop.services.conversations import (
     ConversationSummary,
@@ -14,61 +12,37 @@ from desktop.services.conversations import (
     LeadRow,
     ReleaseStats,
 )
+from desktop.ui.widgets import RowsModel
 
 Row = TypeVar("Row")
-Index = QModelIndex | QPersistentModelIndex
+CELL_MAX_CHARS = 300
 
 
-class RowsModel(QAbstractTableModel, Generic[Row]):
-    """Rows of one dataclass; each column a header and a function giving its text."""
+class VisitorRowsModel(RowsModel[Row]):
+    """The shared row model, with columns given as (header, text) pairs, and every cell one
+    line of at most CELL_MAX_CHARS: visitors' text can be long and hold line breaks. No cell
+    tooltips: Qt would read visitors' text in them as HTML."""
 
-    columns: Sequence[tuple[str, Callable[[Any], str]]] = ()
+    column_specs: Sequence[tuple[str, Callable[[Any], str]]] = ()
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[Row] = []
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.headers = tuple(header for header, _text in cls.column_specs)
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    def columns(self) -> Sequence[Callable[[Row], str]]:
+        return [_one_line(text) for _header, text in self.column_specs]
 
-    def row_at(self, row: int) -> Row | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            text = self.columns[index.column()][1](self.rows[index.row()])
-            # Visitor text: one line in a cell; tooltips would read it as HTML, so none.
-            return " ".join(text.split())[:300] if role == Qt.ItemDataRole.DisplayRole else None
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section][0]
-        return None
+def _one_line(text: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda row: " ".join(text(row).split())[:CELL_MAX_CHARS]
 
 
 def _count(value: int) -> str:
     return str(value) if value else ""
 
 
-class GapsModel(RowsModel[Gap]):
-    columns = (
+class GapsModel(VisitorRowsModel[Gap]):
+    column_specs = (
         ("Gap", lambda g: g.label),
         ("Asked", lambda g: str(len(g.questions))),
         ("Declined", lambda g: _count(g.declined)),
@@ -76,8 +50,8 @@ class GapsModel(RowsModel[Gap]):
     )
 
 
-class GapQuestionsModel(RowsModel[FailedQuestion]):
-    columns = (
+class GapQuestionsModel(VisitorRowsModel[FailedQuestion]):
+    column_specs = (
         ("Question", lambda q: q.text),
         ("What happened", lambda q: "declined" if q.declined else "thumbs down"),
         ("Release", lambda q: q.release_id or ""),
@@ -90,16 +64,16 @@ def _flags(c: ConversationSummary) -> str:
     return ", ".join(f for f in flags if f)
 
 
-class ConversationsModel(RowsModel[ConversationSummary]):
-    columns = (
+class ConversationsModel(VisitorRowsModel[ConversationSummary]):
+    column_specs = (
         ("When", lambda c: c.updated_at[5:16].replace("T", " ")),
         ("First question", lambda c: c.first_question),
         ("What went wrong", _flags),
     )
 
 
-class ReleaseStatsModel(RowsModel[ReleaseStats]):
-    columns = (
+class ReleaseStatsModel(VisitorRowsModel[ReleaseStats]):
+    column_specs = (
         (
             "Release",
             lambda s: f"{s.version} ({s.release_id})" if s.version else s.release_id or "?",
@@ -111,8 +85,8 @@ class ReleaseStatsModel(RowsModel[ReleaseStats]):
     )
 
 
-class LeadsModel(RowsModel[LeadRow]):
-    columns = (
+class LeadsModel(VisitorRowsModel[LeadRow]):
+    column_specs = (
         ("When", lambda x: x.updated_at.replace("T", " ").rstrip("Z")),
         ("Name", lambda x: x.name),
         ("E-mail", lambda x: x.email),
