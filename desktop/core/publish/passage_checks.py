@@ -156,8 +156,8 @@ def _model_address(ws: Workspace) -> list[Check]:
             "warning",
             f"{len(flagged)} passage(s) speak to the bot itself (\u201cignore previous "
             "instructions\u201d and the like): a page may be trying to steer your bot.",
-            "Review them on the Content page: exclude them, or accept them if they are "
-            "harmless (`botdesk flagged WS --accept ID...`).",
+            "Review them on the Content page (Flagged passages…): exclude them, or accept "
+            "them if they are harmless (`botdesk flagged WS --accept ID...`).",
             count=len(flagged),
             examples=[
                 f"{f.document} (passage {f.passage_id}): "

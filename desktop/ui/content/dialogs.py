@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from pathlib import PurePath
+from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
@@ -27,8 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.content.models import BoilerplateGroup, PassageInfo, passage_name
+from desktop.core.publish.passage_checks import FlaggedPassage
 from desktop.core.text import count_tokens
-from desktop.ui.content.models import BoilerplateModel
+from desktop.ui.content.models import BoilerplateModel, FlaggedModel
 from desktop.ui.widgets import plain_label, read_only_text, table_view
 
 
@@ -320,6 +322,72 @@ class BoilerplateDialog(QDialog):
         keys = [g.key for g in self.groups if g.excluded < len(g.passage_ids)]
         if keys:
             self.exclude_requested.emit(keys)
+
+
+class FlaggedDialog(QDialog):
+    """Passages that address the model ("ignore previous instructions..."): a page could
+    steer the bot through them. Each can be excluded, or accepted as harmless (the publish
+    check stops warning about it until its text changes)."""
+
+    accept_requested = Signal(object)  # list of passage ids
+    exclude_requested = Signal(object)  # list of passage ids
+
+    def __init__(self, parent: QWidget | None, flagged: Sequence[FlaggedPassage]) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle("Passages that address the model")
+        self.resize(820, 420)
+        self.model = FlaggedModel()
+        self.table = table_view(self.model, stretch=2, multi=True)  # the words matched
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.note = plain_label()
+        self.accept_button = QPushButton("Accept selected as harmless")
+        self.accept_button.clicked.connect(lambda: self._emit(self.accept_requested))
+        self.exclude_button = QPushButton("Exclude selected")
+        self.exclude_button.clicked.connect(lambda: self._emit(self.exclude_requested))
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.exclude_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            plain_label(
+                "These passages speak to the bot itself (for example “ignore previous "
+                "instructions”). Read each one in its document: exclude it, or accept it if "
+                "it is harmless. Publishing warns about those not accepted."
+            )
+        )
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        layout.addLayout(buttons)
+        self.set_flagged(flagged)
+
+    def set_flagged(self, flagged: Sequence[FlaggedPassage]) -> None:
+        self.model.update_rows(flagged)
+        waiting = sum(not f.accepted for f in flagged)
+        self.note.setText(
+            f"{len(flagged)} flagged, {waiting} not accepted yet."
+            if flagged
+            else "No passage addresses the model."
+        )
+        self._update_buttons()
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.model.rows[row].passage_id for row in rows]
+
+    def _update_buttons(self, *_: object) -> None:
+        chosen = bool(self.selected_ids())
+        self.accept_button.setEnabled(chosen)
+        self.exclude_button.setEnabled(chosen)
+
+    def _emit(self, signal: Any) -> None:
+        ids = self.selected_ids()
+        if ids:
+            signal.emit(ids)
 
 
 class LeftOutDialog(QDialog):

@@ -25,7 +25,9 @@ from desktop.core.content.models import (
     DocumentInfo,
     PassageInfo,
     SourceInfo,
+    passage_name,
 )
+from desktop.core.publish.passage_checks import FlaggedPassage
 from desktop.ui.widgets import RowsModel, escaped_tooltip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -290,6 +292,28 @@ class BoilerplateModel(KeyedRowsModel[BoilerplateGroup]):
 
     def foreground(self, group: BoilerplateGroup, column: int) -> QColor | None:
         return QColor(GREY) if group.excluded >= len(group.passage_ids) else None
+
+
+class FlaggedModel(KeyedRowsModel[FlaggedPassage]):
+    """Passages whose text addresses the model (possible prompt injection): which, where,
+    the words that matched, and whether the user accepted them as harmless."""
+
+    headers = ("Passage", "Document", "Words matched", "Accepted")
+
+    def row_id(self, row: FlaggedPassage) -> Any:
+        return row.passage_id
+
+    def cell(self, row: FlaggedPassage, column: int) -> str:
+        if column == 0:
+            return passage_name(row.passage_id)
+        if column == 1:
+            return one_line(row.document, 200)
+        if column == 2:
+            return one_line(", ".join(row.matches), 200)
+        return "yes" if row.accepted else ""
+
+    def foreground(self, row: FlaggedPassage, column: int) -> QColor | None:
+        return QColor(GREY) if row.accepted else None
 
 
 class ChunkPreviewModel(KeyedRowsModel[ChunkPreview]):

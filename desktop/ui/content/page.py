@@ -25,6 +25,7 @@ from desktop.ui.content.actions import (
 )
 from desktop.ui.content.dialogs import (
     BoilerplateDialog,
+    FlaggedDialog,
     LeftOutDialog,
     PassageDialog,
     PatternDialog,
@@ -112,6 +113,7 @@ class ContentPage(Page):
         bar.add_text_requested.connect(self.open_add_text)
         bar.add_qa_requested.connect(self.open_add_qa)
         bar.repeated_requested.connect(self.open_boilerplate)
+        bar.flagged_requested.connect(self.open_flagged)
         bar.sync_requested.connect(self.start_sync)
         self.sources.selection_changed.connect(self._on_source_selected)
         self.sources.settings_requested.connect(self.open_source_settings)
@@ -431,6 +433,35 @@ class ContentPage(Page):
         suggestion = suggest_exclude_pattern(doc.uri, uris) if doc is not None else ""
         dialog = PatternDialog(self, suggestion, uris)
         dialog.accepted.connect(lambda: self.content_actions.exclude_url_pattern(dialog.pattern()))
+        dialog.open()
+        return dialog
+
+    def open_flagged(self) -> FlaggedDialog | None:
+        ws = self.workspace
+        if ws is None:
+            return None
+        dialog = FlaggedDialog(self, content.flagged_passages(ws))
+
+        def refresh() -> None:
+            if self.workspace is not None:
+                dialog.set_flagged(content.flagged_passages(self.workspace))
+
+        def accept(ids: list[int]) -> None:
+            if self.workspace is None:
+                return
+            try:
+                content.accept_flagged(self.workspace, ids)
+            except BotdeskError as exc:  # a read-only workspace says why
+                self.context.messages.error(exc)
+                return
+            refresh()
+
+        def exclude(ids: list[int]) -> None:
+            if self.content_actions.set_excluded(ids, True):  # undoable, like any exclusion
+                refresh()
+
+        dialog.accept_requested.connect(accept)
+        dialog.exclude_requested.connect(exclude)
         dialog.open()
         return dialog
 

@@ -102,6 +102,7 @@ class ContentToolbar(QWidget):
     add_text_requested = Signal()
     add_qa_requested = Signal()
     repeated_requested = Signal()
+    flagged_requested = Signal()
     sync_requested = Signal()
 
     def __init__(self) -> None:
@@ -121,6 +122,9 @@ class ContentToolbar(QWidget):
         self.add_qa_button.clicked.connect(self.add_qa_requested)
         self.boilerplate_button = QPushButton("Repeated passages…")
         self.boilerplate_button.clicked.connect(self.repeated_requested)
+        self.flagged_button = QPushButton("Flagged passages…")
+        self.flagged_button.setToolTip("Passages that speak to the bot itself (prompt injection)")
+        self.flagged_button.clicked.connect(self.flagged_requested)
         self.sync_button = QPushButton("Sync (F5)")
         self.sync_button.clicked.connect(self.sync_requested)
         layout = QHBoxLayout(self)
@@ -129,6 +133,7 @@ class ContentToolbar(QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addWidget(self.boilerplate_button)
+        layout.addWidget(self.flagged_button)
         layout.addWidget(self.sync_button)
 
     def add_buttons(self) -> list[QWidget]:
@@ -154,6 +159,7 @@ class ContentToolbar(QWidget):
             widget.setEnabled(has_workspace)
         self.sync_button.setEnabled(has_workspace and has_sources and not syncing)
         self.boilerplate_button.setEnabled(has_workspace and has_sources)
+        self.flagged_button.setEnabled(has_workspace and has_sources)
 
 
 class SourcesPanel(SelectingPanel):
