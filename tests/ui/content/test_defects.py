@@ -190,10 +190,10 @@ def test_a_passage_edit_reloads_only_the_passages(
     first = page.passages.passages[0].id
     page.select_passages([first])
     page.passages.exclude_button.click()
-    assert [p.state for p in page.passages.passages][0] == "excluded"
+    assert page.passages.passages[0].state == "excluded"
     assert "(1 excluded," in window.status_label.text()
     window.context.undo_stack.undo()
-    assert [p.state for p in page.passages.passages][0] == "included"
+    assert page.passages.passages[0].state == "included"
     assert touched == []  # the sources and documents lists were left as they were
     page.documents.exclude_button.click()  # a document's state: its row is repainted
     assert touched == ["documents"]
