@@ -65,6 +65,8 @@ DISCOVERY_PAGES = 20  # pages fetched for their links by discover_site
 DISCOVERY_TRAP_LINKS = 3  # chain links of one URL family in discovery: a possible trap
 LINKS_IN_THREAD_BYTES = 256 * 1024  # bigger HTML is parsed for links off the event loop
 POLL_S = 0.2
+# A retried page still in flight when the rest of a sync is done gets this long more.
+RETRY_GRACE_S = 3.0
 # Fetch refusals reported as skipped (the user's or the site's rules); the rest are failures.
 SKIP_REASONS = frozenset(
     {
@@ -356,11 +358,16 @@ class _Crawl:
     async def _cut_retries(
         self, tasks: set[asyncio.Task[None]], retries: dict[asyncio.Task[None], str]
     ) -> None:
-        """Only retries of failed pages are left: the sync does not wait for them.
+        """Only retries of failed pages are left: the sync waits for them RETRY_GRACE_S more
+        at most, not their whole timeout.
 
-        A page that did not answer in the time the rest of the crawl took counts as
-        failed again (its backoff grows); its stored passages stay.
+        A page that did not answer by then counts as failed again (its backoff grows); its
+        stored passages stay. The grace keeps a page that is back up (it answers in
+        milliseconds, but may have been fetched last) from being cut on a fast re-sync.
         """
+        waiting = [task for task in tasks if not task.done()]
+        if waiting:
+            await asyncio.wait(waiting, timeout=RETRY_GRACE_S)
         pending = [task for task in tasks if not task.done()]
         for task in tasks:
             if task.done():
