@@ -8,6 +8,13 @@ import re
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
+def is_blank(text: object) -> bool:
+    """No visible text: None, or only whitespace as Unicode defines it (`str.strip`: also NBSP,
+    U+2003 EM SPACE, U+3000...). The one rule for a passage with nothing to embed or publish;
+    SQL asks the same function as `is_blank(text)` (registered by `store.db.connect`)."""
+    return text is None or (isinstance(text, str) and not text.strip())
+
+
 def sha256_hex(data: str | bytes) -> str:
     """The content hash used everywhere (documents, passages, the embedding cache, bundles)."""
     if isinstance(data, str):

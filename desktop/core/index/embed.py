@@ -22,7 +22,7 @@ from desktop.core.index.prefixes import prefixes_for
 from desktop.core.index.store import EmbedderId, EmbedderLike, Vector
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
-from desktop.core.text import count_tokens
+from desktop.core.text import count_tokens, is_blank
 
 DEFAULT_CONCURRENCY = 2
 # count_tokens is within about 10% of real tokenisers: keep a margin under the limit.
@@ -104,7 +104,7 @@ def _pending_rows(
         "select p.id, p.text, p.text_hash from passages p join documents d"
         f" on d.id = p.document_id where {INCLUDED_WHERE} order by p.id"
     ):
-        if not str(text).strip():
+        if is_blank(text):
             n_empty += 1
             continue
         if text_hash in cached:

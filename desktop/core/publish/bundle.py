@@ -36,6 +36,7 @@ from desktop.core.publish.quantization import QUANTIZATIONS
 from desktop.core.publish.quantization import Quantization as Quantization  # noqa: PLC0414
 from desktop.core.store import db
 from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.text import is_blank
 
 FORMAT_VERSION = 1
 # 'BDB1': marks a SQLite file as a Botdesk bundle (workspaces are 'BDK1').
@@ -151,7 +152,7 @@ def source_key(source: Mapping[str, Any]) -> str:
 def included_passages(ws: Workspace) -> list[db.Row]:
     """The passages a bundle carries: included ones with some text. A blank passage (edited
     to nothing, added empty) answers nothing, and the index never embeds it."""
-    return [r for r in ws.fetch_all(INCLUDED_PASSAGES_SQL) if str(r["text"]).strip()]
+    return [r for r in ws.fetch_all(INCLUDED_PASSAGES_SQL) if not is_blank(r["text"])]
 
 
 def _chunker_settings(ws: Workspace, source_ids: Sequence[int]) -> dict[str, Any]:

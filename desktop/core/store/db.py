@@ -15,6 +15,7 @@ import apsw
 import sqlite_vec
 
 from desktop.core.errors import WorkspaceDamagedError, WorkspaceError, WorkspaceReadOnlyError
+from desktop.core.text import is_blank
 
 Row = dict[str, Any]
 
@@ -49,7 +50,19 @@ def connect(
         conn.close()
         raise
     conn.setbusytimeout(BUSY_TIMEOUT_MS)
+    register_functions(conn)
     return conn
+
+
+def register_functions(conn: apsw.Connection) -> None:
+    """SQL functions that must agree with Python: `is_blank(text)` is `core.text.is_blank`
+    (SQL's trim() knows only the characters it is given, so a passage of U+2003 spaces was
+    blank to the embedder but waiting for a vector in `index_status`, forever)."""
+    conn.create_scalar_function("is_blank", _sql_is_blank, 1, deterministic=True)
+
+
+def _sql_is_blank(*values: Any) -> int:  # called with one value: numargs=1
+    return int(is_blank(values[0]))
 
 
 DAMAGED_ERRORS = (apsw.CorruptError, apsw.NotADBError)
