@@ -5,6 +5,7 @@ back-ends (embedders and generators), so both accept and refuse the same text.""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from desktop.core.errors import ConfigError
@@ -39,3 +40,23 @@ def parse_spec(text: str | None, *, what: str = "model") -> tuple[Provider, str]
             hint="Model names are letters, digits and . _ : / - (e.g. llama3.2:3b).",
         )
     return ("ollama" if provider == "ollama" else "mistral"), model
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A back-end and model as written in settings and on the command line: "ollama:all-minilm".
+
+    The one type for both an embedder the index keys its vectors by and a model a provider
+    runs (it was two: the index's EmbedderId and the providers' ModelSpec)."""
+
+    provider: Provider
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+def parse_model_spec(text: str | None, *, what: str = "model") -> ModelSpec | None:
+    """`parse_spec` as a ModelSpec: None for "none" or blank, ConfigError for anything else."""
+    parsed = parse_spec(text, what=what)
+    return None if parsed is None else ModelSpec(*parsed)

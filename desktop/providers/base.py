@@ -11,16 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A back-end and model as written in settings and on the command line: "ollama:all-minilm"."""
-
-    provider: Literal["ollama", "mistral"]
-    model: str
-
-    def __str__(self) -> str:
-        return f"{self.provider}:{self.model}"
+# The one model-spec type lives in core (the index keys vectors by it); providers take it.
+from desktop.core.model_specs import ModelSpec as ModelSpec  # noqa: PLC0414
 
 
 class Embedder(Protocol):

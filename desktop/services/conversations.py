@@ -42,8 +42,8 @@ from desktop.core.conversations.store import (
 from desktop.core.errors import BotdeskError, ConfigError
 from desktop.core.index import store as index_store
 from desktop.core.index.embed import truncate_to_tokens
-from desktop.core.index.store import EmbedderId
 from desktop.core.jobs import Job
+from desktop.core.model_specs import ModelSpec
 from desktop.core.publish import client as client_core
 from desktop.core.publish.client import PublishClient
 from desktop.core.store.workspace import Workspace
@@ -312,7 +312,7 @@ class GapReport:
 
 
 async def question_vectors(
-    ws: Workspace, texts: Sequence[str], embedder: Embedder, ident: EmbedderId
+    ws: Workspace, texts: Sequence[str], embedder: Embedder, ident: ModelSpec
 ) -> gaps_core.Matrix:
     """One vector per text, from the embedding cache where it has them (keyed by the text's
     hash, like passages); the rest embedded in batches and cached."""

@@ -34,12 +34,13 @@ from desktop.core.index.search import (
     WorkspaceCorpus,
     check_mode,
 )
-from desktop.core.index.store import EmbedderId, Vector
+from desktop.core.index.store import Vector
 from desktop.core.jobs import Job
+from desktop.core.model_specs import ModelSpec
 from desktop.core.publish import bundle as bundle_format
 from desktop.core.store.workspace import Workspace
 from desktop.providers import factory
-from desktop.providers.base import Embedder, ModelSpec
+from desktop.providers.base import Embedder
 from desktop.providers.retry import RetryPolicy
 
 __all__ = [
@@ -96,7 +97,7 @@ class BundleTarget:
             raise
 
     @property
-    def embedder(self) -> EmbedderId | None:
+    def embedder(self) -> ModelSpec | None:
         return self.corpus.embedder
 
     def close(self) -> None:
@@ -115,33 +116,27 @@ def open_bundle(path: Path | str) -> BundleTarget:
 
 
 # -- embedders -----------------------------------------------------------------------------------
-def _spec(embedder: EmbedderId) -> ModelSpec:
-    if embedder.provider not in ("ollama", "mistral"):
-        raise ConfigError(f"Unknown embedding provider {embedder.provider!r}.")
-    return ModelSpec(embedder.provider, embedder.model)  # type: ignore[arg-type]
-
-
 def make_embedder(
-    embedder: EmbedderId, *, dimensions: int | None = None, interactive: bool = False
+    embedder: ModelSpec, *, dimensions: int | None = None, interactive: bool = False
 ) -> Embedder:
     """The providers' embedder for this spec (`dimensions`: what the index recorded, so a
     model answering another size is refused). `interactive`: someone waits (a search), so
     a server that does not answer fails within RetryPolicy.interactive's bound."""
     policy = RetryPolicy.interactive() if interactive else None
-    made: Embedder = factory.make_embedder(_spec(embedder), dimensions=dimensions, policy=policy)
+    made: Embedder = factory.make_embedder(embedder, dimensions=dimensions, policy=policy)
     return made
 
 
 def _resolve(
     embedder: Embedder | None,
-    wanted: EmbedderId,
+    wanted: ModelSpec,
     dimensions: int | None = None,
     *,
     interactive: bool = False,
 ) -> Embedder:
     if embedder is None:
         return make_embedder(wanted, dimensions=dimensions, interactive=interactive)
-    got = EmbedderId(embedder.spec.provider, embedder.spec.model)
+    got = embedder.spec
     if got != wanted:
         raise ConfigError(
             f"The embedder given is {got}, but the index was made with {wanted}.",
@@ -154,7 +149,7 @@ async def embed_query(embedder: Embedder, query: str) -> Vector:
     prefix = prefixes_for(embedder.spec.model).query
     text, _ = truncate_to_tokens(prefix + query, embedder.max_input_tokens)
     vectors = await embedder.embed_batch([text])
-    ident = EmbedderId(embedder.spec.provider, embedder.spec.model)
+    ident = embedder.spec
     if len(vectors) != 1:
         raise ConfigError(f"{ident} returned {len(vectors)} vectors for one question.")
     return store.check_vector(vectors[0], None, ident)
@@ -179,7 +174,7 @@ async def embed_pending(
     )
 
 
-def _price(embedder: EmbedderId) -> float | None:
+def _price(embedder: ModelSpec) -> float | None:
     try:
         price = PriceTable.load().price(str(embedder))
     except ConfigError:

@@ -12,6 +12,7 @@ import pytest
 from desktop.core.index import store
 from desktop.core.index.prefixes import NO_PREFIXES, PREFIX_TABLE, Prefixes, prefixes_for
 from desktop.core.jobs import Job
+from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace
 from desktop.services import content, index
 from desktop.services.workspaces import create_workspace
@@ -55,8 +56,8 @@ def test_one_table_names_each_models_prefixes(model: str, query: str, document: 
 
 def test_models_without_prefixes_keep_their_plain_cache_key() -> None:
     assert all(p != NO_PREFIXES for _, p in PREFIX_TABLE)
-    assert store.cache_model(store.EmbedderId("ollama", "all-minilm")) == "all-minilm"
-    nomic = store.EmbedderId("ollama", "nomic-embed-text")
+    assert store.cache_model(ModelSpec("ollama", "all-minilm")) == "all-minilm"
+    nomic = ModelSpec("ollama", "nomic-embed-text")
     assert store.cache_model(nomic) == "nomic-embed-text|search_document: "
 
 

@@ -19,8 +19,9 @@ from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import BadResponseError, ProviderError
 from desktop.core.index import store
 from desktop.core.index.prefixes import prefixes_for
-from desktop.core.index.store import EmbedderId, EmbedderLike, Vector
+from desktop.core.index.store import EmbedderLike, Vector
 from desktop.core.jobs import Job
+from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace
 from desktop.core.text import count_tokens, is_blank
 
@@ -93,7 +94,7 @@ def truncate_to_tokens(text: str, max_tokens: int) -> tuple[str, bool]:
 
 
 def _pending_rows(
-    ws: Workspace, embedder: EmbedderId
+    ws: Workspace, embedder: ModelSpec
 ) -> tuple[dict[str, str], dict[str, list[int]], int, int]:
     """(hash -> text to embed, hash -> passage ids, cached count, empty count)."""
     cached = store.cached_hashes(ws, embedder)
@@ -116,7 +117,7 @@ def _pending_rows(
 
 
 def estimate(
-    ws: Workspace, embedder: EmbedderId, *, price_per_million: float | None = None
+    ws: Workspace, embedder: ModelSpec, *, price_per_million: float | None = None
 ) -> EmbedEstimate:
     """The passages and tokens `embedder` would have to embed now, and the cost if known."""
     texts, _, n_cached, _ = _pending_rows(ws, embedder)
@@ -136,7 +137,7 @@ async def embed_pending(
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> EmbedReport:
     """Embed every included passage whose text has no cached vector for `embedder`."""
-    ident = EmbedderId(embedder.spec.provider, embedder.spec.model)
+    ident = embedder.spec
     report = EmbedReport(embedder=str(ident))
     texts, ids, report.cached, report.skipped_empty = _pending_rows(ws, ident)
     report.pending = len(texts)

@@ -66,7 +66,8 @@ import numpy as np
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError
 from desktop.core.index import store
-from desktop.core.index.store import EmbedderId, Vector
+from desktop.core.index.store import Vector
+from desktop.core.model_specs import ModelSpec
 from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
 
@@ -254,7 +255,7 @@ class Corpus:
     """What search needs of a workspace or a bundle."""
 
     kind = ""
-    embedder: EmbedderId | None = None
+    embedder: ModelSpec | None = None
     dimensions: int | None = None
 
     def has_vectors(self) -> bool:
@@ -381,7 +382,7 @@ class WorkspaceCorpus(Corpus):
 
     kind = "workspace"
 
-    def __init__(self, ws: Workspace, embedder: EmbedderId | None = None) -> None:
+    def __init__(self, ws: Workspace, embedder: ModelSpec | None = None) -> None:
         self.ws = ws
         self.embedder = embedder if embedder is not None else store.workspace_embedder(ws)
         table = store.vector_table(ws, self.embedder) if self.embedder else None
@@ -714,7 +715,7 @@ class BundleCorpus(Corpus):
         embedding = manifest.get("embedding") or None
         self.quantization = str(manifest.get("quantization") or "none")
         if embedding and self.vectors:
-            self.embedder = EmbedderId(str(embedding["provider"]), str(embedding["model"]))
+            self.embedder = store.parse_embedder(f"{embedding['provider']}:{embedding['model']}")
             self.dimensions = int(embedding["dimensions"])
 
     def close(self) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,7 +22,7 @@ import numpy as np
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import BadResponseError
 from desktop.core.index.prefixes import prefixes_for
-from desktop.core.model_specs import parse_spec
+from desktop.core.model_specs import ModelSpec, parse_model_spec
 from desktop.core.store.workspace import Workspace, utc_now
 
 # Settings keys: the embedder spec ("ollama:all-minilm" or "none") and its dimensions.
@@ -34,18 +33,11 @@ DIMENSIONS_SETTING = "embedder_dimensions"
 Vector = np.ndarray[Any, np.dtype[np.float32]]
 
 
-class SpecLike(Protocol):
-    @property
-    def provider(self) -> str: ...
-    @property
-    def model(self) -> str: ...
-
-
 class EmbedderLike(Protocol):
     """desktop.providers.base.Embedder as the core sees it (core does not import providers)."""
 
     @property
-    def spec(self) -> SpecLike: ...
+    def spec(self) -> ModelSpec: ...
     @property
     def max_batch(self) -> int: ...
     @property
@@ -54,30 +46,18 @@ class EmbedderLike(Protocol):
     async def embed_batch(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-@dataclass(frozen=True)
-class EmbedderId:
-    """A provider and model, as the cache keys them."""
-
-    provider: str
-    model: str
-
-    def __str__(self) -> str:
-        return f"{self.provider}:{self.model}"
+def parse_embedder(text: str | None) -> ModelSpec | None:
+    """ "ollama:MODEL" / "mistral:MODEL" -> ModelSpec; "none" or empty -> None."""
+    return parse_model_spec(text, what="embedder")
 
 
-def parse_embedder(text: str | None) -> EmbedderId | None:
-    """ "ollama:MODEL" / "mistral:MODEL" -> EmbedderId; "none" or empty -> None."""
-    parsed = parse_spec(text, what="embedder")
-    return None if parsed is None else EmbedderId(*parsed)
-
-
-def workspace_embedder(ws: Workspace) -> EmbedderId | None:
+def workspace_embedder(ws: Workspace) -> ModelSpec | None:
     value = ws.setting(EMBEDDER_SETTING, "none")
     return parse_embedder(value if isinstance(value, str) else None)
 
 
 # -- the cache -------------------------------------------------------------------------------
-def cache_model(embedder: EmbedderId) -> str:
+def cache_model(embedder: ModelSpec) -> str:
     """The `model` the cache keys this embedder's vectors by: the model's name, and the
     document prefix its passages are sent with, if any ("nomic-embed-text|search_document: ")."""
     prefix = prefixes_for(embedder.model).document
@@ -92,7 +72,7 @@ def from_blob(blob: bytes) -> Vector:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
-def check_vector(vector: Sequence[float], dimensions: int | None, embedder: EmbedderId) -> Vector:
+def check_vector(vector: Sequence[float], dimensions: int | None, embedder: ModelSpec) -> Vector:
     """A vector as float32, refused when its size differs or it holds NaN/inf."""
     try:
         array = np.asarray(vector, dtype=np.float32)
@@ -114,7 +94,7 @@ def check_vector(vector: Sequence[float], dimensions: int | None, embedder: Embe
     return array
 
 
-def cached_hashes(ws: Workspace, embedder: EmbedderId) -> set[str]:
+def cached_hashes(ws: Workspace, embedder: ModelSpec) -> set[str]:
     rows = ws.conn.execute(
         "select text_hash from embeddings where provider = ? and model = ?",
         (embedder.provider, cache_model(embedder)),
@@ -124,7 +104,7 @@ def cached_hashes(ws: Workspace, embedder: EmbedderId) -> set[str]:
 
 def store_vectors(
     ws: Workspace,
-    embedder: EmbedderId,
+    embedder: ModelSpec,
     items: Iterable[tuple[str, Vector, bool]],
 ) -> None:
     """Cache (text hash, vector, truncated) rows; call inside a transaction."""
@@ -143,7 +123,7 @@ def store_vectors(
     )
 
 
-def cached_vectors(ws: Workspace, embedder: EmbedderId, hashes: Iterable[str]) -> dict[str, Vector]:
+def cached_vectors(ws: Workspace, embedder: ModelSpec, hashes: Iterable[str]) -> dict[str, Vector]:
     wanted = sorted(set(hashes))
     if not wanted:
         return {}
@@ -156,7 +136,7 @@ def cached_vectors(ws: Workspace, embedder: EmbedderId, hashes: Iterable[str]) -
 
 
 # -- dimensions and the vec0 table ----------------------------------------------------------
-def recorded_dimensions(ws: Workspace, embedder: EmbedderId) -> int | None:
+def recorded_dimensions(ws: Workspace, embedder: ModelSpec) -> int | None:
     value = ws.scalar(
         "select dimensions from vector_tables where provider = ? and model = ?",
         (embedder.provider, embedder.model),
@@ -170,7 +150,7 @@ def recorded_dimensions(ws: Workspace, embedder: EmbedderId) -> int | None:
     return None if value is None else int(value)
 
 
-def vector_table(ws: Workspace, embedder: EmbedderId) -> tuple[str, int] | None:
+def vector_table(ws: Workspace, embedder: ModelSpec) -> tuple[str, int] | None:
     """(vec0 table name, dimensions) of this embedder, or None before its first vector."""
     row = ws.fetch_one(
         "select table_name, dimensions from vector_tables where provider = ? and model = ?",
@@ -181,7 +161,7 @@ def vector_table(ws: Workspace, embedder: EmbedderId) -> tuple[str, int] | None:
     return str(row["table_name"]), int(row["dimensions"])
 
 
-def _table_name(embedder: EmbedderId) -> str:
+def _table_name(embedder: ModelSpec) -> str:
     return "vec_" + hashlib.sha256(str(embedder).encode()).hexdigest()[:12]
 
 
@@ -190,7 +170,7 @@ def bit_width(dimensions: int) -> int:
     return (dimensions + 7) // 8 * 8
 
 
-def ensure_vector_table(ws: Workspace, embedder: EmbedderId, dimensions: int) -> str:
+def ensure_vector_table(ws: Workspace, embedder: ModelSpec, dimensions: int) -> str:
     """Create this embedder's vec0 table (and record its dimensions) if it does not exist."""
     found = vector_table(ws, embedder)
     if found is not None:
@@ -213,7 +193,7 @@ def ensure_vector_table(ws: Workspace, embedder: EmbedderId, dimensions: int) ->
     return name
 
 
-def drop_vector_table(ws: Workspace, embedder: EmbedderId) -> None:
+def drop_vector_table(ws: Workspace, embedder: ModelSpec) -> None:
     """Forget an embedder's vec0 table (its cached vectors stay)."""
     found = vector_table(ws, embedder)
     if found is None:
@@ -232,7 +212,7 @@ def binary_code(vector: Vector) -> bytes:
 
 
 def sync_vector_table(
-    ws: Workspace, embedder: EmbedderId, hashes: Sequence[str] | None = None
+    ws: Workspace, embedder: ModelSpec, hashes: Sequence[str] | None = None
 ) -> tuple[int, int]:
     """Make the vec0 table hold exactly the included passages with a cached vector of their
     current text (or, given `hashes`, add the passages with those texts: after a batch).

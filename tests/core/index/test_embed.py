@@ -13,12 +13,13 @@ from desktop.core.errors import BadResponseError, CancelledError
 from desktop.core.index import store
 from desktop.core.index.embed import truncate_to_tokens
 from desktop.core.jobs import Job
+from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace
 from desktop.core.text import count_tokens
 from tests.core.index.support import CountingEmbedder, new_workspace
 from tests.core.publish.factory import add_document, add_passage, add_source, edit_passage
 
-EMBEDDER = store.EmbedderId("ollama", "hashed")
+EMBEDDER = ModelSpec("ollama", "hashed")
 
 
 @pytest.fixture
@@ -219,11 +220,11 @@ def test_cost_estimate_counts_only_what_a_new_embedder_must_embed(ws: Workspace)
     _embed(ws, CountingEmbedder())
     cached = index.estimate(ws, EMBEDDER)
     assert cached.to_embed == 0 and cached.passages == 12 and cached.cost_usd == 0.0
-    mistral = index.estimate(ws, store.EmbedderId("mistral", "mistral-embed"))
+    mistral = index.estimate(ws, ModelSpec("mistral", "mistral-embed"))
     assert mistral.to_embed == 12 and mistral.tokens > 0
     assert mistral.cost_usd is not None and mistral.cost_usd > 0
     assert "12 of 12" in mistral.line()
-    unknown = index.estimate(ws, store.EmbedderId("mistral", "other-embed"))
+    unknown = index.estimate(ws, ModelSpec("mistral", "other-embed"))
     assert unknown.cost_usd is None and "unknown cost" in unknown.line()
 
 
