@@ -37,6 +37,7 @@ from desktop.core.content.models import (
     SyncSummary,
 )
 from desktop.core.errors import ConfigError, SourceError
+from desktop.core.index.query import ALL_WORDS, fts_query
 from desktop.core.ingest.crawl import discover_site, url_allowed
 from desktop.core.ingest.files import list_files
 from desktop.core.ingest.traps import TrapReport
@@ -522,12 +523,6 @@ def _passage_info(row: dict[str, Any]) -> PassageInfo:
     )
 
 
-def _fts_query(query: str) -> str:
-    """User words as an FTS5 query of quoted terms (no syntax errors from punctuation)."""
-    terms = [t.replace('"', '""') for t in query.split() if t.strip()]
-    return " ".join(f'"{t}"' for t in terms)
-
-
 def list_passages(
     ws: Workspace,
     *,
@@ -548,7 +543,7 @@ def list_passages(
     order = " order by d.source_id, d.uri, p.ordinal, p.id"
     sql = _PASSAGE_SQL
     if query and query.strip():
-        fts = _fts_query(query)
+        fts = fts_query(query, ALL_WORDS)
         if not fts:
             return []
         sql = (

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from desktop.core.conversations.masking import MASK_SETTING, mask_personal
 from desktop.core.conversations.protocol import Citation, Conversation, Lead
 from desktop.core.errors import ConfigError
+from desktop.core.index.query import ALL_WORDS, fts_query
 from desktop.core.store.workspace import Workspace, utc_now
 
 MAX_MESSAGE_CHARS = 32_000
@@ -343,10 +344,6 @@ def _summary(row: dict[str, Any]) -> ConversationSummary:
     )
 
 
-def _fts_query(text: str) -> str:
-    return " ".join('"' + t.replace('"', '""') + '"' for t in text.split() if t.strip())
-
-
 @dataclass(frozen=True)
 class ConversationFilter:
     kind: FilterKind = "all"
@@ -386,7 +383,7 @@ def list_conversations(ws: Workspace, filters: ConversationFilter) -> list[Conve
             " join conversation_messages m on m.id = f.rowid"
             " where conversation_messages_fts match ?)"
         )
-        params.append(_fts_query(filters.text))
+        params.append(fts_query(filters.text, ALL_WORDS))
     sql = _SUMMARY_SQL + (" where " + " and ".join(where) if where else "")
     sql += " order by c.updated_at desc, c.id desc"
     if filters.limit:

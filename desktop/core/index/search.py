@@ -66,6 +66,7 @@ import numpy as np
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError
 from desktop.core.index import store
+from desktop.core.index.query import fts_query, query_words, words_query
 from desktop.core.index.store import Vector
 from desktop.core.model_specs import ModelSpec
 from desktop.core.source_ref import SourceRef
@@ -89,7 +90,6 @@ EXACT_MAX_BYTES = 1 << 30
 _MATRICES: weakref.WeakKeyDictionary[apsw.Connection, dict[str, _Matrix]] = (
     weakref.WeakKeyDictionary()
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Document counts of words per connection and file state: the common-word check and the
 # rare-identifier check ask for them on every question, and common words (the costly ones
 # to count) recur from question to question.
@@ -192,34 +192,6 @@ class WhyNot:
         if verdict.retrieved:
             return f"Retrieved at rank {verdict.rank} ({self.mode})."
         return f"Not retrieved ({self.mode}): " + "; ".join(verdict.cut_by) + "."
-
-
-# -- queries ---------------------------------------------------------------------------------
-# Lucene's English stop words, which the reference BM25 (Anserini/Pyserini) drops from
-# queries: a question's "is", "the", "to" would otherwise match nearly every passage.
-_STOP_WORD_TEXT = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their"
-    " then there these they this to was will with"
-)
-STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
-
-
-def query_words(query: str) -> list[str]:
-    """The words of a question that keyword search looks for: English stop words are left
-    out unless the question has nothing else."""
-    words = _WORD.findall(query)
-    return [w for w in words if w.lower() not in STOP_WORDS] or words
-
-
-def words_query(words: Sequence[str]) -> str:
-    """Words as an FTS5 query: each word quoted (no syntax errors), any may match."""
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-
-def fts_query(query: str) -> str:
-    """The user's words as an FTS5 query: each word quoted (no syntax errors), any may match;
-    English stop words are left out unless the question has nothing else."""
-    return words_query(query_words(query))
 
 
 def _top_matches(
