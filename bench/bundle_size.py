@@ -21,7 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop.core.publish.bundle import BundleVectors, build_bundle, open_bundle, quantize_query
+from desktop.core.bundle.format import quantize_query
+from desktop.core.bundle.read import open_bundle
+from desktop.core.bundle.write import build_bundle
+from desktop.core.index import BundleVectors
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import sha256_hex
 from desktop.services.workspaces import create_workspace

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.cli.output import StderrProgress, print_json, print_table
+from desktop.core.bundle.quantization import QUANTIZATIONS
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
-from desktop.core.publish.quantization import QUANTIZATIONS
 from desktop.core.store.lock import WorkspaceLock
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from typing import Any
 
 from desktop.core import index as core_index
 from desktop.core.answering.prices import PriceTable
+from desktop.core.bundle import read as bundle_format
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, ProviderTimeoutError, ProviderUnavailableError
 from desktop.core.index import store
@@ -37,7 +38,6 @@ from desktop.core.index.search import (
 from desktop.core.index.store import Vector
 from desktop.core.jobs import Job
 from desktop.core.model_specs import ModelSpec
-from desktop.core.publish import bundle as bundle_format
 from desktop.core.store.workspace import Workspace
 from desktop.providers import factory
 from desktop.providers.base import Embedder

@@ -19,14 +19,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from desktop.core.bundle import write as bundle_core
+from desktop.core.bundle.quantization import Quantization
+from desktop.core.bundle.write import BuiltBundle, BundlePassage, VectorLoader
 from desktop.core.errors import ConfigError, PublishError
 from desktop.core.jobs import Job
-from desktop.core.publish import bundle as bundle_core
 from desktop.core.publish import checks as checks_core
 from desktop.core.publish import client as client_core
 from desktop.core.publish import release as release_core
 from desktop.core.publish import widget_config
-from desktop.core.publish.bundle import BuiltBundle, BundlePassage, Quantization, VectorLoader
 from desktop.core.publish.checks import Check
 from desktop.core.publish.client import ReleaseCancelled
 from desktop.core.publish.release import Changes, ReleaseInfo

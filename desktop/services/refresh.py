@@ -28,12 +28,12 @@ from typing import Any, Literal
 
 import httpx
 
+from desktop.core.bundle.write import VectorLoader
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import SyncSummary
 from desktop.core.errors import BotdeskError, CancelledError, ConfigError
 from desktop.core.jobs import Job
 from desktop.core.publish import widget_config
-from desktop.core.publish.bundle import VectorLoader
 from desktop.core.store.lock import WorkspaceLock, current_holder
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.providers.base import Embedder

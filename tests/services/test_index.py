@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from desktop.core.bundle.write import build_bundle
 from desktop.core.errors import (
     AuthenticationError,
     BadResponseError,
@@ -20,7 +21,6 @@ from desktop.core.errors import (
     ProviderUnavailableError,
 )
 from desktop.core.jobs import Job
-from desktop.core.publish.bundle import build_bundle
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, content, index
 from desktop.services.workspaces import create_workspace

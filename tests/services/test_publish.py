@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from desktop.core.errors import ConfigError, PublishError
+from desktop.core.index import BundleVectors
 from desktop.core.jobs import Job
-from desktop.core.publish.bundle import BundleVectors
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
 from tests.core.publish.factory import add_passage, edit_passage, fake_vectors, sample_workspace

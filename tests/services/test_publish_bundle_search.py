@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import sqlite_vec
 
+from desktop.core.index import BundleVectors
 from desktop.core.jobs import Job
-from desktop.core.publish.bundle import BundleVectors
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
 from tests.core.publish.factory import add_document, add_passage, add_source, hashed_vector

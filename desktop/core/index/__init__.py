@@ -7,7 +7,11 @@ hands the bundle builder the vectors of the passages it packs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
 
 from desktop.core.index import store
 from desktop.core.index.embed import EmbedEstimate, EmbedReport, embed_pending, estimate
@@ -23,11 +27,11 @@ from desktop.core.index.search import (
     run_search,
     why_not,
 )
-from desktop.core.publish.bundle import BundleVectors
 from desktop.core.store.workspace import Workspace
 
 __all__ = [
     "BundleCorpus",
+    "BundleVectors",
     "Corpus",
     "EmbedEstimate",
     "EmbedReport",
@@ -43,6 +47,17 @@ __all__ = [
     "run_search",
     "why_not",
 ]
+
+
+@dataclass(frozen=True)
+class BundleVectors:
+    """The vectors of the included passages and the embedder that made them."""
+
+    provider: str
+    model: str
+    dimensions: int
+    vectors: Mapping[int, Sequence[float] | np.ndarray[Any, Any]]  # passage id -> vector
+    distance: Literal["cosine", "l2"] = "cosine"
 
 
 def bundle_vectors(ws: Workspace, passages: Sequence[tuple[int, str]]) -> BundleVectors | None:

@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.core.bundle.write import BuiltBundle, BundlePassage
 from desktop.core.errors import CancelledError
 from desktop.core.jobs import Job
-from desktop.core.publish.bundle import BuiltBundle, BundlePassage
 from desktop.core.publish.client import (
     STEP_RELEASE,
     STEP_UPLOAD,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desktop.core.errors import ConfigError
+from desktop.core.index.store import workspace_embedder
 from desktop.core.paths import resource_path
 from desktop.core.store.workspace import Workspace, utc_now
 
@@ -145,9 +146,6 @@ def _workspace_embedder(ws: Workspace | None) -> str:
     """The workspace's embedder ("ollama:all-minilm"), or "" for none (keyword only)."""
     if ws is None:
         return ""
-    # Imported here: desktop.core.index imports the publish bundle module.
-    from desktop.core.index.store import workspace_embedder
-
     try:
         embedder = workspace_embedder(ws)
     except ConfigError:

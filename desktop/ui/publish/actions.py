@@ -14,9 +14,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
+from desktop.core.bundle.write import VectorLoader
 from desktop.core.errors import BotdeskError, PublishError
 from desktop.core.jobs import Job, JobEvent, JobState
-from desktop.core.publish.bundle import VectorLoader
 from desktop.core.publish.client import STEP_RELEASE, STEP_UPLOAD
 from desktop.core.store.workspace import Workspace
 from desktop.core.text import size_text

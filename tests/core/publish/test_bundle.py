@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import sqlite_vec
 
+from desktop.core.bundle import format as bundle_format
+from desktop.core.bundle import write as bundle_mod
+from desktop.core.bundle.read import open_bundle, read_manifest
+from desktop.core.bundle.write import build_bundle
 from desktop.core.errors import ConfigError
-from desktop.core.publish import bundle as bundle_mod
-from desktop.core.publish.bundle import BundleVectors, build_bundle, open_bundle, read_manifest
+from desktop.core.index import BundleVectors
 from desktop.core.store.workspace import Workspace
 from tests.core.publish.factory import (
     PLANTED_KEY,
@@ -107,7 +110,7 @@ def test_plain_sqlite_vec_runs_knn_and_fts(workspace: Workspace, tmp_path: Path)
 
 @pytest.mark.parametrize("quantization", ["int8", "binary"])
 def test_quantized_bundle_answers_knn(
-    workspace: Workspace, tmp_path: Path, quantization: bundle_mod.Quantization
+    workspace: Workspace, tmp_path: Path, quantization: bundle_format.Quantization
 ) -> None:
     content = sample_workspace(workspace, str(tmp_path))
     out = tmp_path / "bot.bundle"
@@ -115,7 +118,8 @@ def test_quantized_bundle_answers_knn(
     conn = _plain(out)
     manifest = read_manifest(conn)
     assert manifest["quantization"] == quantization
-    query = bundle_mod.quantize_query(hashed_vector("warranty screen repair years"), quantization)
+    question = hashed_vector("warranty screen repair years")
+    query = bundle_format.quantize_query(question, quantization)
     wrap = "vec_int8(?)" if quantization == "int8" else "vec_bit(?)"
     knn = conn.execute(
         f"select passage_id from passages_vec where embedding match {wrap} and k = 2"

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from desktop.core.publish.bundle import BundleVectors
+from desktop.core.index import BundleVectors
 from desktop.core.store.workspace import Workspace
 from desktop.ui.main_window import MainWindow
 from desktop.ui.publish.actions import PublishBackends

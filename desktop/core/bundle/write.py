@@ -22,35 +22,32 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import apsw
 import numpy as np
 
 from desktop import __version__
+from desktop.core.bundle.format import (
+    BUNDLE_APPLICATION_ID,
+    FORMAT_VERSION,
+    FTS_SQL,
+    FTS_TOKENIZER,
+    QUANTIZATIONS,
+    SCHEMA,
+    TABLES,
+    Quantization,
+    vec_column,
+    vector_blob,
+)
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, WorkspaceError
+from desktop.core.index import BundleVectors, bundle_vectors
 from desktop.core.jobs import Job
-from desktop.core.publish.quantization import QUANTIZATIONS
-from desktop.core.publish.quantization import Quantization as Quantization  # noqa: PLC0414
 from desktop.core.store import db
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import is_blank
-
-FORMAT_VERSION = 1
-# 'BDB1': marks a SQLite file as a Botdesk bundle (workspaces are 'BDK1').
-BUNDLE_APPLICATION_ID = 0x42444231
-# The same tokenizer as the workspace's passages_fts, so keyword scores match the app's.
-FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
-# Table names, also written into the manifest so search code can be pointed at them.
-TABLES = {
-    "manifest": "manifest",
-    "sources": "sources",
-    "passages": "passages",
-    "fts": "passages_fts",
-    "vectors": "passages_vec",
-}
 
 # The contract's definition of a passage the bot may use.
 INCLUDED_PASSAGES_SQL = f"""
@@ -59,21 +56,6 @@ from passages p join documents d on d.id = p.document_id
 where {INCLUDED_WHERE}
 order by p.id
 """
-
-
-@dataclass(frozen=True)
-class BundleVectors:
-    """The vectors of the included passages and the embedder that made them."""
-
-    provider: str
-    model: str
-    dimensions: int
-    vectors: Mapping[int, Sequence[float] | np.ndarray[Any, Any]]  # passage id -> vector
-    distance: Literal["cosine", "l2"] = "cosine"
-
-
-# (workspace, [(passage id, text hash)]) -> vectors, or None when the workspace has none.
-VectorLoader = Callable[[Workspace, Sequence[tuple[int, str]]], BundleVectors | None]
 
 
 @dataclass(frozen=True)
@@ -98,6 +80,10 @@ class BuiltBundle:
     @property
     def content_hash(self) -> str:
         return str(self.manifest["content_hash"])
+
+
+# (workspace, [(passage id, text hash)]) -> vectors, or None when the workspace has none.
+VectorLoader = Callable[[Workspace, Sequence[tuple[int, str]]], BundleVectors | None]
 
 
 # -- reading the workspace ---------------------------------------------------------------
@@ -177,74 +163,10 @@ def default_vector_loader(
 ) -> BundleVectors | None:
     """The index's vectors for these passages, or None when the workspace has no embedder
     (a keyword-only bundle). desktop.core.index owns where vectors live."""
-    # Imported here: desktop.core.index imports this module (BundleVectors).
-    from desktop.core.index import bundle_vectors
-
     return bundle_vectors(ws, passages)
 
 
 # -- building -----------------------------------------------------------------------------
-_SCHEMA = """
-create table manifest(key text primary key, value text not null);
-create table sources(
-    id integer primary key,
-    kind text not null,
-    url text,
-    name text,
-    title text not null default ''
-);
-create table passages(
-    id integer primary key,
-    source_id integer not null references sources(id),
-    ordinal integer not null,
-    heading_path text not null default '',
-    page integer,
-    text text not null,
-    text_hash text not null
-);
-create index passages_source on passages(source_id, ordinal);
-"""
-
-_FTS = f"""
-create virtual table passages_fts using fts5(
-    text, heading_path, content='passages', content_rowid='id',
-    tokenize='{FTS_TOKENIZER}'
-);
-insert into passages_fts(passages_fts) values ('rebuild');
-"""
-
-
-def _vec_column(quantization: Quantization, dimensions: int, distance: str) -> str:
-    if quantization == "int8":
-        return f"int8[{dimensions}] distance_metric={distance}"
-    if quantization == "binary":
-        return f"bit[{dimensions}]"  # hamming distance is the only one for bit vectors
-    return f"float[{dimensions}] distance_metric={distance}"
-
-
-def _vector_blob(vector: np.ndarray[Any, Any], quantization: Quantization) -> bytes:
-    """The stored form: float32, int8 of the unit vector scaled by 127, or sign bits."""
-    if quantization == "int8":
-        unit = _unit(vector)
-        return np.clip(np.round(unit * 127.0), -127, 127).astype(np.int8).tobytes()
-    if quantization == "binary":
-        return np.packbits(vector > 0, bitorder="little").tobytes()
-    return vector.astype(np.float32).tobytes()
-
-
-def _unit(vector: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector
-
-
-def quantize_query(vector: Sequence[float] | np.ndarray[Any, Any], quantization: str) -> bytes:
-    """A query vector in the form the bundle's vec0 column expects (see the format doc)."""
-    array = np.asarray(vector, dtype=np.float32)
-    if quantization not in QUANTIZATIONS:
-        raise ConfigError(f"Unknown quantization {quantization!r}.")
-    return _vector_blob(array, quantization)
-
-
 def _check_vectors(
     vectors: BundleVectors, passages: Sequence[db.Row]
 ) -> dict[int, np.ndarray[Any, Any]]:
@@ -336,7 +258,7 @@ def build_bundle(
                 hint="Build with --quantize int8 or none.",
             )
         arrays = _check_vectors(vectors, passages)
-        blobs = {pid: _vector_blob(a, quantization) for pid, a in arrays.items()}
+        blobs = {pid: vector_blob(a, quantization) for pid, a in arrays.items()}
         embedding = {
             "provider": vectors.provider,
             "model": vectors.model,
@@ -368,7 +290,7 @@ def build_bundle(
     try:
         db.load_sqlite_vec(memory)
         with memory:
-            memory.execute(_SCHEMA)
+            memory.execute(SCHEMA)
             memory.executemany(
                 "insert into manifest(key, value) values (?, ?)",
                 [(k, json.dumps(v, sort_keys=True)) for k, v in sorted(manifest.items())],
@@ -393,9 +315,9 @@ def build_bundle(
                     for r in passages
                 ],
             )
-            memory.execute(_FTS)
+            memory.execute(FTS_SQL)
             if vectors is not None:
-                column = _vec_column(quantization, vectors.dimensions, vectors.distance)
+                column = vec_column(quantization, vectors.dimensions, vectors.distance)
                 memory.execute(
                     f"create virtual table passages_vec using vec0("
                     f"passage_id integer primary key, embedding {column})"
@@ -517,30 +439,3 @@ def file_sha256(path: Path) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
-
-
-# -- reading a bundle ---------------------------------------------------------------------
-def open_bundle(path: Path | str) -> apsw.Connection:
-    """Open a bundle read-only with sqlite-vec loaded; refuse files that are not bundles."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"No bundle file at {path}.")
-    with path.open("rb") as file:
-        if file.read(16) != b"SQLite format 3\x00":
-            raise ConfigError(f"{path} is not a Botdesk bundle (not a SQLite file).")
-    try:
-        conn = db.connect(path, readonly=True)
-        application_id = int(db.scalar(conn, "pragma application_id"))
-    except apsw.Error as exc:
-        raise ConfigError(f"{path} is not a Botdesk bundle ({exc}).") from exc
-    if application_id != BUNDLE_APPLICATION_ID:
-        conn.close()
-        raise ConfigError(f"{path} is not a Botdesk bundle.")
-    return conn
-
-
-def read_manifest(conn: apsw.Connection) -> dict[str, Any]:
-    return {
-        str(key): json.loads(value)
-        for key, value in conn.execute("select key, value from manifest")
-    }
