@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from desktop.core.content import boilerplate, curation
+from desktop.core.content import boilerplate, curation, queries
 from desktop.core.content import sync as content_sync
 from desktop.core.content.chunking import settings_from
 from desktop.core.content.curation import INCLUDED_WHERE
@@ -28,7 +28,6 @@ from desktop.core.content.models import (
     DocumentDetail,
     DocumentInfo,
     PassageInfo,
-    PassageState,
     PreviewNode,
     PreviewSelection,
     PreviewUrl,
@@ -198,41 +197,15 @@ def add_qa(ws: Workspace, question: str, answer: str) -> SourceInfo:
     )
 
 
-def _source_info(row: dict[str, Any]) -> SourceInfo:
-    summary = json.loads(row["last_sync_summary"]) if row.get("last_sync_summary") else None
-    return SourceInfo(
-        id=row["id"],
-        kind=row["kind"],
-        location=row["location"],
-        title=row["title"],
-        settings=content_sync.source_settings(row),
-        created_at=row["created_at"],
-        last_synced_at=row["last_synced_at"],
-        documents=int(row.get("n_documents") or 0),
-        passages=int(row.get("n_passages") or 0),
-        last_sync_summary=summary,
-    )
-
-
-_SOURCE_SQL = """
-select s.*,
-  (select count(*) from documents d where d.source_id = s.id and d.status != 'removed')
-    as n_documents,
-  (select count(*) from passages p join documents d on d.id = p.document_id
-    where d.source_id = s.id and p.removed = 0) as n_passages
-from sources s
-"""
-
-
 def list_sources(ws: Workspace) -> list[SourceInfo]:
-    return [_source_info(r) for r in ws.fetch_all(_SOURCE_SQL + " order by s.id")]
+    return queries.sources(ws)
 
 
 def get_source(ws: Workspace, source_id: int) -> SourceInfo:
-    row = ws.fetch_one(_SOURCE_SQL + " where s.id = ?", (source_id,))
-    if row is None:
+    found = queries.source(ws, source_id)
+    if found is None:
         raise SourceError(f"No source with id {source_id}.")
-    return _source_info(row)
+    return found
 
 
 def remove_source(ws: Workspace, source_id: int) -> None:
@@ -414,47 +387,15 @@ async def sync(
 
 
 # -- documents -------------------------------------------------------------------------
-_DOC_SQL = """
-select d.id, d.source_id, d.uri, d.title, d.content_type, d.status, d.status_reason,
-  d.excluded, d.fetched_at, d.updated_at,
-  (select count(*) from passages p where p.document_id = d.id and p.removed = 0) as n_passages
-from documents d
-"""
-
-
-def _document_info(row: dict[str, Any]) -> DocumentInfo:
-    return DocumentInfo(
-        id=row["id"],
-        source_id=row["source_id"],
-        uri=row["uri"],
-        title=row["title"],
-        content_type=row["content_type"],
-        status=row["status"],
-        status_reason=row["status_reason"],
-        excluded=bool(row["excluded"]),
-        passages=int(row["n_passages"]),
-        fetched_at=row["fetched_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 def list_documents(ws: Workspace, *, source_id: int | None = None) -> list[DocumentInfo]:
-    if source_id is None:
-        rows = ws.fetch_all(_DOC_SQL + " order by d.source_id, d.uri")
-    else:
-        rows = ws.fetch_all(_DOC_SQL + " where d.source_id = ? order by d.uri", (source_id,))
-    return [_document_info(r) for r in rows]
+    return queries.documents(ws, source_id=source_id)
 
 
 def get_document(ws: Workspace, document_id: int) -> DocumentDetail:
-    row = ws.fetch_one(_DOC_SQL + " where d.id = ?", (document_id,))
-    if row is None:
+    found = queries.document(ws, document_id)
+    if found is None:
         raise SourceError(f"No document with id {document_id}.")
-    extra = ws.fetch_one("select markdown, pages from documents where id = ?", (document_id,))
-    assert extra is not None
-    info = _document_info(row)
-    pages = [(int(p), int(s), int(e)) for p, s, e in json.loads(extra["pages"] or "[]")]
-    return DocumentDetail(**info.__dict__, markdown=extra["markdown"] or "", pages=pages)
+    return found
 
 
 def exclude_document(ws: Workspace, document_id: int, excluded: bool = True) -> None:
@@ -480,49 +421,6 @@ def exclude_url_pattern(ws: Workspace, pattern: str) -> int:
 
 
 # -- passages --------------------------------------------------------------------------
-_PASSAGE_COLUMNS = "p.*, d.uri, d.title, d.excluded as document_excluded"
-_PASSAGE_SQL = f"""
-select {_PASSAGE_COLUMNS} from passages p join documents d on d.id = p.document_id
-"""
-
-
-def _state(row: dict[str, Any]) -> PassageState:
-    if row["needs_review"]:
-        return "needs_review"
-    if row["excluded"] or row["document_excluded"]:  # an excluded document's passages too
-        return "excluded"
-    if row["edited_text"] is not None:
-        return "edited"
-    return "included"
-
-
-def _passage_info(row: dict[str, Any]) -> PassageInfo:
-    return PassageInfo(
-        id=row["id"],
-        document_id=row["document_id"],
-        uri=row["uri"],
-        title=row["title"],
-        ordinal=row["ordinal"],
-        heading_path=row["heading_path"],
-        page=row["page"],
-        char_start=row["char_start"],
-        char_end=row["char_end"],
-        text=row["text"],
-        source_text=row["source_text"],
-        review_source_text=row["review_source_text"],
-        state=_state(row),
-        excluded=bool(row["excluded"]),
-        edited=row["edited_text"] is not None,
-        needs_review=bool(row["needs_review"]),
-        removed=bool(row["removed"]),
-        tokens=row["tokens"],
-        boilerplate=bool(row["boilerplate"]),
-        origin=row["origin"],
-        text_hash=row["text_hash"],
-        document_excluded=bool(row["document_excluded"]),
-    )
-
-
 def list_passages(
     ws: Workspace,
     *,
@@ -533,30 +431,14 @@ def list_passages(
 ) -> list[PassageInfo]:
     """Passages in document order; state filters by included/excluded/edited/needs_review
     (or "boilerplate"); query is a full-text search (FTS5, best match first)."""
-    where: list[str] = []
-    params: list[Any] = []
-    if not include_removed:
-        where.append("p.removed = 0")
-    if document_id is not None:
-        where.append("p.document_id = ?")
-        params.append(document_id)
-    order = " order by d.source_id, d.uri, p.ordinal, p.id"
-    sql = _PASSAGE_SQL
+    match = None
     if query and query.strip():
-        fts = fts_query(query, ALL_WORDS)
-        if not fts:
+        match = fts_query(query, ALL_WORDS)
+        if not match:
             return []
-        sql = (
-            f"select {_PASSAGE_COLUMNS} from passages_fts f join passages p on p.id = f.rowid"
-            " join documents d on d.id = p.document_id"
-        )
-        where.append("passages_fts match ?")
-        params.append(fts)
-        order = " order by f.rank"
-    if where:
-        sql += " where " + " and ".join(where)
-    rows = ws.fetch_all(sql + order, params)
-    passages = [_passage_info(r) for r in rows]
+    passages = queries.passages(
+        ws, document_id=document_id, match=match, include_removed=include_removed
+    )
     if state:
         if state == "boilerplate":
             return [p for p in passages if p.boilerplate]
@@ -570,10 +452,10 @@ def list_passages(
 
 
 def get_passage(ws: Workspace, passage_id: int) -> PassageInfo:
-    row = ws.fetch_one(_PASSAGE_SQL + " where p.id = ?", (passage_id,))
-    if row is None:
+    found = queries.passage(ws, passage_id)
+    if found is None:
         raise SourceError(f"No passage with id {passage_id}.")
-    return _passage_info(row)
+    return found
 
 
 def edit_passage(ws: Workspace, passage_id: int, text: str) -> PassageInfo:
