@@ -34,7 +34,7 @@ from desktop.core.publish.release import Changes, ReleaseInfo
 from desktop.core.secrets import keyring_usable
 from desktop.core.store.lock import WorkspaceLock
 from desktop.core.store.scratch import scratch_folder
-from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.store.workspace import Workspace
 
 __all__ = [
     "BuiltBundle",
@@ -114,21 +114,11 @@ def widget_problems_by_label(config: Mapping[str, Any]) -> list[str]:
 
 # -- endpoint, bot id, token -------------------------------------------------------------
 def get_target(ws: Workspace) -> tuple[str | None, str | None]:
-    row = ws.fetch_one("select endpoint, bot_id from publish_settings where id = 1")
-    return (row["endpoint"], row["bot_id"]) if row else (None, None)
+    return release_core.saved_target(ws)
 
 
 def remember_target(ws: Workspace, endpoint: str, bot_id: str) -> None:
-    with ws.transaction():
-        ws.execute(
-            "insert into publish_settings(id, widget, updated_at) values (1, '{}', ?)"
-            " on conflict(id) do nothing",
-            (utc_now(),),
-        )
-        ws.execute(
-            "update publish_settings set endpoint = ?, bot_id = ?, updated_at = ? where id = 1",
-            (endpoint, bot_id, utc_now()),
-        )
+    release_core.save_target(ws, endpoint, bot_id)
 
 
 def _resolve_target(ws: Workspace, endpoint: str | None, bot_id: str | None) -> tuple[str, str]:

@@ -341,3 +341,23 @@ def merge_remote(ws: Workspace, target: Target, remote: Sequence[RemoteRelease])
                     "update publish_releases set active = ? where id = ?",
                     (int(release.active), known),
                 )
+
+
+# -- the endpoint and bot id the workspace publishes to -----------------------------------
+def saved_target(ws: Workspace) -> tuple[str | None, str | None]:
+    """(endpoint, bot id) last published to, or (None, None)."""
+    row = ws.fetch_one("select endpoint, bot_id from publish_settings where id = 1")
+    return (row["endpoint"], row["bot_id"]) if row else (None, None)
+
+
+def save_target(ws: Workspace, endpoint: str, bot_id: str) -> None:
+    with ws.transaction():
+        ws.execute(
+            "insert into publish_settings(id, widget, updated_at) values (1, '{}', ?)"
+            " on conflict(id) do nothing",
+            (utc_now(),),
+        )
+        ws.execute(
+            "update publish_settings set endpoint = ?, bot_id = ?, updated_at = ? where id = 1",
+            (endpoint, bot_id, utc_now()),
+        )
