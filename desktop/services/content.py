@@ -24,6 +24,7 @@ from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import (
     BoilerplateGroup,
     ChunkPreview,
+    ChunkSettings,
     ContentStats,
     DocumentDetail,
     DocumentInfo,
@@ -253,6 +254,14 @@ def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> Source
             "update sources set settings = ? where id = ?", (json.dumps(settings), source_id)
         )
     return get_source(ws, source_id)
+
+
+def source_chunk_settings(ws: Workspace, source_id: int) -> ChunkSettings:
+    """How a source's documents are cut: the workspace's defaults under its own settings."""
+    row = ws.fetch_one("select * from sources where id = ?", (source_id,))
+    if row is None:
+        raise SourceError(f"No source with id {source_id}.")
+    return content_sync.effective_chunk_settings(ws, row)
 
 
 # -- site preview ----------------------------------------------------------------------
