@@ -211,7 +211,7 @@ def recall_at_100(ranked: list[str], relevant: set[str]) -> float:
 
 def candidates() -> dict[str, Any]:
     """The fusions measured: plain RRF, convex combinations, identifier features."""
-    from desktop.core.index.search import DEFAULT_FUSION, RRF, Fusion
+    from desktop.core.index.ranking import DEFAULT_FUSION, RRF, Fusion
 
     out: dict[str, Any] = {"rrf k=60": RRF}
     for alpha in (0.2, 0.3, 0.4, 0.5, 0.6):
@@ -243,7 +243,7 @@ class Lists:
     """Each question's keyword and vector lists (real search code), fused many ways."""
 
     def __init__(self, corpus: Any, questions: list[str], vectors: np.ndarray, depth: int):
-        from desktop.core.index.search import ranked_lists
+        from desktop.core.index.ranking import ranked_lists
 
         self.corpus, self.questions = corpus, questions
         self.lists = [
@@ -252,7 +252,7 @@ class Lists:
         ]
 
     def ranked(self, fusion: Any) -> list[list[int]]:
-        from desktop.core.index.search import exact_matches, fuse
+        from desktop.core.index.ranking import exact_matches, fuse
 
         out = []
         for question, lists in zip(self.questions, self.lists, strict=True):
@@ -281,7 +281,9 @@ def main() -> None:
     doc_vectors = cached_vectors("scifact-corpus", docs)
     if args.embed_only:
         return
-    from desktop.core.index.search import RRF, WorkspaceCorpus, run_search
+    from desktop.core.index.ranking import RRF
+    from desktop.core.index.search import run_search
+    from desktop.core.index.workspace_corpus import WorkspaceCorpus
 
     started = time.perf_counter()
     ws = scifact_workspace(doc_ids, docs, doc_vectors)
@@ -371,7 +373,7 @@ class QualityLists:
     def __init__(self, ws: Any, model: Any) -> None:
         from retrieval_quality import LABELLED, relevant_ids
 
-        from desktop.core.index.search import WorkspaceCorpus
+        from desktop.core.index.workspace_corpus import WorkspaceCorpus
 
         questions = [q for q, _ in LABELLED]
         self.relevant = [relevant_ids(ws, labels) for _, labels in LABELLED]

@@ -44,6 +44,7 @@ import time
 import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop.core import index  # noqa: E402
-from desktop.core.index import search as search_module  # noqa: E402
+from desktop.core.index import search as search_code  # noqa: E402
+from desktop.core.index import workspace_corpus as workspace_corpus_module  # noqa: E402
 from desktop.core.jobs import Job  # noqa: E402
 from desktop.core.store.workspace import utc_now  # noqa: E402
 from desktop.core.text import sha256_hex  # noqa: E402
@@ -186,6 +188,13 @@ def timed(fn: Any, repeat: int) -> tuple[float, float, list[Any]]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], results
 
 
+# This version's search, shaped like an earlier single-file search.py (--compare-with):
+# run_search and WorkspaceCorpus, now in two modules.
+search_module = SimpleNamespace(
+    run_search=search_code.run_search, WorkspaceCorpus=workspace_corpus_module.WorkspaceCorpus
+)
+
+
 def load_search_module(path: Path) -> Any:
     """An earlier desktop/core/index/search.py (e.g. from `git show`), to measure beside."""
     spec = importlib.util.spec_from_file_location("earlier_search", path)
@@ -309,13 +318,13 @@ def run(
         print(f"  {name:26} median {med:7.2f} ms   p95 {p95_of(times[name]):7.2f} ms{ratio}{extra}")
 
     default = (
-        search_module.OVERSAMPLE,
-        search_module.MIN_CANDIDATES,
-        search_module.EXACT_MAX_BYTES,
+        workspace_corpus_module.OVERSAMPLE,
+        workspace_corpus_module.MIN_CANDIDATES,
+        workspace_corpus_module.EXACT_MAX_BYTES,
     )
-    search_module.EXACT_MAX_BYTES = 0  # the vec0 sign-bit coarse pass, rescored exactly
+    workspace_corpus_module.EXACT_MAX_BYTES = 0  # the vec0 sign-bit coarse pass, rescored exactly
     for count in candidates:
-        search_module.OVERSAMPLE, search_module.MIN_CANDIDATES = 1, count
+        workspace_corpus_module.OVERSAMPLE, workspace_corpus_module.MIN_CANDIDATES = 1, count
         state["i"] = 0
         med, p95, results = timed(mode_runner("vector"), queries)
         recall = np.mean(
@@ -326,9 +335,9 @@ def run(
             f"   recall@10 {recall:.3f}"
         )
     (
-        search_module.OVERSAMPLE,
-        search_module.MIN_CANDIDATES,
-        search_module.EXACT_MAX_BYTES,
+        workspace_corpus_module.OVERSAMPLE,
+        workspace_corpus_module.MIN_CANDIDATES,
+        workspace_corpus_module.EXACT_MAX_BYTES,
     ) = default
     ws.close()
     os.remove(ws.path)
@@ -356,8 +365,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     candidates = [int(c) for c in args.candidates.split(",") if c]
+    exact_mib = workspace_corpus_module.EXACT_MAX_BYTES >> 20
     print(
-        f"vector search: exact in memory up to {search_module.EXACT_MAX_BYTES >> 20} MiB of "
+        f"vector search: exact in memory up to {exact_mib} MiB of "
         f"vectors; the vec0 coarse pass (sign bits, rescored) is measured alongside; "
         f"words: {args.text}"
     )

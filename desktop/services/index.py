@@ -21,21 +21,14 @@ from desktop.core.bundle import read as bundle_format
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, ProviderTimeoutError, ProviderUnavailableError
 from desktop.core.index import store
+from desktop.core.index.bundle_corpus import BundleCorpus
+from desktop.core.index.corpus import NO_FILTERS, Corpus, Filters, Mode
 from desktop.core.index.embed import EmbedEstimate, EmbedReport, truncate_to_tokens
 from desktop.core.index.prefixes import prefixes_for
-from desktop.core.index.search import (
-    NO_FILTERS,
-    BundleCorpus,
-    Corpus,
-    Filters,
-    Mode,
-    SearchHit,
-    SearchResults,
-    WhyNot,
-    WorkspaceCorpus,
-    check_mode,
-)
+from desktop.core.index.ranking import check_mode
+from desktop.core.index.search import SearchHit, SearchResults, WhyNot
 from desktop.core.index.store import Vector
+from desktop.core.index.workspace_corpus import WorkspaceCorpus
 from desktop.core.jobs import Job
 from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace

@@ -14,19 +14,12 @@ from typing import Any, Literal
 import numpy as np
 
 from desktop.core.index import store
+from desktop.core.index.bundle_corpus import BundleCorpus
+from desktop.core.index.corpus import Corpus, Filters, Mode
 from desktop.core.index.embed import EmbedEstimate, EmbedReport, embed_pending, estimate
-from desktop.core.index.search import (
-    BundleCorpus,
-    Corpus,
-    Filters,
-    Mode,
-    SearchHit,
-    SearchResults,
-    WhyNot,
-    WorkspaceCorpus,
-    run_search,
-    why_not,
-)
+from desktop.core.index.search import SearchHit, SearchResults, WhyNot, run_search
+from desktop.core.index.why_not import why_not
+from desktop.core.index.workspace_corpus import WorkspaceCorpus
 from desktop.core.store.workspace import Workspace
 
 __all__ = [

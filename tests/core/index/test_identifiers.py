@@ -11,18 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop.core.index.search import (
-    RRF,
-    Filters,
-    Fusion,
-    SearchHit,
-    WorkspaceCorpus,
-    exact_matches,
-    fuse,
-    identifier_words,
-    run_search,
-)
+from desktop.core.index.corpus import Filters
+from desktop.core.index.ranking import RRF, Fusion, exact_matches, fuse, identifier_words
+from desktop.core.index.search import SearchHit, run_search
 from desktop.core.index.store import Vector
+from desktop.core.index.workspace_corpus import WorkspaceCorpus
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content

@@ -12,17 +12,14 @@ import pytest
 
 from desktop.core import index
 from desktop.core.errors import ConfigError
-from desktop.core.index import search as search_module
-from desktop.core.index.search import (
-    MIN_CANDIDATES,
-    Filters,
-    WorkspaceCorpus,
-    check_mode,
-    fts_query,
-    fuse,
-    run_search,
-    why_not,
-)
+from desktop.core.index import ranking
+from desktop.core.index import workspace_corpus as workspace_corpus_module
+from desktop.core.index.corpus import Filters
+from desktop.core.index.query import fts_query
+from desktop.core.index.ranking import check_mode, fuse
+from desktop.core.index.search import run_search
+from desktop.core.index.why_not import why_not
+from desktop.core.index.workspace_corpus import MIN_CANDIDATES, WorkspaceCorpus
 from desktop.core.jobs import Job
 from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
@@ -217,7 +214,7 @@ def test_the_coarse_pass_finds_what_exact_search_finds(
     ws: Workspace, in_memory: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not in_memory:  # too big for memory: the vec0 sign-bit pass, rescored
-        monkeypatch.setattr(search_module, "EXACT_MAX_BYTES", 0)
+        monkeypatch.setattr(workspace_corpus_module, "EXACT_MAX_BYTES", 0)
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(300)]
     site = add_source(ws, "site", "https://big.example/", "Big")
@@ -336,7 +333,7 @@ def test_keyword_shortcuts_rank_like_scoring_every_match(ws: Workspace) -> None:
     assert corpus.common_words(["common", "zebra", "Common"]) == {"common"}
     full = _every_match(corpus, "common zebra")
     for limit in (3, 5, 8, 30):
-        found = search_module.keyword_ranked(corpus, "common zebra", limit)
+        found = ranking.keyword_ranked(corpus, "common zebra", limit)
         # "common" is left out while "zebra" fills the list (its idf is 1e-6 anyway).
         assert [pid for pid, _ in found] == [pid for pid, _ in full[:limit]], limit
         assert all(abs(a[1] - b[1]) < 1e-4 for a, b in zip(found, full, strict=False))
