@@ -44,6 +44,7 @@ from desktop.core.bundle.format import (
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.errors import ConfigError, WorkspaceError
 from desktop.core.index import BundleVectors, bundle_vectors
+from desktop.core.index.prefixes import prefixes_for
 from desktop.core.jobs import Job
 from desktop.core.store import db
 from desktop.core.store.workspace import Workspace, utc_now
@@ -264,6 +265,13 @@ def build_bundle(
             "model": vectors.model,
             "dimensions": vectors.dimensions,
         }
+        # The service must embed questions as the passages were: with the model's prefixes.
+        # Only where the model has them, so other bundles' manifests stay as they were.
+        wanted = prefixes_for(vectors.model)
+        if wanted.query:
+            embedding["query_prefix"] = wanted.query
+        if wanted.document:
+            embedding["document_prefix"] = wanted.document
         distance = "hamming" if quantization == "binary" else vectors.distance
     head = {
         "format_version": FORMAT_VERSION,

@@ -10,6 +10,8 @@ from typing import Any
 
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.quality import garbage_reason, model_addresses
+from desktop.core.index.store import cache_model
+from desktop.core.model_specs import parse_model_spec
 from desktop.core.publish.checks import Check
 from desktop.core.store.workspace import Workspace
 
@@ -65,7 +67,10 @@ def _too_long(ws: Workspace, embedding: Mapping[str, Any] | None) -> list[Check]
             " or exists (select 1 from embeddings e where e.text_hash = p.text_hash"
             " and e.provider = ? and e.model = ? and e.truncated = 1)"
         )
-        params = (str(embedding.get("provider")), str(embedding.get("model")))
+        # The cache keys a prefixed model's vectors as "model|prefix" (store.cache_model).
+        provider, model = str(embedding.get("provider")), str(embedding.get("model"))
+        spec = parse_model_spec(f"{provider}:{model}")
+        params = (provider, cache_model(spec) if spec is not None else model)
         limit = f"the input limit of {embedding.get('provider')}:{embedding.get('model')}"
     rows = ws.fetch_all(
         "select p.id, p.tokens, d.uri from passages p join documents d on d.id = p.document_id"

@@ -239,3 +239,22 @@ def test_blank_passages_stay_out_of_the_bundle(workspace: Workspace, tmp_path: P
     conn.close()
     assert blank not in ids and ids
     assert built.manifest["passage_count"] == len(ids)
+
+
+def test_the_manifest_names_the_prefixes_a_model_wants(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The service must embed questions as the passages were; models without prefixes keep
+    the manifest they always had."""
+    sample_workspace(workspace, str(tmp_path))
+
+    def nomic(ws: Workspace, passages: object) -> BundleVectors:
+        return BundleVectors("ollama", "nomic-embed-text", 64, fake_vectors(ws, 64))
+
+    build_bundle(workspace, tmp_path / "nomic.bundle", bot_id="acme", vector_loader=nomic)
+    embedding = read_manifest(_plain(tmp_path / "nomic.bundle"))["embedding"]
+    assert embedding["query_prefix"] == "search_query: "
+    assert embedding["document_prefix"] == "search_document: "
+    build_bundle(workspace, tmp_path / "plain.bundle", bot_id="acme", vector_loader=_loader())
+    plain = read_manifest(_plain(tmp_path / "plain.bundle"))["embedding"]
+    assert set(plain) == {"provider", "model", "dimensions"}

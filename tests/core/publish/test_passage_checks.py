@@ -67,6 +67,22 @@ def test_a_passage_over_the_embedders_input_limit_blocks_the_publish(
     assert "input limit of mistral:mistral-embed" in check.message and check.count == 1
 
 
+def test_a_cut_passage_of_a_prefixed_model_is_found_under_its_cache_key(
+    workspace: Workspace,
+) -> None:
+    """The cache keys nomic-embed-text's vectors as 'nomic-embed-text|search_document: '."""
+    doc = _doc(workspace)
+    cut = add_passage(workspace, doc, "word " * 600)
+    text_hash = workspace.scalar("select text_hash from passages where id = ?", (cut,))
+    workspace.execute(
+        "insert into embeddings(text_hash, provider, model, dimensions, vector, truncated,"
+        " created_at) values (?, 'ollama', 'nomic-embed-text|search_document: ', 4, ?, 1, ?)",
+        (text_hash, bytes(16), utc_now()),
+    )
+    nomic = {"provider": "ollama", "model": "nomic-embed-text", "dimensions": 4}
+    assert _by_code(workspace, nomic)["passage-too-long"].count == 1
+
+
 def test_passages_that_address_the_model_are_flagged_until_accepted(
     workspace: Workspace,
 ) -> None:
