@@ -34,6 +34,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from sync_site import _Handler, make_site
 
+from desktop.app import warm_up_http
+from desktop.ui.collector import GuiThreadCollector
 from desktop.ui.content.page import ContentPage
 from desktop.ui.main_window import MainWindow
 
@@ -248,11 +250,17 @@ def main() -> None:
                 print(f"  ({level}) {text.splitlines()[0]}") if level != "info" else None
             )
         )
+        # As desktop.app.run does: warm HTTP up off the GUI thread, freeze start-up objects
+        # out of the collector once the window is up, and collect on the GUI thread only.
+        threading.Thread(target=warm_up_http, name="http-warm-up", daemon=True).start()
         window.resize(1280, 800)
         window.show()
-        gc.freeze()  # as desktop.app.run does once the window is up
+        gc.freeze()
+        collector = GuiThreadCollector(app)
+        collector.start()
         with loop:
             loop.run_until_complete(bench(args, window, Path(tmp)))
+        collector.stop()
         window.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 import sys
 import threading
@@ -71,6 +72,31 @@ def _application() -> QApplication:
     return app
 
 
+# What httpx imports at its first request (about 150 modules: httpcore's connection pool,
+# anyio's asyncio backend, h11, trio via httpcore's optional import, IDNA): imported on the
+# event loop, that was a 100+ ms stall at the start of the first sync.
+HTTP_FIRST_REQUEST_MODULES = (
+    "httpcore._async.connection_pool",
+    "httpcore._async.http11",
+    "httpcore._backends.auto",
+    "httpcore._backends.anyio",
+    "anyio._backends._asyncio",
+    "anyio.streams.tls",
+    "encodings.idna",
+)
+
+
+def warm_up_http() -> None:
+    """Off the GUI thread, before the first sync: the CA bundle (40-100+ ms to read) and
+    the modules of httpx's first request."""
+    shared_ssl_context()
+    for name in HTTP_FIRST_REQUEST_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another httpcore or anyio layout: the first request imports it
+            continue
+
+
 def run(*, workspace_path: str | None = None) -> int:
     """Run the app until its window closes; returns the exit status."""
     import qasync
@@ -82,8 +108,8 @@ def run(*, workspace_path: str | None = None) -> int:
     logging.getLogger("botdesk").info("Botdesk starting; log at %s", log_path)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    # Reading the CA bundle takes 40-100+ ms: do it off the GUI thread before the first sync.
-    threading.Thread(target=shared_ssl_context, name="tls-warm-up", daemon=True).start()
+    # The CA bundle and the modules of httpx's first request, off the GUI thread.
+    threading.Thread(target=warm_up_http, name="http-warm-up", daemon=True).start()
     window = MainWindow()
     window.messages.install_excepthook()
     app.installEventFilter(FileOpenHandler(window))
