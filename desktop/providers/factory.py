@@ -73,30 +73,34 @@ def make_generator(
     return MistralGenerator(chosen, url=host, policy=policy)
 
 
-async def check_connection(spec: ModelSpec | str, *, policy: RetryPolicy | None = None) -> str:
+async def check_connection(
+    spec: ModelSpec | str, *, policy: RetryPolicy | None = None, host: str | None = None
+) -> str:
     """Try the back-end once: a one-line human summary, or the ProviderError saying why not.
 
-    For the settings dialog's "Test connection" button.
+    For the settings dialog's "Test connection" button. `host` as for make_embedder.
     """
     chosen = _spec(spec)
     if chosen.provider == "ollama":
         from desktop.providers import ollama
 
-        return await ollama.check_connection(chosen, policy=policy)
+        return await ollama.check_connection(chosen, policy=policy, host=host)
     from desktop.providers import mistral
 
-    return await mistral.check_connection(chosen, policy=policy)
+    return await mistral.check_connection(chosen, policy=policy, url=host)
 
 
-async def list_models(provider: str, *, policy: RetryPolicy | None = None) -> list[str]:
+async def list_models(
+    provider: str, *, policy: RetryPolicy | None = None, host: str | None = None
+) -> list[str]:
     """The model names a back-end offers ("ollama": pulled models; "mistral": the key's),
     for a settings dialog's choices. Raises the ProviderError that says why not."""
     if provider == "ollama":
         from desktop.providers import ollama
 
-        return await ollama.list_models(policy=policy)
+        return await ollama.list_models(policy=policy, host=host)
     if provider == "mistral":
         from desktop.providers import mistral
 
-        return await mistral.list_models(policy=policy)
+        return await mistral.list_models(policy=policy, url=host)
     raise ConfigError(f"Unknown model back-end {provider!r}.", hint="Use ollama or mistral.")

@@ -407,9 +407,11 @@ async def _next_data(lines: AsyncIterator[str]) -> str | None:
 
 
 # -- connection test -----------------------------------------------------------------------
-async def _model_cards(policy: RetryPolicy | None) -> tuple[str, dict[str, int | None]]:
+async def _model_cards(
+    policy: RetryPolicy | None, url: str | None
+) -> tuple[str, dict[str, int | None]]:
     """(server, {model id: context length}) from GET /v1/models, tried once."""
-    url = mistral_url()
+    url = url or mistral_url()
     base = policy or RetryPolicy.from_env()
     one_try = RetryPolicy(
         attempts=1, timeout_s=min(base.timeout_s, interactive_seconds()), connect_timeout_s=5.0
@@ -429,15 +431,18 @@ async def _model_cards(policy: RetryPolicy | None) -> tuple[str, dict[str, int |
     return url, cards
 
 
-async def list_models(*, policy: RetryPolicy | None = None) -> list[str]:
-    """The model ids this key may use, sorted."""
-    _, cards = await _model_cards(policy)
+async def list_models(*, policy: RetryPolicy | None = None, url: str | None = None) -> list[str]:
+    """The model ids this key may use, sorted. `url`: the server (None: BOTDESK_MISTRAL_URL
+    or Mistral's)."""
+    _, cards = await _model_cards(policy, url)
     return sorted(name for name in cards if name)
 
 
-async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None) -> str:
+async def check_connection(
+    spec: ModelSpec, *, policy: RetryPolicy | None = None, url: str | None = None
+) -> str:
     """One summary line (key accepted, model listed), or the ProviderError saying why not."""
-    url, names = await _model_cards(policy)
+    url, names = await _model_cards(policy, url)
     if spec.model not in names:
         raise ModelNotFoundError(
             f"Mistral has no model {spec.model!r} for this key.",

@@ -480,9 +480,12 @@ class OllamaGenerator:
 
 
 # -- connection test -----------------------------------------------------------------------
-async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None) -> str:
-    """A one-line summary of the server and the model, or the ProviderError that says why not."""
-    host = ollama_host()
+async def check_connection(
+    spec: ModelSpec, *, policy: RetryPolicy | None = None, host: str | None = None
+) -> str:
+    """A one-line summary of the server and the model, or the ProviderError that says why not.
+    `host`: the server (None: OLLAMA_HOST or the local default)."""
+    host = host or ollama_host()
     policy = policy or RetryPolicy.from_env()
     model = spec.model
     forget_model_limits()  # the user may just have started the server or pulled the model
@@ -517,9 +520,9 @@ async def check_connection(spec: ModelSpec, *, policy: RetryPolicy | None = None
     return f"Ollama at {redact_url(host)}: {model} is available ({'; '.join(facts)})."
 
 
-async def list_models(*, policy: RetryPolicy | None = None) -> list[str]:
+async def list_models(*, policy: RetryPolicy | None = None, host: str | None = None) -> list[str]:
     """The models pulled on the server ("all-minilm", "llama3.2:3b"), sorted."""
-    host = ollama_host()
+    host = host or ollama_host()
     base = policy or RetryPolicy.from_env()
     one_try = RetryPolicy(
         attempts=1, timeout_s=min(base.timeout_s, interactive_seconds()), connect_timeout_s=2.0
@@ -546,13 +549,17 @@ PullListener = Callable[[str, int | None, int | None], None]  # status, complete
 
 
 async def pull_model(
-    model: str, on_progress: PullListener, *, policy: RetryPolicy | None = None
+    model: str,
+    on_progress: PullListener,
+    *,
+    policy: RetryPolicy | None = None,
+    host: str | None = None,
 ) -> None:
     """Download `model` onto the server (Ollama's streaming /api/pull), reporting progress.
 
     A download takes minutes: the timeout applies per progress line, not to the whole pull.
     Raises the ProviderError that says why it failed (no server, no such model...)."""
-    host = ollama_host()
+    host = host or ollama_host()
     policy = policy or RetryPolicy.from_env()
     try:
         async with _client(host, policy) as client:
