@@ -28,10 +28,12 @@ from desktop.core.answering.citations import resolve_citations
 from desktop.core.answering.prices import PriceTable
 from desktop.core.answering.prompt import build_user_message, number_passages
 from desktop.core.answering.types import RetrievedPassage
+from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import count_tokens, sha256_hex
 from desktop.services import answers
 from desktop.services.workspaces import create_workspace
+from tests.helpers.backends import test_backends
 from tests.helpers.fake_generator import FakeGenerator
 
 WORDS = re.findall(
@@ -125,11 +127,7 @@ def main() -> None:
         populate(ws, args.passages, rng)
         answers.set_profile(ws, "default", mode=mode, k=5)
         generator = FakeGenerator(default=lambda m: "It is in [1] and [2], not [9].")
-        backends = answers.AnswerBackends(
-            make_generator=lambda spec: generator,
-            search=search,
-            prices=PriceTable.load(),
-        )
+        backends = test_backends(generator=generator, search=search, prices=PriceTable.load())
         questions = [
             " ".join(rng.choice(WORDS) for _ in range(6)) + "?" for _ in range(args.questions)
         ]
@@ -147,7 +145,8 @@ def main() -> None:
 
         totals, retrievals = asyncio.run(run())
         # Prompt building + citation check alone, on the same kind of passages.
-        hits = [RetrievedPassage(i, " ".join(WORDS) * 4, "H", 1.0, {"url": "u"}) for i in range(5)]
+        source = SourceRef(url="https://shop.example/page")
+        hits = [RetrievedPassage(i, " ".join(WORDS) * 4, "H", 1.0, source) for i in range(5)]
         t0 = time.perf_counter()
         for q in questions:
             given = number_passages(hits)

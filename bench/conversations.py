@@ -35,6 +35,7 @@ from desktop.core.conversations.gaps import find_gaps, group_vectors, keyword_ve
 from desktop.core.conversations.store import FailedQuestion
 from desktop.core.jobs import Job
 from desktop.services import conversations, publish
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from tests.helpers import conversation_seed as seed
 from tests.helpers.fake_embeddings import embed_text
@@ -285,10 +286,11 @@ def bench_pull(count: int, rng: random.Random) -> None:
         ws = create_workspace(Path(folder) / "bench.botdesk", name="Bench")
         publish.remember_target(ws, receiver.url, "acme")
         started = time.perf_counter()
-        summary = asyncio.run(conversations.pull(ws, Job("Pull"), now=now))
+        backends = Backends(clock=lambda: now)  # the generated conversations' "now"
+        summary = asyncio.run(conversations.pull(ws, Job("Pull"), backends=backends))
         elapsed = time.perf_counter() - started
         again_started = time.perf_counter()
-        asyncio.run(conversations.pull(ws, Job("Pull"), now=now))
+        asyncio.run(conversations.pull(ws, Job("Pull"), backends=backends))
         again = time.perf_counter() - again_started
         size = ws.path.stat().st_size + Path(f"{ws.path}-wal").stat().st_size
         search_started = time.perf_counter()

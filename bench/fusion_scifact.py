@@ -186,6 +186,7 @@ def catalogue_workspace(model: Any) -> tuple[Any, list[tuple[str, str]]]:
     from desktop.core.jobs import Job
     from desktop.services import content
     from desktop.services.workspaces import create_workspace, open_workspace
+    from tests.helpers.backends import test_backends
     from tests.helpers.catalogue import identifier_questions, products, write_catalogue
 
     path = OUT / "catalogue.botdesk"
@@ -194,7 +195,7 @@ def catalogue_workspace(model: Any) -> tuple[Any, list[tuple[str, str]]]:
     catalogue = write_catalogue(OUT / "catalogue", count=40)
     ws = create_workspace(path, name="Catalogue", embedder="ollama:all-minilm")
     content.add_files(ws, [OUT / "catalogue"])
-    asyncio.run(content.sync(ws, Job("Sync"), embedder=model))
+    asyncio.run(content.sync(ws, Job("Sync"), backends=test_backends(embedder=model)))
     return ws, identifier_questions(catalogue)
 
 

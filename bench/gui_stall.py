@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QApplication
 from sync_site import _Handler, make_site
 
 from desktop.app import warm_up_http
+from desktop.services.backends import Backends
 from desktop.ui.collector import GuiThreadCollector
 from desktop.ui.content.page import ContentPage
 from desktop.ui.main_window import MainWindow
@@ -243,7 +244,7 @@ def main() -> None:
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings)
+        window = MainWindow(backends=Backends.from_environment(), settings=settings)  # as app.py
         window.messages.modal_dialogs = False
         window.messages.message_shown.connect(
             lambda level, text: (

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop.core.jobs import Job
 from desktop.services import answers, content, publish, refresh
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.receiver import Receiver
@@ -65,12 +66,12 @@ def bench(pages: int, questions: int, tmp: Path) -> None:
     ):
         assert site.stdout is not None
         origin = site.stdout.readline().strip()
-        os.environ["OLLAMA_HOST"] = ollama.url
+        backends = Backends(ollama_host=ollama.url)
         os.environ["BOTDESK_PUBLISH_TOKEN"] = TOKEN
         ws = create_workspace(tmp / "bench.botdesk", name="Bench", embedder="ollama:all-minilm")
         content.add_site(ws, origin + "/", max_pages=pages + 10, max_depth=50)
         start = time.perf_counter()
-        first = asyncio.run(content.sync(ws, Job("Sync")))
+        first = asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         print(
             f"[setup] first sync: {time.perf_counter() - start:.1f} s, {first.fetched} pages, "
             f"{first.passages_added} passages"
@@ -79,14 +80,16 @@ def bench(pages: int, questions: int, tmp: Path) -> None:
         for question in _questions(questions):
             answers.add_question(ws, question)
         start = time.perf_counter()
-        asyncio.run(answers.run_tests(ws, Job("Tests")))
+        asyncio.run(answers.run_tests(ws, Job("Tests"), backends=backends))
         print(
             f"[setup] first test run ({questions} questions): {time.perf_counter() - start:.1f} s"
         )
         publish.set_widget_value(ws, "allowed_origins", '["https://bench.example"]')
         publish.set_widget_value(ws, "answering.embedding_model", "ollama:all-minilm")
         start = time.perf_counter()
-        released = asyncio.run(publish.publish(ws, endpoint=receiver.url, bot_id="bench"))
+        released = asyncio.run(
+            publish.publish(ws, endpoint=receiver.url, bot_id="bench", backends=backends)
+        )
         print(
             f"[setup] first publish: {time.perf_counter() - start:.1f} s, "
             f"release {released.version}, {released.bundle_size / 1e6:.1f} MB bundle"
@@ -95,7 +98,9 @@ def bench(pages: int, questions: int, tmp: Path) -> None:
         before = _model_calls(ollama)
         receiver.server.requests_seen.clear()
         start = time.perf_counter()
-        report = asyncio.run(refresh.refresh(ws, Job("Refresh"), publish_after=True))
+        report = asyncio.run(
+            refresh.refresh(ws, Job("Refresh"), publish_after=True, backends=backends)
+        )
         elapsed = time.perf_counter() - start
         model_calls = _model_calls(ollama) - before
         endpoint_calls = Counter(method for method, _ in receiver.server.requests_seen)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sys
 import tempfile
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from desktop.core.jobs import Job  # noqa: E402
 from desktop.services import content, index  # noqa: E402
+from desktop.services.backends import Backends  # noqa: E402
 from desktop.services.workspaces import create_workspace  # noqa: E402
 from tests.helpers.fake_ollama import FakeOllama  # noqa: E402
 from tests.helpers.site_server import Page, SiteServer  # noqa: E402
@@ -61,7 +61,7 @@ def sync(ws: Any, fake: FakeOllama, label: str) -> None:
     calls, texts = embed_calls(fake)
     started = time.perf_counter()
     job = Job("Sync")
-    asyncio.run(content.sync(ws, job))
+    asyncio.run(content.sync(ws, job, backends=Backends(ollama_host=fake.url)))
     after_calls, after_texts = embed_calls(fake)
     status = index.index_status(ws)
     print(
@@ -78,7 +78,6 @@ def main() -> None:
     args = parser.parse_args()
     changed = args.pages // 2
     with FakeOllama() as fake, tempfile.TemporaryDirectory() as tmp:
-        os.environ["OLLAMA_HOST"] = fake.url
         ws = create_workspace(
             Path(tmp) / "resync.botdesk", name="Resync", embedder="ollama:all-minilm"
         )

@@ -41,6 +41,7 @@ from desktop.core.jobs import Job  # noqa: E402
 from desktop.providers.base import ModelSpec  # noqa: E402
 from desktop.services import content, index  # noqa: E402
 from desktop.services.workspaces import create_workspace, open_workspace  # noqa: E402
+from tests.helpers.backends import test_backends  # noqa: E402
 
 WCXB = ROOT.parent / "shared" / "data" / "wcxb-dev"
 
@@ -275,7 +276,7 @@ def build(path: Path, embedder: Any, pages: int) -> Any:
                 content.add_text(ws, truth.get("title") or page.stem, text)
                 added += 1
     started = time.perf_counter()
-    asyncio.run(content.sync(ws, Job("Sync"), embedder=embedder))
+    asyncio.run(content.sync(ws, Job("Sync"), backends=test_backends(embedder=embedder)))
     status = index.index_status(ws)
     print(
         f"corpus: {status.included} passages ({added} WCXB pages as distractors), "
@@ -305,6 +306,7 @@ def main() -> None:
             embedder = HashedEmbedder()
     else:
         embedder = HashedEmbedder()
+    backends = test_backends(embedder=embedder)  # the chosen vectors, no model server
     with tempfile.TemporaryDirectory() as tmp:
         ws = build(args.workspace or Path(tmp) / "quality.botdesk", embedder, args.pages)
         totals = {mode: np.zeros(3) for mode in ("keyword", "vector", "hybrid")}
@@ -314,7 +316,7 @@ def main() -> None:
             line = []
             for mode in totals:
                 hits = asyncio.run(
-                    index.search(ws, question, k=args.k, mode=mode, embedder=embedder)
+                    index.search(ws, question, k=args.k, mode=mode, backends=backends)
                 )
                 scores = metrics([h.chunk_id for h in hits], relevant)
                 totals[mode] += scores

@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop.core.jobs import Job
 from desktop.services import content
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 
 WORDS = [
@@ -215,7 +216,7 @@ def _child_mb() -> float:
 
 async def _timed_sync(ws: Any) -> tuple[float, content.SyncSummary]:
     start = time.perf_counter()
-    summary = await content.sync(ws, Job("bench sync"))
+    summary = await content.sync(ws, Job("bench sync"), backends=Backends())  # no embedder
     return time.perf_counter() - start, summary
 
 

@@ -25,28 +25,15 @@ from desktop.core.jobs import Job
 from desktop.services import answers
 from desktop.services.workspaces import create_workspace
 from tests.core.answering.support import FakeSearch, hits
-from tests.helpers.fake_generator import FakeGenerator
+from tests.helpers.backends import test_backends
+from tests.helpers.fake_ollama import FakeOllama
 
 
 def stand_in(latency: float) -> tuple[str, Any, Any]:
-    """(label, generator factory, cleanup)."""
-    try:
-        from desktop.providers.factory import make_generator, parse_model_spec  # type: ignore
-        from tests.helpers.fake_ollama import FakeOllama  # type: ignore
-    except ImportError:
-        generator = FakeGenerator(delay_s=latency, default=lambda m: "Eight o'clock [1].")
-        return (
-            "in-process fake generator (providers part not in this build)",
-            (lambda spec: generator),
-            (lambda: None),
-        )
+    """(label, the stand-in Ollama server, cleanup)."""
     server = FakeOllama(chat_delay_s=latency).start()
     server.chat_answer = "Eight o'clock [1]."  # what the test set's questions expect
-
-    def factory(spec: str) -> Any:
-        return make_generator(parse_model_spec(spec), host=server.url)
-
-    return "loopback Ollama fake over HTTP", factory, server.stop
+    return "loopback Ollama fake over HTTP", server, server.stop
 
 
 def main() -> None:
@@ -55,7 +42,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", default="1,4,8")
     args = parser.parse_args()
-    label, factory, cleanup = stand_in(args.latency)
+    label, server, cleanup = stand_in(args.latency)
     print(f"stand-in model: {label}, {args.latency * 1000:.0f} ms per answer")
     print(f"{'N':>3}  {'total s':>8}  {'ideal s':>8}  {'overhead':>8}  passed")
     try:
@@ -69,8 +56,8 @@ def main() -> None:
                         for i in range(args.questions)
                     ],
                 )
-                backends = answers.AnswerBackends(
-                    make_generator=factory, search=FakeSearch(hits(5)), prices=PriceTable.load()
+                backends = test_backends(
+                    ollama=server, search=FakeSearch(hits(5)), prices=PriceTable.load()
                 )
                 t0 = time.perf_counter()
                 report = asyncio.run(

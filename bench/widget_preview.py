@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import os
 import statistics
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import httpx
 
 from desktop.core.paths import resource_path
 from desktop.services import preview
+from desktop.services.backends import Backends
 from desktop.services.workspaces import open_workspace
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.shop import build_shop_workspace, model_answer, shop_site
@@ -52,8 +52,8 @@ def median_ms(values: list[float]) -> str:
 class Served:
     """The preview server on its own loop in a thread (the browser blocks the main one)."""
 
-    def __init__(self, path: Path, page_url: str | None) -> None:
-        self.path, self.page_url = path, page_url
+    def __init__(self, path: Path, page_url: str | None, backends: Backends) -> None:
+        self.path, self.page_url, self.backends = path, page_url, backends
         self.url = ""
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -63,7 +63,9 @@ class Served:
     async def serve(self) -> None:
         self.stop_event = asyncio.Event()
         with open_workspace(self.path) as ws:
-            async with preview.PreviewServer(ws, page_url=self.page_url) as server:
+            async with preview.PreviewServer(
+                ws, page_url=self.page_url, backends=self.backends
+            ) as server:
                 self.url = server.url
                 self.ready.set()
                 await self.stop_event.wait()
@@ -79,13 +81,15 @@ class Served:
         self.thread.join(10)
 
 
-def launcher_times(path: Path, page_url: str | None, loads: int, label: str) -> None:
+def launcher_times(
+    path: Path, page_url: str | None, loads: int, label: str, backends: Backends
+) -> None:
     reason = chromium_missing_reason()
     if reason:
         print(f"launcher visible ({label}): skipped, {reason}")
         return
     marks: list[float] = []
-    with Served(path, page_url) as served, Chromedriver() as driver:
+    with Served(path, page_url, backends) as served, Chromedriver() as driver:
         for _ in range(loads):
             with driver.browser(width=1280, height=800) as browser:
                 browser.get(served.url)
@@ -97,11 +101,14 @@ def launcher_times(path: Path, page_url: str | None, loads: int, label: str) -> 
     print(f"page load to launcher on the page ({label}): {median_ms(marks)}")
 
 
-async def first_tokens(path: Path, questions: int) -> None:
+async def first_tokens(path: Path, questions: int, backends: Backends) -> None:
     firsts: list[float] = []
     totals: list[float] = []
     with open_workspace(path) as ws:
-        async with preview.PreviewServer(ws) as server, httpx.AsyncClient() as client:
+        async with (
+            preview.PreviewServer(ws, backends=backends) as server,
+            httpx.AsyncClient() as client,
+        ):
             for i in range(questions):
                 body = {"session_id": f"bench-session-{i:04d}", "message": "When do you deliver?"}
                 started = time.perf_counter()
@@ -129,12 +136,12 @@ def main() -> None:
     args = parser.parse_args()
     widget_size()
     with shop_site() as site, FakeOllama() as fake, tempfile.TemporaryDirectory() as folder:
-        os.environ["OLLAMA_HOST"] = fake.url
+        backends = Backends(ollama_host=fake.url)
         fake.chat_answer = model_answer
         path = build_shop_workspace(Path(folder) / "shop.botdesk", site.url)
-        asyncio.run(first_tokens(path, args.questions))
-        launcher_times(path, None, args.loads, "demo page")
-        launcher_times(path, site.url + "/", args.loads, "shop page, hostile CSS")
+        asyncio.run(first_tokens(path, args.questions, backends))
+        launcher_times(path, None, args.loads, "demo page", backends)
+        launcher_times(path, site.url + "/", args.loads, "shop page, hostile CSS", backends)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.logs import install_file_log
 from desktop.core.paths import resource_path
 from desktop.core.tls import shared_ssl_context
+from desktop.services.backends import Backends
 from desktop.ui.collector import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 
@@ -110,7 +111,8 @@ def run(*, workspace_path: str | None = None) -> int:
     app.aboutToQuit.connect(closed.set)
     # The CA bundle and the modules of httpx's first request, off the GUI thread.
     threading.Thread(target=warm_up_http, name="http-warm-up", daemon=True).start()
-    window = MainWindow()
+    # The one place the window's addresses and tuning knobs are read from the environment.
+    window = MainWindow(backends=Backends.from_environment())
     window.messages.install_excepthook()
     app.installEventFilter(FileOpenHandler(window))
     if workspace_path:
@@ -147,7 +149,10 @@ def check_window(
     app = _application()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(settings=QSettings(str(settings_path), QSettings.Format.IniFormat))
+    window = MainWindow(
+        backends=Backends.from_environment(),
+        settings=QSettings(str(settings_path), QSettings.Format.IniFormat),
+    )
     first_paint = FirstPaint(window)
     app.installEventFilter(first_paint)
     # An exception in a slot (a module missing from a frozen build, say) reaches only the

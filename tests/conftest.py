@@ -114,34 +114,53 @@ def qloop(qapp: Any) -> Iterator[QtAsyncDriver]:
 
 
 # -- model back-end stand-ins (tests/helpers/fake_ollama.py, fake_mistral.py) -------------
-def fast_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short backoff and timeouts for the providers' retries (RetryPolicy.from_env)."""
-    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "3")
-    monkeypatch.setenv("BOTDESK_PROVIDER_BACKOFF_S", "0.01")
-    monkeypatch.setenv("BOTDESK_PROVIDER_MAX_RETRY_AFTER_S", "2")
-    monkeypatch.setenv("BOTDESK_PROVIDER_TIMEOUT_S", "5")
-
-
+# Services reach them only through the `backends` fixture below (tests/helpers/backends.py):
+# no environment variable names a server. The providers' own tests, which check the
+# providers' environment defaults, set the variables in tests/providers/conftest.py.
 @pytest.fixture
-def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A stand-in Ollama server (FakeOllama) with OLLAMA_HOST pointing at it."""
+def fake_ollama() -> Iterator[Any]:
+    """A stand-in Ollama server (FakeOllama); `backends` points at it when a test uses both."""
     from desktop.providers.ollama import forget_model_limits
     from tests.helpers.fake_ollama import FakeOllama
 
     forget_model_limits()  # a port may be reused: nothing learnt about an earlier server
     with FakeOllama() as fake:
-        monkeypatch.setenv("OLLAMA_HOST", fake.url)
-        fast_provider_env(monkeypatch)
         yield fake
 
 
 @pytest.fixture
 def fake_mistral(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A stand-in Mistral API (FakeMistral) with BOTDESK_MISTRAL_URL and MISTRAL_API_KEY set."""
+    """A stand-in Mistral API (FakeMistral), its key in MISTRAL_API_KEY (where the key lives
+    without a keyring); `backends` points at it when a test uses both."""
     from tests.helpers.fake_mistral import FakeMistral
 
     with FakeMistral() as fake:
-        monkeypatch.setenv("BOTDESK_MISTRAL_URL", fake.url)
         monkeypatch.setenv("MISTRAL_API_KEY", fake.key)
-        fast_provider_env(monkeypatch)
         yield fake
+
+
+@pytest.fixture
+def backends(request: pytest.FixtureRequest) -> Any:
+    """Backends with fast retries, pointing at the stand-ins this test uses (fake_ollama,
+    fake_mistral); a server the test does not use is a closed port."""
+    from tests.helpers.backends import test_backends
+
+    used = request.fixturenames
+    ollama = request.getfixturevalue("fake_ollama") if "fake_ollama" in used else None
+    mistral = request.getfixturevalue("fake_mistral") if "fake_mistral" in used else None
+    return test_backends(ollama=ollama, mistral=mistral)
+
+
+@pytest.fixture
+def cli_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment a user sets for the command line (which builds its Backends from
+    it), pointing at the stand-ins this test uses, with fast retries."""
+    used = request.fixturenames
+    if "fake_ollama" in used:
+        monkeypatch.setenv("OLLAMA_HOST", request.getfixturevalue("fake_ollama").url)
+    if "fake_mistral" in used:
+        monkeypatch.setenv("BOTDESK_MISTRAL_URL", request.getfixturevalue("fake_mistral").url)
+    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "3")
+    monkeypatch.setenv("BOTDESK_PROVIDER_BACKOFF_S", "0.01")
+    monkeypatch.setenv("BOTDESK_PROVIDER_MAX_RETRY_AFTER_S", "2")
+    monkeypatch.setenv("BOTDESK_PROVIDER_TIMEOUT_S", "5")

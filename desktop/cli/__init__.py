@@ -54,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # The one place the command reads the model servers' addresses and tuning knobs from
+    # the environment; every handler passes them on to the services as `args.backends`.
+    from desktop.services.backends import Backends  # here: `--help` needs none of it
+
+    args.backends = Backends.from_environment()
     try:
         return int(handler(args))
     except BotdeskError as exc:

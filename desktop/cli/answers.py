@@ -168,7 +168,11 @@ def run_ask(args: argparse.Namespace) -> int:
     with open_workspace(args.workspace) as ws:
         result = asyncio.run(
             answers.ask(
-                ws, args.question, profile=args.profile, on_delta=None if args.json else stream
+                ws,
+                args.question,
+                profile=args.profile,
+                on_delta=None if args.json else stream,
+                backends=args.backends,
             )
         )
     if args.json:
@@ -278,6 +282,7 @@ def run_test(args: argparse.Namespace) -> int:
                 args.profiles or ["default"],
                 concurrency=args.concurrency,
                 bundle=args.bundle,
+                backends=args.backends,
             )
         )
         rows = answers.run_results(ws, report.run_id)

@@ -34,14 +34,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_check(args: argparse.Namespace) -> int:
     from desktop.services import connections
 
-    print(asyncio.run(connections.check_connection(args.model)))
+    print(asyncio.run(connections.check_connection(args.model, args.backends)))
     return 0
 
 
 def run_key(args: argparse.Namespace) -> int:
     from desktop.services import connections
 
-    where = connections.endpoints()
+    where = connections.endpoints(args.backends)
     if args.action == "status":
         found = asyncio.run(connections.mistral_key_found())
         keyring = (

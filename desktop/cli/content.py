@@ -315,7 +315,12 @@ def run_preview(args: argparse.Namespace) -> int:
     job = Job("Crawl preview", listeners=[StderrProgress()])
     preview = asyncio.run(
         content.preview_site(
-            args.url, include=args.include, exclude=args.exclude, max_pages=args.max_pages, job=job
+            args.url,
+            include=args.include,
+            exclude=args.exclude,
+            max_pages=args.max_pages,
+            job=job,
+            backends=args.backends,
         )
     )
     selection = content.apply_site_rules(
@@ -342,7 +347,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     with open_workspace(args.workspace) as ws, WorkspaceLock(ws.path, "sync"):
         job = Job(f"Sync {ws.name}", listeners=[StderrProgress()])
-        summary = asyncio.run(content.sync(ws, job, source_ids=args.source))
+        summary = asyncio.run(content.sync(ws, job, source_ids=args.source, backends=args.backends))
     if args.json:
         print_json(summary.to_json())
         return 0

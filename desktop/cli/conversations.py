@@ -92,6 +92,7 @@ def run_conversations(args: argparse.Namespace) -> int:
     verb = words[0] if words[0] in VERBS else "list"
     rest = words[1:] if verb != "list" else words
     options = _verb_parser(verb).parse_args(rest)
+    options.backends = args.backends
     handler = {
         "pull": _pull,
         "list": _list,
@@ -113,7 +114,9 @@ def _pull(args: argparse.Namespace) -> int:
     job = Job("Pull conversations", listeners=[] if args.json else [StderrProgress()])
     with open_workspace(args.workspace) as ws:
         summary = asyncio.run(
-            conversations.pull(ws, job, endpoint=args.endpoint, bot_id=args.bot_id)
+            conversations.pull(
+                ws, job, endpoint=args.endpoint, bot_id=args.bot_id, backends=args.backends
+            )
         )
     if args.json:
         data = summary.to_json()
@@ -225,7 +228,7 @@ def _forget(args: argparse.Namespace) -> int:
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        result = asyncio.run(conversations.forget(ws, args.conversation_id))
+        result = asyncio.run(conversations.forget(ws, args.conversation_id, backends=args.backends))
     if args.json:
         print_json(result.to_json())
     else:
@@ -241,7 +244,7 @@ def run_gaps(args: argparse.Namespace) -> int:
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        report = asyncio.run(conversations.find_gaps(ws))
+        report = asyncio.run(conversations.find_gaps(ws, backends=args.backends))
     if args.json:
         print_json(report.to_json())
         return 0

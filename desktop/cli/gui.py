@@ -118,7 +118,7 @@ def _demo_check(target: Path, scratch: Path) -> str:
             raise RuntimeError(
                 f"{len(failed)} sample documents failed: {failed[0].uri}: {failed[0].status_reason}"
             )
-        hits = await index.search(workspace, DEMO_QUESTION, k=3)
+        hits = await index.search(workspace, DEMO_QUESTION, k=3, backends=window.context.backends)
         if not any(DEMO_CHECK_EXPECTED in hit.text for hit in hits):
             raise RuntimeError(
                 f"the search for {DEMO_QUESTION!r} did not find the delivery passage "

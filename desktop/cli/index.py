@@ -127,6 +127,7 @@ def run_search(args: argparse.Namespace) -> int:
                     min_score=args.min_score,
                     source_ids=args.source,
                     url_prefix=args.url_prefix,
+                    backends=args.backends,
                 )
                 for note in hits.notes:
                     print(f"note: {note}", file=sys.stderr)
@@ -174,6 +175,7 @@ def run_why_not(args: argparse.Namespace) -> int:
                 mode=args.mode,
                 min_score=args.min_score,
                 filters=filters,
+                backends=args.backends,
             )
         )
     if args.json:

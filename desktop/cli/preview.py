@@ -63,6 +63,7 @@ def run_preview_widget(args: argparse.Namespace) -> int:
                     page_url=page_url,
                     profile=args.profile,
                     port=args.port,
+                    backends=args.backends,
                     on_ready=ready,
                 )
             )

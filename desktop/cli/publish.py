@@ -177,6 +177,7 @@ def run_publish(args: argparse.Namespace) -> int:
                 notes=args.notes,
                 dry_run=args.dry_run,
                 quantization=args.quantize,
+                backends=args.backends,
             )
         )
     if args.json:
@@ -216,7 +217,7 @@ def run_releases(args: argparse.Namespace) -> int:
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        listed = asyncio.run(publish.list_releases(ws))
+        listed = asyncio.run(publish.list_releases(ws, backends=args.backends))
     if args.json:
         print_json(
             {
@@ -242,7 +243,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        info = asyncio.run(publish.rollback(ws, args.release_id))
+        info = asyncio.run(publish.rollback(ws, args.release_id, backends=args.backends))
     if args.json:
         print_json(info.to_json())
     else:

@@ -84,7 +84,9 @@ def run_refresh(args: argparse.Namespace) -> int:
         job = Job(f"Refresh {ws.path.name}")
         if not args.json:
             job.listeners.append(StderrProgress())
-        report = asyncio.run(refresh.refresh(ws, job, publish_after=args.publish))
+        report = asyncio.run(
+            refresh.refresh(ws, job, publish_after=args.publish, backends=args.backends)
+        )
     if args.json:
         print_json(report.to_json())
     else:

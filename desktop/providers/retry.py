@@ -66,14 +66,16 @@ class RetryPolicy:
     def interactive(cls) -> RetryPolicy:
         """For calls someone waits on (search, ask, check): the whole call, retries
         included, ends within BOTDESK_INTERACTIVE_TIMEOUT_S (25 s by default)."""
-        base = cls.from_env()
-        bound = interactive_seconds()
+        return cls.from_env().bounded(interactive_seconds())
+
+    def bounded(self, seconds: float) -> RetryPolicy:
+        """This policy for someone waiting: two attempts at most, everything within `seconds`."""
         return dataclasses.replace(
-            base,
-            attempts=min(base.attempts, 2),
-            timeout_s=min(base.timeout_s, bound),
-            connect_timeout_s=min(base.connect_timeout_s, bound),
-            deadline_s=bound,
+            self,
+            attempts=min(self.attempts, 2),
+            timeout_s=min(self.timeout_s, seconds),
+            connect_timeout_s=min(self.connect_timeout_s, seconds),
+            deadline_s=seconds,
         )
 
     @classmethod

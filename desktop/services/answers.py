@@ -1,15 +1,15 @@
 """Answers and the test bench as the UI and the CLI use them: profiles, ask, ask_pair, test runs.
 
 Joins the answering core to the two things it does not know: the model back-ends
-(desktop.providers) and the search (desktop.services.index). Both are reached through
-`AnswerBackends`, which tests replace with loopback-backed or fake ones.
+(desktop.providers) and the search (desktop.services.index). Both are reached through the
+caller's `Backends`; tests pass ones that point at loopback stand-ins.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from desktop.core.answering import profiles as profile_store
 from desktop.core.answering import runreview, testbench, testruns
 from desktop.core.answering.citations import CITATION_PATTERN, cited_numbers
 from desktop.core.answering.engine import ChatModel, ModelDelta, ModelUsage, answer_question
-from desktop.core.answering.prices import PriceTable
 from desktop.core.answering.types import (
     DEFAULT_TEST_CONCURRENCY,
     AnswerProfile,
@@ -26,15 +25,15 @@ from desktop.core.answering.types import (
 )
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
+from desktop.core.model_specs import parse_model_spec
 from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
-from desktop.providers import factory
 from desktop.providers.base import ChatMessage, GenerationSettings, Generator, TextDelta, Usage
 from desktop.services import index
+from desktop.services.backends import Backends
 
 __all__ = [
     "CITATION_PATTERN",
-    "AnswerBackends",
     "AnswerProfile",
     "AnswerResult",
     "ask",
@@ -50,12 +49,6 @@ __all__ = [
     "run_tests",
     "set_profile",
 ]
-
-ModelCheck = Callable[[str], Awaitable[str]]
-
-# (ws-or-bundle, query, k, mode, min_score) -> hits with .chunk_id .text .heading .score .source
-SearchFunction = Callable[[Any, str, int, str, float | None], Awaitable[Sequence[Any]]]
-GeneratorFactory = Callable[[str], Generator]
 
 DEFAULT_CONCURRENCY = DEFAULT_TEST_CONCURRENCY
 TestQuestion = testbench.TestQuestion
@@ -82,18 +75,32 @@ class GeneratorModel:
                 yield ModelUsage(event.prompt_tokens, event.completion_tokens)
 
 
-def _default_generator_factory(spec_text: str) -> Generator:
-    spec = factory.parse_model_spec(spec_text)
-    if spec is None:
-        raise ConfigError("This profile has no generator.", hint="Set one: ollama:MODEL.")
-    generator: Generator = factory.make_generator(spec)
-    return generator
+class ModelPool:
+    """One client per model, shared by the questions of a pair or a run (and by nothing
+    longer-lived: a client may hold connections of the event loop that made it)."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+        self._models: dict[str, ChatModel] = {}
+
+    def model(self, spec_text: str) -> ChatModel:
+        if spec_text not in self._models:
+            spec = parse_model_spec(spec_text, what="generator")
+            if spec is None:
+                raise ConfigError("This profile has no generator.", hint="Set one: ollama:MODEL.")
+            self._models[spec_text] = GeneratorModel(self.backends.generator(spec))
+        return self._models[spec_text]
 
 
-async def _default_search(
-    target: Any, query: str, k: int, mode: str, min_score: float | None
+async def _find(
+    backends: Backends, target: Any, query: str, *, k: int, mode: str, min_score: float | None
 ) -> Sequence[Any]:
-    hits: Sequence[Any] = await index.search(target, query, k=k, mode=mode, min_score=min_score)
+    """The passages for an answer: the backends' search seam, else the index's search."""
+    if backends.search is not None:
+        return await backends.search(target, query, k, mode, min_score)
+    hits: Sequence[Any] = await index.search(
+        target, query, k=k, mode=mode, min_score=min_score, backends=backends
+    )
     return hits
 
 
@@ -108,41 +115,6 @@ def _as_passage(hit: Any) -> RetrievedPassage:
         score=float(hit.score),
         source=source,
     )
-
-
-@dataclass
-class AnswerBackends:
-    """How answers reach models and search; one instance is shared by a pair or a run."""
-
-    make_generator: GeneratorFactory | None = None  # None: the providers' factory
-    search: SearchFunction | None = None  # None: services.index.search
-    prices: PriceTable | None = None
-    check: ModelCheck | None = None  # None: the providers' connection check
-    _models: dict[str, ChatModel] = field(default_factory=dict)
-
-    async def check_model(self, spec: str) -> str:
-        """One line saying the generator answers, or the BotdeskError saying why not
-        (one try, short timeouts: cheap enough to run when the Test bench opens)."""
-        check = self.check or factory.check_connection
-        return await check(spec)
-
-    def model(self, spec: str) -> ChatModel:
-        """One client per model, reused across the questions of a run."""
-        if spec not in self._models:
-            factory = self.make_generator or _default_generator_factory
-            self._models[spec] = GeneratorModel(factory(spec))
-        return self._models[spec]
-
-    async def find(
-        self, target: Any, query: str, k: int, mode: str, min_score: float | None
-    ) -> Sequence[Any]:
-        search = self.search or _default_search
-        return await search(target, query, k, mode, min_score)
-
-    def price_table(self) -> PriceTable:
-        if self.prices is None:
-            self.prices = PriceTable.load()
-        return self.prices
 
 
 # -- profiles --------------------------------------------------------------------------
@@ -191,15 +163,17 @@ async def ask(
     *,
     profile: str | AnswerProfile = "default",
     on_delta: Callable[[str], None] | None = None,
-    backends: AnswerBackends | None = None,
+    backends: Backends,
+    models: ModelPool | None = None,
     search_target: Any = None,
 ) -> AnswerResult:
-    """Answer one question with one profile (a saved name, or unsaved settings)."""
+    """Answer one question with one profile (a saved name, or unsaved settings).
+    `models`: the clients to reuse (a pair or a run shares one pool)."""
     if not question.strip():
         raise ConfigError("Type a question first.")
     chosen = profile if isinstance(profile, AnswerProfile) else get_profile(ws, profile)
     chosen = profile_store.validate_profile(chosen)
-    backends = backends or AnswerBackends()
+    models = models or ModelPool(backends)
     target = ws if search_target is None else search_target
     notes: list[str] = []
     if search_target is None and chosen.mode != "keyword" and ws.setting("embedder") == "none":
@@ -210,14 +184,14 @@ async def ask(
     async def retrieve(
         query: str, k: int, mode: str, min_score: float | None
     ) -> list[RetrievedPassage]:
-        hits = await backends.find(target, query, k, mode, min_score)
+        hits = await _find(backends, target, query, k=k, mode=mode, min_score=min_score)
         return [_as_passage(h) for h in hits]
 
     result = await answer_question(
         question.strip(),
         chosen,
         retrieve=retrieve,
-        make_model=backends.model,
+        make_model=models.model,
         prices=backends.price_table(),
         on_delta=on_delta,
     )
@@ -232,10 +206,10 @@ async def ask_pair(
     profile_b: str | AnswerProfile,
     on_delta: Callable[[str, str], None] | None = None,
     *,
-    backends: AnswerBackends | None = None,
+    backends: Backends,
 ) -> tuple[AnswerResult, AnswerResult]:
     """Both profiles answer at once; `on_delta(side, text)` with side "a" or "b"."""
-    backends = backends or AnswerBackends()
+    models = ModelPool(backends)
 
     def side(name: str) -> Callable[[str], None] | None:
         if on_delta is None:
@@ -243,8 +217,8 @@ async def ask_pair(
         return lambda text: on_delta(name, text)
 
     first, second = await asyncio.gather(
-        ask(ws, question, profile=profile_a, on_delta=side("a"), backends=backends),
-        ask(ws, question, profile=profile_b, on_delta=side("b"), backends=backends),
+        ask(ws, question, profile=profile_a, on_delta=side("a"), backends=backends, models=models),
+        ask(ws, question, profile=profile_b, on_delta=side("b"), backends=backends, models=models),
     )
     return first, second
 
@@ -305,11 +279,11 @@ async def run_tests(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     bundle: Path | str | None = None,
-    backends: AnswerBackends | None = None,
+    backends: Backends,
 ) -> testruns.RunReport:
     """Run the saved test set against each profile as a background job."""
     chosen = [p if isinstance(p, AnswerProfile) else get_profile(ws, p) for p in profiles]
-    backends = backends or AnswerBackends()
+    models = ModelPool(backends)
     target: Any = None
     target_name = "workspace"
     if bundle is not None:
@@ -317,7 +291,9 @@ async def run_tests(
         target_name = f"bundle:{Path(bundle).resolve()}"
 
     async def answer(question: str, profile: AnswerProfile) -> AnswerResult:
-        return await ask(ws, question, profile=profile, backends=backends, search_target=target)
+        return await ask(
+            ws, question, profile=profile, backends=backends, models=models, search_target=target
+        )
 
     return await testruns.run_test_set(
         ws, job, chosen, answer, concurrency=concurrency, target=target_name

@@ -8,13 +8,8 @@ from dataclasses import dataclass
 
 from desktop.core import secrets
 from desktop.core.errors import AuthenticationError
-from desktop.providers import factory
-from desktop.providers.addresses import (
-    MISTRAL_KEY_ACCOUNT,
-    MISTRAL_KEY_ENV,
-    mistral_url,
-    ollama_host,
-)
+from desktop.providers.addresses import MISTRAL_KEY_ACCOUNT, MISTRAL_KEY_ENV
+from desktop.services.backends import Backends
 
 # The back-ends' modules load their SDKs (mistralai, ollama: about 0.5 s together): they
 # are imported by the functions that talk to a back-end, not when the window starts.
@@ -29,14 +24,14 @@ class Endpoints:
     mistral_key_env: str  # the environment variable that stands in for the keyring
 
 
-def endpoints() -> Endpoints:
+def endpoints(backends: Backends) -> Endpoints:
     usable, backend = secrets.keyring_usable()
-    return Endpoints(ollama_host(), mistral_url(), usable, backend, MISTRAL_KEY_ENV)
+    return Endpoints(backends.ollama_host, backends.mistral_url, usable, backend, MISTRAL_KEY_ENV)
 
 
-async def check_connection(spec: str) -> str:
+async def check_connection(spec: str, backends: Backends) -> str:
     """One line saying the back-end and model answer, or the ProviderError saying why not."""
-    return await factory.check_connection(spec)
+    return await backends.check_model(spec)
 
 
 async def set_mistral_key(key: str) -> None:

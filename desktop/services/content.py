@@ -15,8 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
-
 from desktop.core.content import boilerplate, curation, queries
 from desktop.core.content import sync as content_sync
 from desktop.core.content.chunking import settings_from
@@ -41,13 +39,14 @@ from desktop.core.index.query import ALL_WORDS, fts_query
 from desktop.core.ingest.crawl import discover_site, url_allowed
 from desktop.core.ingest.files import list_files
 from desktop.core.ingest.traps import TrapReport
+from desktop.core.ingest.types import SiteConfig
 from desktop.core.jobs import Job
 from desktop.core.publish import passage_checks
 from desktop.core.publish.passage_checks import FlaggedPassage
 from desktop.core.store.lock import WorkspaceLock
 from desktop.core.store.workspace import Workspace, utc_now
-from desktop.providers.base import Embedder
 from desktop.services import index
+from desktop.services.backends import Backends
 
 INCLUDED_PASSAGES_SQL = f"""
 select p.* from passages p join documents d on d.id = p.document_id
@@ -264,6 +263,15 @@ def source_chunk_settings(ws: Workspace, source_id: int) -> ChunkSettings:
     return content_sync.effective_chunk_settings(ws, row)
 
 
+def source_site_config(ws: Workspace, source_id: int) -> SiteConfig:
+    """How a site source is crawled: SiteConfig's polite defaults under its own settings
+    (the effective concurrency, timeout, family cap and noindex choice, rules, limits)."""
+    row = ws.fetch_one("select * from sources where id = ?", (source_id,))
+    if row is None or row["kind"] != "site":
+        raise SourceError(f"No website source with id {source_id}.")
+    return content_sync.site_config(row)
+
+
 # -- site preview ----------------------------------------------------------------------
 async def preview_site(
     url: str,
@@ -273,7 +281,7 @@ async def preview_site(
     max_pages: int | None = None,
     max_depth: int | None = None,
     job: Job | None = None,
-    client: httpx.AsyncClient | None = None,
+    backends: Backends,
 ) -> SitePreview:
     """The URLs discovery finds (sitemaps and links of the first pages), without a crawl."""
     url = _check_url(url)
@@ -291,7 +299,7 @@ async def preview_site(
         }
     )
     traps: list[TrapReport] = []
-    found = await discover_site(config, job=job, client=client, traps=traps)
+    found = await discover_site(config, job=job, client=backends.site_http, traps=traps)
     return SitePreview(
         start_url=url,
         urls=[(d.url, d.via) for d in found],
@@ -374,12 +382,11 @@ async def sync(
     job: Job,
     *,
     source_ids: Sequence[int] | None = None,
-    client: httpx.AsyncClient | None = None,
-    embedder: Embedder | None = None,
+    backends: Backends,
 ) -> SyncSummary:
     """Fetch/read, extract, chunk and reconcile every source (or those given), incrementally,
-    then embed the included passages that have no vector yet (`embedder` None: the
-    workspace's own, from its settings).
+    then embed the included passages that have no vector yet, with the workspace's embedder
+    as `backends` make it.
 
     Each document commits alone: a cancel (CancelledError) keeps what was done, and the
     next sync resumes, skipping what is unchanged.
@@ -388,9 +395,11 @@ async def sync(
     # HH:MM)") while another process runs a long job on it; a refresh holding it goes on.
     ws.refuse_if_readonly()
     with WorkspaceLock.unless_held(ws.path, "sync"):
-        summary = await content_sync.sync_workspace(ws, job, source_ids=source_ids, client=client)
+        summary = await content_sync.sync_workspace(
+            ws, job, source_ids=source_ids, client=backends.site_http
+        )
         # The embed stage: vectors for what changed (each batch commits; a cancel keeps them).
-        embedded = await index.embed_pending(ws, job, embedder=embedder)
+        embedded = await index.embed_pending(ws, job, backends=backends)
     job.finish(f"{summary.line()}; {embedded.line()}")
     return summary
 

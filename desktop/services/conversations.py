@@ -8,13 +8,11 @@ workspace, masked by default, kept for the retention period, and never put in a 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 from desktop.core.answering.testbench import ImportReport, TestQuestion
@@ -45,12 +43,11 @@ from desktop.core.index.embed import truncate_to_tokens
 from desktop.core.jobs import Job
 from desktop.core.model_specs import ModelSpec
 from desktop.core.publish import client as client_core
-from desktop.core.publish.client import PublishClient
 from desktop.core.store.workspace import Workspace
 from desktop.core.text import sha256_hex
 from desktop.providers.base import Embedder
 from desktop.services import answers, content, publish
-from desktop.services import index as index_service
+from desktop.services.backends import Backends
 
 __all__ = [
     "ConversationFilter",
@@ -95,16 +92,6 @@ def resolve_target(
     return client_core.normalize_endpoint(chosen_endpoint), chosen_bot
 
 
-def _client(
-    endpoint: str,
-    bot_id: str,
-    client: httpx.AsyncClient | None,
-    client_options: Mapping[str, Any] | None,
-) -> PublishClient:
-    token = client_core.get_token(endpoint)
-    return PublishClient(endpoint, bot_id, token, client=client, **dict(client_options or {}))
-
-
 # -- pulling -----------------------------------------------------------------------------
 async def pull(
     ws: Workspace,
@@ -112,17 +99,17 @@ async def pull(
     *,
     endpoint: str | None = None,
     bot_id: str | None = None,
-    client: httpx.AsyncClient | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    backends: Backends,
     page_size: int = 100,
-    now: datetime | None = None,
 ) -> PullSummary:
-    """Pull what changed since the last pull (a job: progress per page, cancellable)."""
+    """Pull what changed since the last pull (a job: progress per page, cancellable).
+    Retention counts from `backends.now()`."""
     job = job or Job("Pull conversations")
     endpoint, bot_id = resolve_target(ws, endpoint, bot_id)
-    api = _client(endpoint, bot_id, client, client_options)
+    api = backends.publish_client(endpoint, bot_id)
+    target = store.target_key(endpoint, bot_id)
     return await pull_core.pull(
-        ws, api, job, target=store.target_key(endpoint, bot_id), page_size=page_size, now=now
+        ws, api, job, target=target, page_size=page_size, now=backends.now()
     )
 
 
@@ -278,14 +265,13 @@ async def forget(
     ws: Workspace,
     conversation_id: str,
     *,
-    client: httpx.AsyncClient | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    backends: Backends,
 ) -> ForgetResult:
     """Delete the conversation here (at once, whatever happens next), then ask the service."""
     summary = store.delete_local(ws, conversation_id)
     endpoint, _, bot_id = summary.target.rpartition(" ")
     try:
-        api = _client(endpoint, bot_id, client, client_options)
+        api = backends.publish_client(endpoint, bot_id)
         await api.delete_conversation(summary.id)
     except BotdeskError as exc:
         return ForgetResult(summary.id, True, False, str(exc))
@@ -339,7 +325,7 @@ async def question_vectors(
 async def find_gaps(
     ws: Workspace,
     *,
-    embedder: Embedder | None = None,
+    backends: Backends,
     use_embedder: bool = True,
 ) -> GapReport:
     """Declined or thumbs-down visitor questions grouped by meaning, largest group first."""
@@ -351,7 +337,7 @@ async def find_gaps(
         note = "" if not use_embedder else "the workspace has no embedder: grouped by shared words"
         return GapReport("keyword", note, len(questions), gaps_core.find_gaps(questions))
     try:
-        chosen = embedder or index_service.make_embedder(ident)
+        chosen = backends.embedder(ident)
         vectors = await question_vectors(ws, [q.text for q in questions], chosen, ident)
     except BotdeskError as exc:
         note = f"grouped by shared words: the embedder failed ({exc.message})"
@@ -370,12 +356,12 @@ def failed_questions(ws: Workspace) -> list[FailedQuestion]:
 
 # -- fixes -------------------------------------------------------------------------------
 async def add_qa_passage(
-    ws: Workspace, question: str, answer: str, job: Job | None = None
+    ws: Workspace, question: str, answer: str, *, backends: Backends, job: Job | None = None
 ) -> SourceInfo:
     """A Q&A passage for a gap or a question (the content service's Q&A source), synced
     now so the bot can be given it at once; publish to make it live."""
     source = content.add_qa(ws, question, answer)
-    await content.sync(ws, job or Job("Add Q&A"), source_ids=[source.id])
+    await content.sync(ws, job or Job("Add Q&A"), source_ids=[source.id], backends=backends)
     return content.get_source(ws, source.id)
 
 

@@ -8,6 +8,7 @@ from desktop.core.jobs import Job, JobListener
 from desktop.core.paths import resource_path, user_data_dir
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace, open_workspace
 
 SAMPLE_DIR = resource_path("sample")
@@ -46,5 +47,6 @@ async def build_demo(
             content.add_files(ws, [SAMPLE_DIR])
             content.add_qa(ws, DEMO_QUESTION, DEMO_ANSWER)
         job = Job("Build the demo workspace", listeners=[listener] if listener else [])
-        await content.sync(ws, job)
+        # Local files and no embedder: the demo reaches no server, whatever the environment.
+        await content.sync(ws, job, backends=Backends())
     return path

@@ -3,8 +3,8 @@ the embedder and its cost, and the index's status.
 
 `search(target, query, ...)` takes a Workspace or what `open_bundle(path)` returns and
 runs the same search code on either. The question is embedded with the target's embedder:
-the workspace's (its `embedder` setting), or the one named in the bundle's manifest.
-Embedders come from desktop.providers.factory unless one is passed in.
+the workspace's (its `embedder` setting), or the one named in the bundle's manifest, made
+by the `Backends` the caller passes.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from desktop.core.index.workspace_corpus import WorkspaceCorpus
 from desktop.core.jobs import Job
 from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace
-from desktop.providers import factory
 from desktop.providers.base import Embedder
-from desktop.providers.retry import RetryPolicy
+from desktop.services.backends import Backends
 
 __all__ = [
     "BundleTarget",
@@ -109,32 +108,17 @@ def open_bundle(path: Path | str) -> BundleTarget:
 
 
 # -- embedders -----------------------------------------------------------------------------------
-def make_embedder(
-    embedder: ModelSpec, *, dimensions: int | None = None, interactive: bool = False
+def _embedder(
+    backends: Backends, wanted: ModelSpec, dimensions: int | None, *, interactive: bool = False
 ) -> Embedder:
-    """The providers' embedder for this spec (`dimensions`: what the index recorded, so a
-    model answering another size is refused). `interactive`: someone waits (a search), so
-    a server that does not answer fails within RetryPolicy.interactive's bound."""
-    policy = RetryPolicy.interactive() if interactive else None
-    made: Embedder = factory.make_embedder(embedder, dimensions=dimensions, policy=policy)
-    return made
-
-
-def _resolve(
-    embedder: Embedder | None,
-    wanted: ModelSpec,
-    dimensions: int | None = None,
-    *,
-    interactive: bool = False,
-) -> Embedder:
-    if embedder is None:
-        return make_embedder(wanted, dimensions=dimensions, interactive=interactive)
-    got = embedder.spec
-    if got != wanted:
+    """The target's embedder as the backends make it; a factory that hands back another
+    model than the index was made with is refused (its vectors would mean nothing here)."""
+    made = backends.embedder(wanted, dimensions=dimensions, interactive=interactive)
+    if made.spec != wanted:
         raise ConfigError(
-            f"The embedder given is {got}, but the index was made with {wanted}.",
+            f"The embedder given is {made.spec}, but the index was made with {wanted}.",
         )
-    return embedder
+    return made
 
 
 async def embed_query(embedder: Embedder, query: str) -> Vector:
@@ -153,7 +137,7 @@ async def embed_pending(
     ws: Workspace,
     job: Job,
     *,
-    embedder: Embedder | None = None,
+    backends: Backends,
     concurrency: int = core_index.embed.DEFAULT_CONCURRENCY,
 ) -> EmbedReport:
     """Embed the included passages whose text has no vector yet (nothing if no embedder)."""
@@ -163,7 +147,7 @@ async def embed_pending(
         return EmbedReport()
     dimensions = store.recorded_dimensions(ws, wanted)
     return await core_index.embed_pending(
-        ws, _resolve(embedder, wanted, dimensions), job, concurrency=concurrency
+        ws, _embedder(backends, wanted, dimensions), job, concurrency=concurrency
     )
 
 
@@ -255,7 +239,7 @@ def _filters(filters: Filters | None, source_ids: Sequence[int], url_prefix: str
 
 
 async def _prepare(
-    corpus: Corpus, query: str, mode: str | None, embedder: Embedder | None
+    corpus: Corpus, query: str, mode: str | None, backends: Backends
 ) -> tuple[Mode, Vector | None, list[str]]:
     if not query.strip():
         raise ConfigError("Type a question first.")
@@ -263,7 +247,7 @@ async def _prepare(
     vector = None
     if chosen != "keyword":
         assert corpus.embedder is not None
-        used = _resolve(embedder, corpus.embedder, corpus.dimensions, interactive=True)
+        used = _embedder(backends, corpus.embedder, corpus.dimensions, interactive=True)
         try:
             vector = await embed_query(used, query)
         except (ProviderUnavailableError, ProviderTimeoutError) as exc:
@@ -292,7 +276,7 @@ async def search(
     filters: Filters | None = None,
     source_ids: Sequence[int] = (),
     url_prefix: str = "",
-    embedder: Embedder | None = None,
+    backends: Backends,
 ) -> SearchResults:
     """The k passages the bot would be given for `query`, best first.
 
@@ -300,7 +284,7 @@ async def search(
     vectors falls back to keyword and says so in `results.notes`.
     """
     corpus = _corpus(target)
-    chosen, vector, notes = await _prepare(corpus, query, mode, embedder)
+    chosen, vector, notes = await _prepare(corpus, query, mode, backends)
     return core_index.run_search(
         corpus,
         query,
@@ -322,14 +306,14 @@ async def why_not(
     mode: str | None = None,
     min_score: float | None = None,
     filters: Filters | None = None,
-    embedder: Embedder | None = None,
+    backends: Backends,
 ) -> WhyNot:
     """Why `passage_id` is not among the results: its rank and score per mode, what cut it."""
     corpus = _corpus(target)
-    chosen, vector, _ = await _prepare(corpus, query, mode, embedder)
+    chosen, vector, _ = await _prepare(corpus, query, mode, backends)
     if vector is None and corpus.embedder is not None and corpus.has_vectors():
         with contextlib.suppress(ProviderUnavailableError, ProviderTimeoutError):
-            used = _resolve(embedder, corpus.embedder, corpus.dimensions, interactive=True)
+            used = _embedder(backends, corpus.embedder, corpus.dimensions, interactive=True)
             vector = await embed_query(used, query)
     return core_index.why_not(
         corpus,

@@ -12,9 +12,9 @@ from desktop.core.errors import BotdeskError, ConfigError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.providers import factory
-from desktop.providers.addresses import ollama_host
 from desktop.providers.retry import redact_url
 from desktop.services import answers, index
+from desktop.services.backends import Backends
 
 # What the guide proposes when nothing is there yet: small, good, free models.
 SUGGESTED_OLLAMA_GENERATOR = "llama3.2"
@@ -50,17 +50,17 @@ def is_embedding_model(name: str) -> bool:
     return any(part in name.lower() for part in _EMBEDDING_NAME_PARTS)
 
 
-async def find_ollama() -> OllamaFound:
-    """Ask the Ollama at OLLAMA_HOST (or the local default) which models it has."""
-    host = redact_url(ollama_host())
+async def find_ollama(backends: Backends) -> OllamaFound:
+    """Ask the backends' Ollama which models it has."""
+    host = redact_url(backends.ollama_host)
     try:
-        models = await factory.list_models("ollama")
+        models = await backends.list_models("ollama")
     except BotdeskError as exc:
         return OllamaFound(host, False, problem=f"{exc.message} {exc.hint}".strip())
     return OllamaFound(host, True, tuple(models))
 
 
-async def pull_ollama_model(name: str, job: Job) -> str:
+async def pull_ollama_model(name: str, job: Job, backends: Backends) -> str:
     """Download a model onto the Ollama server as a job: progress in bytes, cancellable."""
     # Here, not at the top: the ollama SDK is not needed to start the window.
     from desktop.providers import ollama as ollama_provider
@@ -76,7 +76,9 @@ async def pull_ollama_model(name: str, job: Job) -> str:
             job.set_total(total)
         job.advance(max(0, (completed or 0) - job.done), message=status)
 
-    await ollama_provider.pull_model(model, progress)
+    await ollama_provider.pull_model(
+        model, progress, policy=backends.retry, host=backends.ollama_host
+    )
     return f"Downloaded {model}."
 
 

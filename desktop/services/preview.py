@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -56,6 +54,7 @@ from desktop.core.publish.preview_page import prepare_page as make_page_inert
 from desktop.core.store.workspace import Workspace
 from desktop.core.tls import shared_ssl_context
 from desktop.services import answers
+from desktop.services.backends import Backends
 
 HOST = "127.0.0.1"
 PREVIEW_BOT = "preview"
@@ -173,23 +172,19 @@ class PreviewServer:
         page_url: str | None = None,
         profile: str = "default",
         port: int = 0,
-        backends: answers.AnswerBackends | None = None,
+        backends: Backends,
         config: ConfigSource | None = None,
-        fetch_client: httpx.AsyncClient | None = None,
         on_problem: Callable[[str, str], None] | None = None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ws = ws
         self.page_url = page_url.strip() if page_url else None
         self.profile_name = profile
         self.port = port
-        self.backends = backends or answers.AnswerBackends()
+        self.backends = backends
         self.config = config or (lambda: widget_config.load(ws))
-        self.fetch_client = fetch_client
         self.on_problem = on_problem
-        self.conversations = ConversationLog(release_id="preview", clock=clock)
+        self.conversations = ConversationLog(release_id="preview", clock=self._seconds)
         self.stats = PreviewStats()
-        self._clock = clock
         self._limits: MessageLimits | None = None
         self._server: asyncio.Server | None = None
         self._page = ""
@@ -223,7 +218,7 @@ class PreviewServer:
         self.check()
         fetched: tuple[str, str] | None = None
         if self.page_url:
-            fetched = await fetch_page(self.page_url, client=self.fetch_client)
+            fetched = await fetch_page(self.page_url, client=self.backends.site_http)
         self._server = await asyncio.start_server(self._accept, HOST, self.port)
         self.port = int(self._server.sockets[0].getsockname()[1])
         if fetched is not None:
@@ -249,6 +244,10 @@ class PreviewServer:
         self._server = None
         self.kept = self.keep_conversations()
 
+    def _seconds(self) -> float:
+        """The backends' clock as the conversation log and the message limits count it."""
+        return self.backends.now().timestamp()
+
     def keep_conversations(self) -> int:
         """Save the preview's conversations as conversations of the "preview" release, where
         the review finds them (and turns them into test questions); how many were saved."""
@@ -257,7 +256,7 @@ class PreviewServer:
             return 0
         parsed = [conversation_protocol.parse_conversation(record) for record in records]
         cutoff = conversation_store.retention_cutoff(
-            datetime.now(UTC), conversation_store.retention_days(self.ws)
+            self.backends.now(), conversation_store.retention_days(self.ws)
         )
         try:
             conversation_store.save_page(
@@ -407,7 +406,7 @@ class PreviewServer:
         current = self._limits
         if current is None or (current.per_session, current.per_day) != (per_session, per_day):
             # Changed settings apply at once; the counts so far carry over.
-            fresh = MessageLimits(per_session, per_day, clock=self._clock)
+            fresh = MessageLimits(per_session, per_day, clock=self._seconds)
             if current is not None:
                 fresh._sessions, fresh._recent, fresh._day = (
                     current._sessions,
@@ -602,7 +601,7 @@ async def run_preview(
     page_url: str | None = None,
     profile: str = "default",
     port: int = 0,
-    backends: answers.AnswerBackends | None = None,
+    backends: Backends,
     on_ready: Callable[[str], None] | Callable[[str], Awaitable[None]] | None = None,
 ) -> PreviewReport:
     """Serve the preview until the job is cancelled (Stop); `on_ready(url)` once it listens."""

@@ -13,11 +13,10 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from desktop.core.bundle import write as bundle_core
 from desktop.core.bundle.quantization import Quantization
@@ -35,6 +34,7 @@ from desktop.core.secrets import keyring_usable
 from desktop.core.store.lock import WorkspaceLock
 from desktop.core.store.scratch import scratch_folder
 from desktop.core.store.workspace import Workspace
+from desktop.services.backends import Backends
 
 __all__ = [
     "BuiltBundle",
@@ -300,9 +300,7 @@ async def publish(
     notes: str = "",
     dry_run: bool = False,
     quantization: Quantization = "none",
-    vector_loader: VectorLoader | None = None,
-    client: httpx.AsyncClient | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    backends: Backends,
 ) -> PublishReport:
     """Check, build, upload and release; with `dry_run`, check and measure, send nothing.
 
@@ -323,9 +321,7 @@ async def publish(
             notes=notes,
             dry_run=dry_run,
             quantization=quantization,
-            vector_loader=vector_loader,
-            client=client,
-            client_options=client_options,
+            backends=backends,
         )
 
 
@@ -338,9 +334,7 @@ async def _publish_locked(
     notes: str,
     dry_run: bool,
     quantization: Quantization,
-    vector_loader: VectorLoader | None,
-    client: httpx.AsyncClient | None,
-    client_options: Mapping[str, Any] | None,
+    backends: Backends,
 ) -> PublishReport:
     target = _resolve_target(ws, endpoint, bot_id)
     widget = widget_config.load(ws)
@@ -355,18 +349,16 @@ async def _publish_locked(
             out,
             target,
             quantization=quantization,
-            vector_loader=vector_loader,
+            vector_loader=backends.bundle_vectors,
             interrupted=interrupted,
         )
         job.check()
-        report = _report(ws, target, widget, built, dry_run=dry_run)
+        report = _report(ws, target, widget, built, dry_run=dry_run, now=backends.now())
         if dry_run:
             job.finish(f"Dry run: nothing sent. {report.changes.summary()}")
             return report
         _refuse_if_blocked(report.checks)
-        api = client_core.connect(
-            *target, client=client, checkpoint=job.check, options=client_options
-        )
+        api = backends.publish_client(*target, checkpoint=job.check)
         key = release_core.start_pending(
             ws, target, built, widget=widget, notes=notes, interrupted=interrupted
         )
@@ -417,13 +409,14 @@ def _report(
     built: BuiltBundle,
     *,
     dry_run: bool,
+    now: datetime,
 ) -> PublishReport:
     endpoint, bot_id = target
     return PublishReport(
         dry_run=dry_run,
         endpoint=endpoint,
         bot_id=bot_id,
-        checks=checks_core.run_checks(ws, widget, embedding=built.manifest["embedding"]),
+        checks=checks_core.run_checks(ws, widget, embedding=built.manifest["embedding"], now=now),
         changes=changes_since_last_release(
             ws, endpoint=endpoint, bot_id=bot_id, current=built.passages
         ),
@@ -460,8 +453,7 @@ async def list_releases(
     ws: Workspace,
     *,
     refresh: bool = True,
-    client: httpx.AsyncClient | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    backends: Backends,
 ) -> ReleaseList:
     """The releases of the remembered endpoint and bot, asking the endpoint when possible."""
     endpoint, bot_id = get_target(ws)
@@ -470,7 +462,7 @@ async def list_releases(
     error = ""
     if refresh:
         try:
-            api = client_core.connect(endpoint, bot_id, client=client, options=client_options)
+            api = backends.publish_client(endpoint, bot_id)
             release_core.merge_remote(ws, (endpoint, bot_id), await api.list_releases())
         except PublishError as exc:
             error = str(exc)
@@ -481,14 +473,13 @@ async def rollback(
     ws: Workspace,
     release_id: str,
     *,
-    client: httpx.AsyncClient | None = None,
-    client_options: Mapping[str, Any] | None = None,
+    backends: Backends,
 ) -> ReleaseInfo:
     """Make an earlier (or later) release live again, on the endpoint, in one call."""
     endpoint, bot_id = get_target(ws)
     if not endpoint or not bot_id:
         raise ConfigError("No endpoint yet: nothing was published from this workspace.")
-    api = client_core.connect(endpoint, bot_id, client=client, options=client_options)
+    api = backends.publish_client(endpoint, bot_id)
     await api.activate(release_id)
     release_core.merge_remote(ws, (endpoint, bot_id), await api.list_releases())
     for info in local_releases(ws, endpoint, bot_id):

@@ -26,9 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
-
-from desktop.core.bundle.write import VectorLoader
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import SyncSummary
 from desktop.core.errors import BotdeskError, CancelledError, ConfigError
@@ -36,8 +33,8 @@ from desktop.core.jobs import Job
 from desktop.core.publish import widget_config
 from desktop.core.store.lock import WorkspaceLock, current_holder
 from desktop.core.store.workspace import Workspace, utc_now
-from desktop.providers.base import Embedder
 from desktop.services import answers, content, publish
+from desktop.services.backends import Backends
 
 RefreshStatus = Literal["running", "ok", "regressed", "blocked", "failed"]
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -368,7 +365,7 @@ def _tested_content(ws: Workspace, run_id: int) -> str:
 
 
 async def _run_tests(
-    ws: Workspace, job: Job, backends: answers.AnswerBackends | None, reason_to_run: str
+    ws: Workspace, job: Job, backends: Backends, reason_to_run: str
 ) -> TestOutcome:
     previous = _baseline_run_id(ws)
     latest = _previous_run_id(ws)
@@ -430,35 +427,22 @@ def _something_to_publish(ws: Workspace, endpoint: str, bot_id: str) -> bool:
     return published is None or published != widget_config.load(ws)
 
 
-@dataclass
-class RefreshClients:
-    """What a refresh reaches, injectable (tests, bench): None means the real one."""
-
-    site: httpx.AsyncClient | None = None
-    embedder: Embedder | None = None
-    backends: answers.AnswerBackends | None = None
-    publish: httpx.AsyncClient | None = None
-    publish_options: Mapping[str, Any] | None = None
-    vector_loader: VectorLoader | None = None
-
-
 async def refresh(
     ws: Workspace,
     job: Job,
     *,
     publish_after: bool = False,
-    clients: RefreshClients | None = None,
+    backends: Backends,
 ) -> RefreshReport:
     """Sync, test, and (with `publish_after`) publish if nothing regressed; recorded.
 
     Raises WorkspaceBusyError (nothing done, nothing recorded) while another long job
     holds the workspace; every other failure is recorded and reported, not raised.
     """
-    clients = clients or RefreshClients()
     with WorkspaceLock(ws.path, "refresh"):
         report = _start_record(ws, publish_after)
         try:
-            await _refresh_steps(ws, job, report, clients)
+            await _refresh_steps(ws, job, report, backends)
         except BaseException as exc:  # a cancel or a bug: the record says so, then re-raise
             report.status, report.exit_code = "failed", EXIT_FAILED
             cancelled = isinstance(exc, CancelledError | asyncio.CancelledError | KeyboardInterrupt)
@@ -475,7 +459,7 @@ async def refresh(
 
 
 async def _refresh_steps(
-    ws: Workspace, job: Job, report: RefreshReport, clients: RefreshClients
+    ws: Workspace, job: Job, report: RefreshReport, backends: Backends
 ) -> None:
     endpoint, bot_id = publish.get_target(ws)
     if report.publish_requested and not (endpoint and bot_id):
@@ -487,9 +471,7 @@ async def _refresh_steps(
         return
     # 1. sync every source
     try:
-        summary = await content.sync(
-            ws, _step(job, "sync"), client=clients.site, embedder=clients.embedder
-        )
+        summary = await content.sync(ws, _step(job, "sync"), backends=backends)
     except CancelledError:
         raise  # recorded by refresh(), reported as a cancel
     except BotdeskError as exc:
@@ -517,7 +499,7 @@ async def _refresh_steps(
     else:
         reason_to_run = ""
     try:
-        report.tests = await _run_tests(ws, job, clients.backends, reason_to_run)
+        report.tests = await _run_tests(ws, job, backends, reason_to_run)
     except CancelledError:
         raise  # recorded by refresh(), reported as a cancel
     except BotdeskError as exc:
@@ -545,9 +527,7 @@ async def _refresh_steps(
             ws,
             _step(job, "publish"),
             notes=f"Refresh {report.id}: {_changes_line(report.changes)}",
-            client=clients.publish,
-            client_options=clients.publish_options,
-            vector_loader=clients.vector_loader,
+            backends=backends,
         )
     except CancelledError:
         raise

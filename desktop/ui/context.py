@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from desktop.core.store.workspace import Workspace
+from desktop.services.backends import Backends
 from desktop.ui.jobs import JobsController
 from desktop.ui.messages import MessageBridge
 
@@ -26,11 +27,16 @@ class WindowContext(QObject):
     content_changed = Signal()
 
     def __init__(
-        self, messages: MessageBridge, jobs: JobsController, parent: QObject | None = None
+        self,
+        messages: MessageBridge,
+        jobs: JobsController,
+        backends: Backends,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.messages = messages
         self.jobs = jobs
+        self.backends = backends  # how every page reaches models, sites and the service
         self.undo_stack = QUndoStack(self)
         self.workspace: Workspace | None = None
 

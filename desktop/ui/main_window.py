@@ -27,6 +27,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.logs import log_file
 from desktop.core.store.workspace import SUFFIX, Workspace
 from desktop.services import content
+from desktop.services.backends import Backends
 from desktop.services.content import content_stats
 from desktop.services.index import SearchHit
 from desktop.services.workspaces import create_workspace, open_workspace
@@ -106,12 +107,12 @@ class StartScreen(QWidget):
 class MainWindow(QMainWindow):
     """Botdesk's main window, one per workspace."""
 
-    def __init__(self, *, settings: QSettings | None = None) -> None:
+    def __init__(self, *, backends: Backends, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("Botdesk", "Botdesk")
         self.messages = MessageBridge(self)
         self.jobs = JobsController(self.messages, self)
-        self.context = WindowContext(self.messages, self.jobs, self)
+        self.context = WindowContext(self.messages, self.jobs, backends, self)
         self.setWindowTitle("Botdesk")
         self.setStyleSheet(FOCUS_RING_QSS)
         self.resize(1280, 800)
@@ -259,7 +260,9 @@ class MainWindow(QMainWindow):
         """Workspace ▸ Refresh schedule…: daily or weekly refreshes, and their history."""
         if self.workspace is None:
             return None
-        dialog = RefreshScheduleDialog(self.workspace, self.messages, self, jobs=self.jobs)
+        dialog = RefreshScheduleDialog(
+            self.workspace, self.messages, self, jobs=self.jobs, backends=self.context.backends
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

@@ -37,6 +37,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import refresh, schedule
+from desktop.services.backends import Backends
 from desktop.services.schedule import Installed, Schedule, SchedulerHost
 from desktop.ui.jobs import JobHandle, JobsController
 from desktop.ui.messages import MessageBridge
@@ -139,6 +140,7 @@ class RefreshScheduleDialog(QDialog):
         *,
         host: SchedulerHost | None = None,
         jobs: JobsController | None = None,
+        backends: Backends | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Refresh schedule — {ws.path.name}")
@@ -147,6 +149,7 @@ class RefreshScheduleDialog(QDialog):
         self.messages = messages
         self.host = host or SchedulerHost()
         self.jobs = jobs
+        self.backends = backends  # with `jobs`: what "Refresh now" reaches the world through
         self.tasks = TaskSet()
         self.installed: Installed | None = None
 
@@ -208,7 +211,7 @@ class RefreshScheduleDialog(QDialog):
             "ticked and it is safe); it shows in the jobs panel and then in the history."
         )
         self.run_now_button.clicked.connect(self.run_now)
-        self.run_now_button.setEnabled(jobs is not None)
+        self.run_now_button.setEnabled(jobs is not None and backends is not None)
         self.last_run_label = plain_label("")
         self.last_run_label.setVisible(False)  # until a refresh run from here ends
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -342,7 +345,7 @@ class RefreshScheduleDialog(QDialog):
     def run_now(self) -> JobHandle | None:
         """One refresh now, as a job of the window (the lock keeps it from overlapping a
         scheduled one: the second says so)."""
-        if self.jobs is None:
+        if self.jobs is None or self.backends is None:
             return None
         running = self.jobs.running()
         if running:  # a sync or publish of the window works on the same workspace
@@ -351,10 +354,10 @@ class RefreshScheduleDialog(QDialog):
             )
             self.last_run_label.setVisible(True)
             return None
-        ws, publish_after = self.ws, self.publish_box.isChecked()
+        ws, publish_after, backends = self.ws, self.publish_box.isChecked(), self.backends
 
         async def work(job: Job) -> refresh.RefreshReport:
-            return await refresh.refresh(ws, job, publish_after=publish_after)
+            return await refresh.refresh(ws, job, publish_after=publish_after, backends=backends)
 
         self.run_now_button.setEnabled(False)
         handle = self.jobs.start(f"Refresh {ws.path.name}", work)

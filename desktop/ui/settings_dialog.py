@@ -69,7 +69,7 @@ class SettingsDialog(QDialog):
         embedder_form.addRow("", self.apply_embedder_button)
 
         # -- Ollama
-        where = connections.endpoints()
+        where = connections.endpoints(self.context.backends)
         self.ollama_host_label = plain_label(where.ollama_host)
         self.ollama_model_edit = QLineEdit("ollama:llama3.2")
         self.ollama_test_button = QPushButton("Test connection")
@@ -285,7 +285,7 @@ class SettingsDialog(QDialog):
 
     async def _run_test(self, spec: str, result: QLabel) -> None:
         try:
-            summary = await connections.check_connection(spec)
+            summary = await connections.check_connection(spec, self.context.backends)
         except BotdeskError as exc:
             result.setText(f"✗ {exc.message} {exc.hint}".strip())
             return

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from desktop.services.backends import Backends
 from tests.helpers.webdriver import Browser, Chromedriver, chromium_missing_reason
 
 
@@ -52,10 +53,12 @@ class ThreadedPreview:
         workspace_path: Path,
         config: dict[str, Any],
         *,
+        backends: Backends,
         page_url: str | None = None,
         profile: str = "default",
     ) -> None:
         self.workspace_path = workspace_path
+        self.backends = backends
         self.config = config
         self.page_url = page_url
         self.profile = profile
@@ -85,6 +88,7 @@ class ThreadedPreview:
                     page_url=self.page_url,
                     profile=self.profile,
                     config=config_source,
+                    backends=self.backends,
                     on_problem=lambda item, reason: self.problems.append((item, reason)),
                 )
                 async with self.server:

@@ -16,7 +16,7 @@ import pytest
 
 from desktop.core.publish.widget_config import default_config
 from tests.browser.conftest import ThreadedPreview
-from tests.conftest import fast_provider_env
+from tests.helpers.backends import test_backends
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.model_script import Scripted
 from tests.helpers.shop import Shop, model_answer, synced_shop
@@ -46,8 +46,6 @@ def ollama(module_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> FakeOl
     from desktop.providers.ollama import forget_model_limits
 
     forget_model_limits()
-    monkeypatch.setenv("OLLAMA_HOST", module_ollama.url)
-    fast_provider_env(monkeypatch)
     module_ollama.script_state.chunk_delay_s = 0.0
     module_ollama.script_state.queues.clear()  # no scripted failure left by another test
     return module_ollama
@@ -74,7 +72,9 @@ def widget_settings() -> dict[str, Any]:
 def preview(
     widget_settings: dict[str, Any], shop: Shop, ollama: FakeOllama
 ) -> Iterator[ThreadedPreview]:
-    with ThreadedPreview(shop.path, widget_settings, page_url=shop.url + "/") as served:
+    with ThreadedPreview(
+        shop.path, widget_settings, backends=test_backends(ollama=ollama), page_url=shop.url + "/"
+    ) as served:
         yield served
 
 

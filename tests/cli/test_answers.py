@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from desktop.cli import main
-from desktop.services import answers
+from desktop.services.backends import Backends
 from tests.core.answering.support import FakeSearch, hits
+from tests.helpers.backends import test_backends
 from tests.helpers.fake_generator import FakeGenerator
 
 
@@ -23,13 +24,13 @@ def ws(tmp_path: Path) -> str:
 
 @pytest.fixture
 def fake_backends(monkeypatch: pytest.MonkeyPatch) -> FakeGenerator:
-    """The CLI builds its own back-ends; point their defaults at fakes."""
+    """The command builds its Backends from the environment: the Backends it builds answer
+    from a fake generator and a fixed search instead."""
     generator = FakeGenerator(
         default=lambda m: "I don't know." if "joke" in m[-1].content else "Eight o'clock [1] [7]."
     )
-    search = FakeSearch(hits(3))
-    monkeypatch.setattr(answers, "_default_generator_factory", lambda spec: generator)
-    monkeypatch.setattr(answers, "_default_search", search)
+    made = test_backends(generator=generator, search=FakeSearch(hits(3)))  # type: ignore[arg-type]
+    monkeypatch.setattr(Backends, "from_environment", classmethod(lambda cls: made))
     return generator
 
 

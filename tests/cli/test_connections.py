@@ -9,6 +9,9 @@ import pytest
 
 from desktop.cli import main
 
+# The command line builds its Backends from the environment: point it at the stand-ins.
+pytestmark = pytest.mark.usefixtures("cli_environment")
+
 
 def test_check_ollama_model_found_and_missing(
     fake_ollama: Any, capsys: pytest.CaptureFixture[str]

@@ -10,6 +10,7 @@ import pytest
 
 from desktop.cli import main
 from desktop.core.store import backup
+from desktop.services.backends import Backends
 from tests.core.test_workspace_state import read_only
 from tests.helpers.lock_holder import hold_in_child
 
@@ -40,7 +41,9 @@ def test_a_second_sync_names_the_running_one_and_exits_1(
     assert main(["sync", str(ws)]) == 0  # free again once it ended
 
 
-def test_a_sync_from_the_app_is_refused_while_another_process_syncs(ws: Path) -> None:
+def test_a_sync_from_the_app_is_refused_while_another_process_syncs(
+    ws: Path, backends: Backends
+) -> None:
     import asyncio
 
     from desktop.core.jobs import Job
@@ -53,7 +56,7 @@ def test_a_sync_from_the_app_is_refused_while_another_process_syncs(ws: Path) ->
             f"a sync of this workspace is already running (pid {child.pid}"
         )
         with pytest.raises(WorkspaceBusyError, match="already running"):
-            asyncio.run(content.sync(workspace, Job("Sync")))
+            asyncio.run(content.sync(workspace, Job("Sync"), backends=backends))
     assert lock_holder_text(ws) == ""
 
 

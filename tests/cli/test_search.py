@@ -10,6 +10,9 @@ import pytest
 
 from desktop.cli import main
 
+# The command line builds its Backends from the environment: point it at the stand-ins.
+pytestmark = pytest.mark.usefixtures("cli_environment")
+
 RESULT_KEYS = {"rank", "score", "chunk_id", "text", "heading", "source"}
 
 

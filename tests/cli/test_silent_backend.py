@@ -46,6 +46,7 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.usefixtures("cli_environment")  # the sync's embedder: the working stand-in
 def test_search_falls_back_to_keyword_search_and_says_so(
     tmp_path: Path,
     fake_ollama: Any,

@@ -14,6 +14,9 @@ from desktop.cli import main
 from tests.helpers.receiver import Receiver
 from tests.helpers.site_server import SiteServer
 
+# The command line builds its Backends from the environment: point it at the stand-ins.
+pytestmark = pytest.mark.usefixtures("cli_environment")
+
 TOKEN = "test-token-123"
 
 

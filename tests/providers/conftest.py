@@ -1,13 +1,15 @@
 """Helpers for the provider tests: a closed port, stream collection, a quick policy.
 
-The `fake_ollama` and `fake_mistral` fixtures themselves live in tests/conftest.py so
-every test package can use them.
+The `fake_ollama` and `fake_mistral` stand-ins live in tests/conftest.py; here they also
+set the environment variables the providers fall back on when no address is given
+(OLLAMA_HOST, BOTDESK_MISTRAL_URL, BOTDESK_PROVIDER_*), which is what these tests check.
 """
 
 from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -28,6 +30,28 @@ MESSAGES = (
     ChatMessage("system", "Answer from the passages only."),
     ChatMessage("user", "When does the bakery open?"),
 )
+
+
+@pytest.fixture
+def fake_ollama(fake_ollama: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
+    fast_provider_env(monkeypatch)
+    return fake_ollama
+
+
+@pytest.fixture
+def fake_mistral(fake_mistral: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("BOTDESK_MISTRAL_URL", fake_mistral.url)
+    fast_provider_env(monkeypatch)
+    return fake_mistral
+
+
+def fast_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short backoff and timeouts for the providers' retries (RetryPolicy.from_env)."""
+    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "3")
+    monkeypatch.setenv("BOTDESK_PROVIDER_BACKOFF_S", "0.01")
+    monkeypatch.setenv("BOTDESK_PROVIDER_MAX_RETRY_AFTER_S", "2")
+    monkeypatch.setenv("BOTDESK_PROVIDER_TIMEOUT_S", "5")
 
 
 def closed_port_url() -> str:

@@ -1,7 +1,7 @@
 """End to end: services.answers.ask with the real providers factory, the real `ollama` and
 `mistralai` clients, and the loopback stand-ins; the model's bad days end in a result.
 
-Most tests inject the search (AnswerBackends(search=FakeSearch)) to isolate the model
+Most tests inject the search (Backends(search=FakeSearch)) to isolate the model
 side; the last ones run the whole `botdesk` command line: init with an embedder, add
 files, sync (embedding through the stand-in), profile, ask --json, on the real index.
 """
@@ -21,18 +21,20 @@ from desktop.cli import main
 from desktop.core.answering.prices import PriceTable
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers
-from desktop.services.answers import AnswerBackends
+from desktop.services.backends import Backends
 from tests.core.answering.support import FakeSearch, hits
+from tests.helpers.backends import with_changes
 from tests.helpers.fake_embeddings import token_count
 from tests.helpers.fake_mistral import FakeMistral
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.model_script import Scripted
-from tests.providers.conftest import closed_port_url
 
 
-def real_backends(search: FakeSearch) -> AnswerBackends:
-    """The providers' own factory (make_generator=None), an injected search, shipped prices."""
-    return AnswerBackends(search=search, prices=PriceTable.load(override=Path("/nonexistent")))
+def real_backends(search: FakeSearch, *, backends: Backends) -> Backends:
+    """The providers' own factories at the test's stand-ins, an injected search, shipped
+    prices."""
+    prices = PriceTable.load(override=Path("/nonexistent"))
+    return with_changes(backends, search=search, prices=prices)
 
 
 def grounded_answer(messages: Sequence[dict[str, Any]]) -> str:
@@ -42,7 +44,9 @@ def grounded_answer(messages: Sequence[dict[str, Any]]) -> str:
     return "The shop opens at 8 o'clock [1]."
 
 
-def test_ask_with_an_ollama_generator(workspace: Workspace, fake_ollama: FakeOllama) -> None:
+def test_ask_with_an_ollama_generator(
+    workspace: Workspace, fake_ollama: FakeOllama, backends: Backends
+) -> None:
     fake_ollama.chat_answer = grounded_answer
     answers.set_profile(workspace, "default", generator="ollama:llama3.2", k=3)
     deltas: list[str] = []
@@ -51,7 +55,7 @@ def test_ask_with_an_ollama_generator(workspace: Workspace, fake_ollama: FakeOll
             workspace,
             "When does the shop open?",
             on_delta=deltas.append,
-            backends=real_backends(FakeSearch(hits(5))),
+            backends=real_backends(FakeSearch(hits(5)), backends=backends),
         )
     )
     assert not result.error, result.error
@@ -67,7 +71,9 @@ def test_ask_with_an_ollama_generator(workspace: Workspace, fake_ollama: FakeOll
     assert body["model"] == "llama3.2" and len(result.passages) == 3
 
 
-def test_ask_with_a_mistral_generator(workspace: Workspace, fake_mistral: FakeMistral) -> None:
+def test_ask_with_a_mistral_generator(
+    workspace: Workspace, fake_mistral: FakeMistral, backends: Backends
+) -> None:
     fake_mistral.chat_answer = grounded_answer
     answers.set_profile(workspace, "cloud", generator="mistral:mistral-small-latest", k=2)
     result = asyncio.run(
@@ -75,7 +81,7 @@ def test_ask_with_a_mistral_generator(workspace: Workspace, fake_mistral: FakeMi
             workspace,
             "When does the shop open?",
             profile="cloud",
-            backends=real_backends(FakeSearch(hits(5))),
+            backends=real_backends(FakeSearch(hits(5)), backends=backends),
         )
     )
     assert not result.error, result.error
@@ -88,7 +94,7 @@ def test_ask_with_a_mistral_generator(workspace: Workspace, fake_mistral: FakeMi
 
 
 def test_ask_pair_ollama_against_mistral(
-    workspace: Workspace, fake_ollama: FakeOllama, fake_mistral: FakeMistral
+    workspace: Workspace, fake_ollama: FakeOllama, fake_mistral: FakeMistral, backends: Backends
 ) -> None:
     fake_ollama.chat_answer = "Eight o'clock [1]."
     fake_mistral.chat_answer = "At 8 [1]."
@@ -106,7 +112,7 @@ def test_ask_pair_ollama_against_mistral(
             "local",
             "cloud",
             on_delta,
-            backends=real_backends(FakeSearch(hits(3))),
+            backends=real_backends(FakeSearch(hits(3)), backends=backends),
         )
     )
     assert (first.answer, second.answer) == ("Eight o'clock [1].", "At 8 [1].")
@@ -122,46 +128,53 @@ def test_ask_pair_ollama_against_mistral(
         ("mistral:mistral-large-latest", "rate-limiting"),
     ],
 )
+@pytest.mark.usefixtures("fake_ollama")  # `backends` points at both stand-ins
 def test_bad_days_end_in_a_result_with_a_clear_error(
     workspace: Workspace,
-    fake_ollama: FakeOllama,
     fake_mistral: FakeMistral,
     generator: str,
     expected: str,
+    backends: Backends,
 ) -> None:
     busy = Scripted(status=429, body={"message": "Requests rate limit exceeded"})
     fake_mistral.script("/v1/chat/completions", busy, busy, busy)
     answers.set_profile(workspace, "default", generator=generator)
     result = asyncio.run(
-        answers.ask(workspace, "When?", backends=real_backends(FakeSearch(hits(2))))
+        answers.ask(
+            workspace, "When?", backends=real_backends(FakeSearch(hits(2)), backends=backends)
+        )
     )
     assert expected in result.error
     assert result.answer == "" and result.model_called
 
 
-def test_server_down_says_ollama_serve(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OLLAMA_HOST", closed_port_url())
+def test_server_down_says_ollama_serve(workspace: Workspace, backends: Backends) -> None:
+    # `backends` points at a closed port: no Ollama answers there.
     answers.set_profile(workspace, "default", generator="ollama:llama3.2")
     result = asyncio.run(
-        answers.ask(workspace, "When?", backends=real_backends(FakeSearch(hits(2))))
+        answers.ask(
+            workspace, "When?", backends=real_backends(FakeSearch(hits(2)), backends=backends)
+        )
     )
     assert "`ollama serve`" in result.error
 
 
 def test_context_overflow_from_the_server_gives_fewer_passages(
-    workspace: Workspace, fake_mistral: FakeMistral
+    workspace: Workspace, fake_mistral: FakeMistral, backends: Backends
 ) -> None:
     answers.set_profile(workspace, "default", generator="mistral:mistral-small-latest", k=1)
     search = FakeSearch(hits(4))
-    one = asyncio.run(answers.ask(workspace, "When?", backends=real_backends(search)))
+    one = asyncio.run(
+        answers.ask(workspace, "When?", backends=real_backends(search, backends=backends))
+    )
     assert one.prompt_tokens is not None
     # The server now takes one passage's prompt and no more; the model's advertised
     # context is larger, so the first try sends all four and is refused.
     fake_mistral.chat_context = one.prompt_tokens + 5
     answers.set_profile(workspace, "default", k=4)
-    result = asyncio.run(answers.ask(workspace, "When?", backends=real_backends(search)))
+    result = asyncio.run(
+        answers.ask(workspace, "When?", backends=real_backends(search, backends=backends))
+    )
     assert not result.error, result.error
     assert len(result.passages) == 1
     assert "used 1 of 4 passages: context limit" in result.notes
@@ -197,6 +210,7 @@ def cite_the_passage_about(word: str) -> Any:
         ("mistral:mistral-embed", "mistral:mistral-small-latest"),
     ],
 )
+@pytest.mark.usefixtures("cli_environment")
 def test_botdesk_ask_on_the_real_index(
     tmp_path: Path,
     fake_ollama: FakeOllama,

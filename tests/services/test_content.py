@@ -11,11 +11,12 @@ from desktop.core.errors import CancelledError, ConfigError, SourceError
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
+from tests.helpers.backends import OFFLINE
 from tests.helpers.pdfs import blank_pdf, garbage_pdf, text_pdf
 
 
 def _sync(ws: Workspace, job: Job | None = None) -> content.SyncSummary:
-    return asyncio.run(content.sync(ws, job or Job("sync")))
+    return asyncio.run(content.sync(ws, job or Job("sync"), backends=OFFLINE))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
+from tests.helpers.backends import OFFLINE
 from tests.helpers.loopback import LoopbackServer, ScriptedHandler
 from tests.helpers.pdfs import text_pdf
 
@@ -69,7 +70,7 @@ def site() -> Iterator[LoopbackServer]:
 
 
 def _sync(ws: Workspace) -> content.SyncSummary:
-    return asyncio.run(content.sync(ws, Job("sync")))
+    return asyncio.run(content.sync(ws, Job("sync"), backends=OFFLINE))
 
 
 def test_site_sync_resync_and_gone_page(workspace: Workspace, site: LoopbackServer) -> None:

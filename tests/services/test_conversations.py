@@ -17,13 +17,18 @@ from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.providers.base import ModelSpec
 from desktop.services import conversations, publish
+from desktop.services.backends import Backends, PublishOptions
 from tests.core.publish.factory import sample_workspace
 from tests.helpers import conversation_seed as seed
+from tests.helpers.backends import test_backends, with_changes
 from tests.helpers.fake_embeddings import embed_text
 from tests.helpers.receiver import Receiver
 
 TOKEN = "test-token-123"
-FAST: dict[str, Any] = {"timeout_s": 2.0, "attempts": 2, "backoff_s": 0.0}
+# The seed's "now" as the clock (retention counts from it); short publish-client waits.
+BACKENDS = test_backends(
+    clock=lambda: seed.NOW, publish=PublishOptions(timeout_s=2.0, attempts=2, backoff_s=0.0)
+)
 
 
 @pytest.fixture
@@ -41,10 +46,11 @@ def ws(workspace: Workspace, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
     return workspace
 
 
-def run_pull(ws: Workspace, job: Job | None = None, **options: Any) -> conversations.PullSummary:
-    options.setdefault("now", seed.NOW)
+def run_pull(
+    ws: Workspace, job: Job | None = None, backends: Backends = BACKENDS, **options: Any
+) -> conversations.PullSummary:
     options.setdefault("page_size", 10)
-    return asyncio.run(conversations.pull(ws, job or Job("Pull"), client_options=FAST, **options))
+    return asyncio.run(conversations.pull(ws, job or Job("Pull"), backends=backends, **options))
 
 
 def count(ws: Workspace, table: str) -> int:
@@ -134,7 +140,7 @@ def test_masking_and_retention_on_the_workspace_file(ws: Workspace, tmp_path: Pa
         "Mail me at [email] or call [phone] about my order 12345"
     )
     # Retention: 80 days later every seeded conversation is past 90 days.
-    run_pull(ws, now=seed.NOW + timedelta(days=80))
+    run_pull(ws, backends=with_changes(BACKENDS, clock=lambda: seed.NOW + timedelta(days=80)))
     assert count(ws, "conversations") == 0 and count(ws, "conversation_leads") == 0
     path = ws.path
     ws.close()
@@ -216,7 +222,7 @@ def test_filters_and_full_text_search(ws: Workspace) -> None:
 
 def test_forget_deletes_here_and_on_the_service(ws: Workspace, receiver: Receiver) -> None:
     run_pull(ws)
-    result = asyncio.run(conversations.forget(ws, "personal-1", client_options=FAST))
+    result = asyncio.run(conversations.forget(ws, "personal-1", backends=BACKENDS))
     assert result.deleted_on_service and receiver.store.forgotten == ["personal-1"]
     assert "personal-1" not in receiver.store.conversations
     assert count(ws, "conversations where remote_id = 'personal-1'") == 0
@@ -229,7 +235,7 @@ def test_forget_when_the_service_fails_is_retried_at_the_next_pull(
     run_pull(ws)
     receiver.fault("DELETE", "500")
     receiver.fault("DELETE", "500")
-    result = asyncio.run(conversations.forget(ws, "gift-1", client_options=FAST))
+    result = asyncio.run(conversations.forget(ws, "gift-1", backends=BACKENDS))
     assert not result.deleted_on_service and "HTTP 500" in result.service_error
     assert count(ws, "conversations where remote_id = 'gift-1'") == 0
     # The service still serves it; it grows; the next pull sends the DELETE, never stores it.
@@ -315,7 +321,7 @@ class CountingEmbedder:
 
 def test_gaps_group_failed_questions_largest_first(ws: Workspace) -> None:
     run_pull(ws)
-    report = asyncio.run(conversations.find_gaps(ws))
+    report = asyncio.run(conversations.find_gaps(ws, backends=BACKENDS))
     assert report.method == "keyword" and "no embedder" in report.note
     first = report.gaps[0]
     assert {q.conversation_id for q in first.questions} == {f"norway-{i}" for i in range(4)}
@@ -328,11 +334,12 @@ def test_gaps_with_the_embedder_use_the_cache(ws: Workspace) -> None:
     run_pull(ws)
     ws.set_setting("embedder", "ollama:fake-embed")
     embedder = CountingEmbedder()
-    report = asyncio.run(conversations.find_gaps(ws, embedder=embedder))  # type: ignore[arg-type]
+    counted = test_backends(embedder=embedder)  # type: ignore[arg-type]
+    report = asyncio.run(conversations.find_gaps(ws, backends=counted))
     assert report.method == "ollama:fake-embed" and embedder.inputs == report.questions
     norway = [sum(q.conversation_id.startswith("norway") for q in g.questions) for g in report.gaps]
     assert max(norway) >= 2
-    again = asyncio.run(conversations.find_gaps(ws, embedder=embedder))  # type: ignore[arg-type]
+    again = asyncio.run(conversations.find_gaps(ws, backends=counted))
     assert embedder.inputs == report.questions  # all from the cache
     assert [len(g.questions) for g in again.gaps] == [len(g.questions) for g in report.gaps]
 

@@ -22,8 +22,11 @@ from desktop.core.errors import (
 )
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
+from desktop.providers.retry import RetryPolicy
 from desktop.services import answers, content, index
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
+from tests.helpers.backends import test_backends
 from tests.helpers.model_script import Scripted
 
 TOPICS = [
@@ -53,19 +56,19 @@ def _workspace(tmp_path: Path, embedder: str = "ollama:all-minilm") -> Workspace
     return ws
 
 
-def _sync(ws: Workspace) -> Job:
+def _sync(ws: Workspace, backends: Backends) -> Job:
     job = Job("Sync")
-    asyncio.run(content.sync(ws, job))
+    asyncio.run(content.sync(ws, job, backends=backends))
     return job
 
 
 def test_resync_with_one_changed_page_embeds_only_its_passages(
-    fake_ollama: Any, tmp_path: Path
+    fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     folder = _site(tmp_path / "site")
     with _workspace(tmp_path) as ws:
         content.add_files(ws, [folder])
-        job = _sync(ws)
+        job = _sync(ws, backends=backends)
         status = index.index_status(ws)
         assert status.included >= 200 and status.embedded == status.included
         assert status.pending == 0 and status.dimensions == 384
@@ -80,7 +83,7 @@ def test_resync_with_one_changed_page_embeds_only_its_passages(
             encoding="utf-8",
         )
         before = len(fake_ollama.calls("/api/embed"))
-        _sync(ws)
+        _sync(ws, backends=backends)
         sent = fake_ollama.embedded_texts[first:]
         changed = ws.fetch_all(
             "select p.text from passages p join documents d on d.id = p.document_id"
@@ -89,13 +92,13 @@ def test_resync_with_one_changed_page_embeds_only_its_passages(
         assert sent and sorted(sent) == sorted(r["text"] for r in changed)
         assert len(fake_ollama.calls("/api/embed")) - before == 1  # one batch, one call
 
-        _sync(ws)  # nothing changed: no embedding call at all
+        _sync(ws, backends=backends)  # nothing changed: no embedding call at all
         assert len(fake_ollama.embedded_texts) == first + len(sent)
 
 
-def _content(ws: Workspace, tmp_path: Path) -> None:
+def _content(ws: Workspace, tmp_path: Path, backends: Backends) -> None:
     content.add_files(ws, [_site(tmp_path / "site", pages=25)])
-    _sync(ws)
+    _sync(ws, backends=backends)
     # Curation the bundle and the workspace search must both honour.
     ws.execute("update passages set excluded = 1 where id % 9 = 0")
 
@@ -111,52 +114,64 @@ def _by_score(hits: Any) -> list[tuple[float, frozenset[int]]]:
 QUERIES = ["how are refunds paid", "warranty screen repair", "when does the shop open"]
 
 
-def test_a_bundle_is_searched_like_the_workspace(fake_ollama: Any, tmp_path: Path) -> None:
+def test_a_bundle_is_searched_like_the_workspace(
+    fake_ollama: Any, tmp_path: Path, backends: Backends
+) -> None:
     with _workspace(tmp_path) as ws:
-        _content(ws, tmp_path)
+        _content(ws, tmp_path, backends=backends)
         bundle = build_bundle(ws, tmp_path / "shop.bundle")
         assert bundle.manifest["embedding"]["dimensions"] == 384
         with index.open_bundle(bundle.path) as target:
             for query in QUERIES:
                 for mode in ("keyword", "vector", "hybrid"):
-                    mine = asyncio.run(index.search(ws, query, k=8, mode=mode))
-                    theirs = asyncio.run(index.search(target, query, k=8, mode=mode))
+                    mine = asyncio.run(index.search(ws, query, k=8, mode=mode, backends=backends))
+                    theirs = asyncio.run(
+                        index.search(target, query, k=8, mode=mode, backends=backends)
+                    )
                     if mode == "keyword":  # BM25 statistics differ: the bundle has fewer rows
                         assert [h.chunk_id for h in theirs] == [h.chunk_id for h in mine]
                     else:
                         assert _by_score(theirs) == _by_score(mine), (query, mode)
                     assert all((h.source.path or "").endswith(".md") for h in theirs)
-            assert asyncio.run(index.search(target, QUERIES[0])).mode == "hybrid"
+            assert asyncio.run(index.search(target, QUERIES[0], backends=backends)).mode == "hybrid"
 
 
 @pytest.mark.parametrize("quantization", ["int8", "binary"])
 def test_quantised_bundles_are_searched_too(
-    fake_ollama: Any, tmp_path: Path, quantization: str
+    fake_ollama: Any, tmp_path: Path, quantization: str, backends: Backends
 ) -> None:
     with _workspace(tmp_path) as ws:
-        _content(ws, tmp_path)
+        _content(ws, tmp_path, backends=backends)
         path = tmp_path / f"{quantization}.bundle"
         build_bundle(ws, path, quantization=quantization)  # type: ignore[arg-type]
         with index.open_bundle(path) as target:
-            exact = asyncio.run(index.search(ws, QUERIES[1], k=10, mode="vector"))
-            approx = asyncio.run(index.search(target, QUERIES[1], k=10, mode="vector"))
+            exact = asyncio.run(
+                index.search(ws, QUERIES[1], k=10, mode="vector", backends=backends)
+            )
+            approx = asyncio.run(
+                index.search(target, QUERIES[1], k=10, mode="vector", backends=backends)
+            )
             overlap = {h.chunk_id for h in exact} & {h.chunk_id for h in approx}
             assert len(overlap) >= 5
-            why = asyncio.run(index.why_not(target, QUERIES[1], approx[0].chunk_id, k=3))
+            why = asyncio.run(
+                index.why_not(target, QUERIES[1], approx[0].chunk_id, k=3, backends=backends)
+            )
             assert why.modes["vector"].retrieved
 
 
 def test_the_answers_service_searches_a_bundle_through_the_index(
-    fake_ollama: Any, tmp_path: Path
+    fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path, embedder="none") as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=5)])
-        _sync(ws)
+        _sync(ws, backends=backends)
         assert fake_ollama.calls("/api/embed") == []  # no embedder: keyword only
         bundle = build_bundle(ws, tmp_path / "kw.bundle")
         target = answers.open_bundle_target(bundle.path)
         try:
-            hits = asyncio.run(answers._default_search(target, "refunds card", 3, "hybrid", None))
+            hits = asyncio.run(
+                answers._find(backends, target, "refunds card", k=3, mode="hybrid", min_score=None)
+            )
             assert hits and all(h.mode == "keyword" for h in hits)
             assert "keyword search was used" in hits.notes[0]  # type: ignore[attr-defined]
             passage = answers._as_passage(hits[0])
@@ -164,32 +179,38 @@ def test_the_answers_service_searches_a_bundle_through_the_index(
         finally:
             target.close()
         with pytest.raises(ConfigError, match="source ids"):
-            asyncio.run(index.search(target_reopen(bundle.path), "x", source_ids=[1]))
+            asyncio.run(
+                index.search(target_reopen(bundle.path), "x", source_ids=[1], backends=backends)
+            )
 
 
 def target_reopen(path: Path) -> index.BundleTarget:
     return index.open_bundle(path)
 
 
-def test_filters_reach_the_search_service(fake_ollama: Any, tmp_path: Path) -> None:
+def test_filters_reach_the_search_service(
+    fake_ollama: Any, tmp_path: Path, backends: Backends
+) -> None:
     with _workspace(tmp_path) as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=10)])
         content.add_text(ws, "Hours", "The shop opens at nine and closes at six on weekdays.")
-        _sync(ws)
+        _sync(ws, backends=backends)
         text_source = content.list_sources(ws)[-1].id
-        hits = asyncio.run(index.search(ws, "when does the shop open", source_ids=[text_source]))
+        hits = asyncio.run(
+            index.search(ws, "when does the shop open", source_ids=[text_source], backends=backends)
+        )
         assert hits and {h.source_id for h in hits} == {text_source}
         prefix = str(tmp_path / "site" / "page003")
-        hits = asyncio.run(index.search(ws, "shop opens", url_prefix=prefix))
+        hits = asyncio.run(index.search(ws, "shop opens", url_prefix=prefix, backends=backends))
         assert hits and all((h.source.path or "").startswith(prefix) for h in hits)
 
 
 def test_switching_embedder_shows_the_cost_and_switching_back_is_free(
-    fake_ollama: Any, tmp_path: Path
+    fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path) as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=10)])
-        _sync(ws)
+        _sync(ws, backends=backends)
         included = index.index_status(ws).included
         cost = index.estimate_embedder(ws, "ollama:nomic-embed-text")
         assert cost is not None and cost.to_embed == included and cost.cost_usd == 0.0
@@ -198,13 +219,13 @@ def test_switching_embedder_shows_the_cost_and_switching_back_is_free(
         assert ws.setting("embedder") == "ollama:nomic-embed-text"
         assert index.index_status(ws).pending == included
         with pytest.raises(ConfigError, match="no passage is embedded"):
-            asyncio.run(index.search(ws, "refunds", mode="vector"))
-        _sync(ws)
+            asyncio.run(index.search(ws, "refunds", mode="vector", backends=backends))
+        _sync(ws, backends=backends)
         assert index.index_status(ws).dimensions == 768
         calls = len(fake_ollama.calls("/api/embed"))
         back = index.set_embedder(ws, "ollama:all-minilm")
         assert back is not None and back.to_embed == 0
-        hits = asyncio.run(index.search(ws, "refunds to my card", mode="vector"))
+        hits = asyncio.run(index.search(ws, "refunds to my card", mode="vector", backends=backends))
         assert hits and len(hits[0].scores) == 1
         assert len(fake_ollama.calls("/api/embed")) == calls + 1  # the question only
         with pytest.raises(ConfigError, match="Unknown embedder"):
@@ -218,27 +239,28 @@ def _free_port() -> int:
 
 
 def test_ollama_down_says_what_to_run_and_keeps_the_content(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{_free_port()}")
-    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "1")
-    monkeypatch.setenv("BOTDESK_PROVIDER_BACKOFF_S", "0.01")
+    down = f"http://127.0.0.1:{_free_port()}"
+    backends = test_backends(ollama=down, retry=RetryPolicy(attempts=1, backoff_base_s=0.01))
     with _workspace(tmp_path) as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=3)])
         with pytest.raises(ProviderUnavailableError, match="ollama serve"):
-            _sync(ws)
+            _sync(ws, backends=backends)
         assert index.index_status(ws).included > 0  # the passages were saved
         assert index.index_status(ws).embedded == 0
 
 
-def test_model_not_pulled(fake_ollama: Any, tmp_path: Path) -> None:
+def test_model_not_pulled(fake_ollama: Any, tmp_path: Path, backends: Backends) -> None:
     with _workspace(tmp_path, embedder="ollama:missing-model") as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=2)])
         with pytest.raises(ModelNotFoundError, match="ollama pull missing-model"):
-            _sync(ws)
+            _sync(ws, backends=backends)
 
 
-def test_a_failed_batch_keeps_the_batches_before_it(fake_ollama: Any, tmp_path: Path) -> None:
+def test_a_failed_batch_keeps_the_batches_before_it(
+    fake_ollama: Any, tmp_path: Path, backends: Backends
+) -> None:
     with _workspace(tmp_path) as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=40)])  # > 2 batches of 32
         fake_ollama.script(
@@ -247,37 +269,39 @@ def test_a_failed_batch_keeps_the_batches_before_it(fake_ollama: Any, tmp_path: 
             *[Scripted(status=500, body={"error": "boom"}) for _ in range(50)],
         )
         with pytest.raises(ProviderError, match="boom"):
-            asyncio.run(content.sync(ws, Job("Sync"), embedder=None))
+            asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         kept = index.index_status(ws)
         assert 0 < kept.embedded < kept.included
         fake_ollama.script_state.queues.clear()
         before = len(fake_ollama.embedded_texts)
-        _sync(ws)
+        _sync(ws, backends=backends)
         assert len(fake_ollama.embedded_texts) - before == kept.pending
         assert index.index_status(ws).pending == 0
 
 
-def test_a_model_answering_another_vector_size_is_refused(fake_ollama: Any, tmp_path: Path) -> None:
+def test_a_model_answering_another_vector_size_is_refused(
+    fake_ollama: Any, tmp_path: Path, backends: Backends
+) -> None:
     with _workspace(tmp_path) as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=2)])
-        _sync(ws)
+        _sync(ws, backends=backends)
         (tmp_path / "site" / "page000.md").write_text("# New\n\nA new text.\n", encoding="utf-8")
         fake_ollama.script("/api/embed", *[Scripted(dimensions=128) for _ in range(5)])
         with pytest.raises(BadResponseError, match="128"):
-            _sync(ws)
+            _sync(ws, backends=backends)
         assert ws.scalar("select count(*) from embeddings where dimensions = 128") == 0
 
 
 def test_mistral_embeds_and_a_wrong_key_says_so(
-    fake_mistral: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_mistral: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backends: Backends
 ) -> None:
     with _workspace(tmp_path, embedder="mistral:mistral-embed") as ws:
         content.add_files(ws, [_site(tmp_path / "site", pages=3)])
-        _sync(ws)
+        _sync(ws, backends=backends)
         status = index.index_status(ws)
         assert status.pending == 0 and status.dimensions == 1024
-        hits = asyncio.run(index.search(ws, "how are refunds paid"))
+        hits = asyncio.run(index.search(ws, "how are refunds paid", backends=backends))
         assert hits.mode == "hybrid" and hits
         monkeypatch.setenv("MISTRAL_API_KEY", "wrong-key")
         with pytest.raises(AuthenticationError):
-            asyncio.run(index.search(ws, "refunds", mode="vector"))
+            asyncio.run(index.search(ws, "refunds", mode="vector", backends=backends))

@@ -15,6 +15,7 @@ from desktop.core.jobs import Job
 from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace
 from desktop.services import content, index
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 
 PAGES = {
@@ -62,39 +63,45 @@ def test_models_without_prefixes_keep_their_plain_cache_key() -> None:
 
 
 def test_nomic_passages_and_questions_are_sent_with_their_prefixes(
-    fake_ollama: Any, tmp_path: Path
+    fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path, "ollama:nomic-embed-text") as ws:
-        asyncio.run(content.sync(ws, Job("Sync")))
+        asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         sent = list(fake_ollama.embedded_texts)
         assert sorted(sent) == sorted("search_document: " + t for t in _passages(ws))
         assert index.index_status(ws).embedded == len(PAGES)
 
-        hits = asyncio.run(index.search(ws, "when do you open", k=3, mode="hybrid"))
+        hits = asyncio.run(
+            index.search(ws, "when do you open", k=3, mode="hybrid", backends=backends)
+        )
         assert fake_ollama.embedded_texts[len(sent) :] == ["search_query: when do you open"]
         assert hits and hits.mode == "hybrid"
 
 
-def test_a_model_without_prefixes_gets_the_text_alone(fake_ollama: Any, tmp_path: Path) -> None:
+def test_a_model_without_prefixes_gets_the_text_alone(
+    fake_ollama: Any, tmp_path: Path, backends: Backends
+) -> None:
     with _workspace(tmp_path, "ollama:all-minilm") as ws:
-        asyncio.run(content.sync(ws, Job("Sync")))
+        asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         assert sorted(fake_ollama.embedded_texts) == sorted(_passages(ws))
-        asyncio.run(index.search(ws, "when do you open", k=3, mode="vector"))
+        asyncio.run(index.search(ws, "when do you open", k=3, mode="vector", backends=backends))
         assert fake_ollama.embedded_texts[-1] == "when do you open"
 
 
 def test_vectors_cached_without_the_prefix_are_not_reused(
-    fake_ollama: Any, tmp_path: Path
+    fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path, "ollama:nomic-embed-text") as ws:
-        asyncio.run(content.sync(ws, Job("Sync")))
+        asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         first = len(fake_ollama.embedded_texts)
         # As an older Botdesk cached them: keyed by the bare model, made without a prefix.
         ws.execute("update embeddings set model = 'nomic-embed-text'")
         assert index.index_status(ws).embedded == 0  # not this key: nothing counts as done
-        asyncio.run(content.sync(ws, Job("Sync")))
+        asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         again = fake_ollama.embedded_texts[first:]
         assert sorted(again) == sorted("search_document: " + t for t in _passages(ws))
         assert index.index_status(ws).embedded == len(PAGES)
-        hits = asyncio.run(index.search(ws, "refunds to the card", k=3, mode="vector"))
+        hits = asyncio.run(
+            index.search(ws, "refunds to the card", k=3, mode="vector", backends=backends)
+        )
         assert hits  # the vec0 table holds the new vectors, not the stale ones

@@ -22,6 +22,7 @@ from desktop.core.jobs import Job, JobState
 from desktop.core.paths import resource_path
 from desktop.core.publish.widget_config import default_config, validate
 from desktop.services import conversations, preview
+from desktop.services.backends import Backends
 from desktop.services.workspaces import open_workspace
 from tests.helpers.fake_ollama import FakeOllama
 from tests.helpers.model_script import Scripted
@@ -47,10 +48,10 @@ def settings() -> dict[str, Any]:
 
 @asynccontextmanager
 async def serving(
-    path: Path, settings: dict[str, Any], **options: Any
+    path: Path, settings: dict[str, Any], backends: Backends, **options: Any
 ) -> AsyncIterator[tuple[preview.PreviewServer, httpx.AsyncClient]]:
     with open_workspace(path) as ws:
-        server = preview.PreviewServer(ws, config=lambda: settings, **options)
+        server = preview.PreviewServer(ws, config=lambda: settings, **options, backends=backends)
         async with server, httpx.AsyncClient(base_url=server.origin, timeout=10) as client:
             yield server, client
 
@@ -78,9 +79,11 @@ async def chat(
     return 200, events, response.headers
 
 
-def test_the_widget_gets_the_public_config_only(shop: Shop, settings: dict[str, Any]) -> None:
+def test_the_widget_gets_the_public_config_only(
+    shop: Shop, settings: dict[str, Any], backends: Backends
+) -> None:
     async def run() -> dict[str, Any]:
-        async with serving(shop.path, settings) as (_server, client):
+        async with serving(shop.path, settings, backends=backends) as (_server, client):
             response = await client.get(api("widget-config"))
             assert response.status_code == 200
             return dict(response.json())
@@ -94,12 +97,12 @@ def test_the_widget_gets_the_public_config_only(shop: Shop, settings: dict[str, 
 
 
 def test_an_answer_streams_as_server_sent_events_with_citations(
-    settings: dict[str, Any], fake_ollama: FakeOllama, shop: Shop
+    settings: dict[str, Any], fake_ollama: FakeOllama, shop: Shop, backends: Backends
 ) -> None:
     fake_ollama.chat_answer = model_answer
 
     async def run() -> tuple[Any, ...]:
-        async with serving(shop.path, settings) as (server, client):
+        async with serving(shop.path, settings, backends=backends) as (server, client):
             status, events, headers = await chat(client, server, "When do you deliver?")
             return status, events, headers, server.conversations.conversations()
 
@@ -129,10 +132,10 @@ def test_an_answer_streams_as_server_sent_events_with_citations(
 
 
 def test_a_question_nothing_answers_is_declined_with_the_widget_refusal(
-    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama, backends: Backends
 ) -> None:
     async def run() -> list[tuple[str, Any]]:
-        async with serving(shop.path, settings) as (server, client):
+        async with serving(shop.path, settings, backends=backends) as (server, client):
             return (await chat(client, server, "Zebra quantum xylophone?"))[1]
 
     events = asyncio.run(run())
@@ -142,13 +145,15 @@ def test_a_question_nothing_answers_is_declined_with_the_widget_refusal(
 
 
 def test_a_failing_model_ends_the_stream_with_an_error_event(
-    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama, backends: Backends
 ) -> None:
     fake_ollama.script("/api/chat", *[Scripted(status=500, body={"error": "boom"})] * 5)
     problems: list[tuple[str, str]] = []
 
     async def run() -> tuple[Any, ...]:
-        async with serving(shop.path, settings, on_problem=lambda *p: problems.append(p)) as (
+        async with serving(
+            shop.path, settings, on_problem=lambda *p: problems.append(p), backends=backends
+        ) as (
             server,
             client,
         ):
@@ -163,13 +168,13 @@ def test_a_failing_model_ends_the_stream_with_an_error_event(
 
 
 def test_limits_answer_429_with_retry_after(
-    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama, backends: Backends
 ) -> None:
     settings["limits"] = {"messages_per_session": 2, "messages_per_day": 3}
 
     async def run() -> list[tuple[int, Any, Any]]:
         seen = []
-        async with serving(shop.path, settings) as (server, client):
+        async with serving(shop.path, settings, backends=backends) as (server, client):
             for session in (SESSION, SESSION, SESSION, "session-0002", "session-0003"):
                 status, events, headers = await chat(client, server, "Zebra?", session_id=session)
                 seen.append((status, events[0][1], headers.get("retry-after")))
@@ -182,11 +187,11 @@ def test_limits_answer_429_with_retry_after(
 
 
 def test_other_origins_hosts_and_bad_requests_are_refused(
-    shop: Shop, settings: dict[str, Any]
+    shop: Shop, settings: dict[str, Any], backends: Backends
 ) -> None:
     async def run() -> list[tuple[int, str]]:
         good = {"session_id": SESSION, "message": "hi"}
-        async with serving(shop.path, settings) as (server, client):
+        async with serving(shop.path, settings, backends=backends) as (server, client):
             own = {"Origin": server.origin}
             answers = [
                 await client.post(
@@ -240,7 +245,7 @@ def test_other_origins_hosts_and_bad_requests_are_refused(
 
 
 def test_feedback_and_leads_reach_the_conversation(
-    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama
+    shop: Shop, settings: dict[str, Any], fake_ollama: FakeOllama, backends: Backends
 ) -> None:
     fake_ollama.chat_answer = model_answer
     settings["lead_capture"] = {
@@ -252,7 +257,7 @@ def test_feedback_and_leads_reach_the_conversation(
     assert validate(settings) == []
 
     async def run() -> tuple[list[int], dict[str, Any]]:
-        async with serving(shop.path, settings) as (server, client):
+        async with serving(shop.path, settings, backends=backends) as (server, client):
             own = {"Origin": server.origin}
             _s, events, _h = await chat(client, server, "When do you deliver?")
             message_id = events[-1][1]["message_id"]
@@ -304,10 +309,13 @@ def test_feedback_and_leads_reach_the_conversation(
 
 
 def test_the_customer_page_is_served_inert_with_the_snippet(
-    settings: dict[str, Any], shop: Shop
+    settings: dict[str, Any], shop: Shop, backends: Backends
 ) -> None:
     async def run() -> httpx.Response:
-        async with serving(shop.path, settings, page_url=shop.url + "/") as (_s, client):
+        async with serving(shop.path, settings, page_url=shop.url + "/", backends=backends) as (
+            _s,
+            client,
+        ):
             return await client.get("/")
 
     response = asyncio.run(run())
@@ -325,10 +333,12 @@ def test_the_customer_page_is_served_inert_with_the_snippet(
 
 
 def test_a_page_that_leads_to_another_private_address_is_refused(
-    settings: dict[str, Any], shop: Shop
+    settings: dict[str, Any], shop: Shop, backends: Backends
 ) -> None:
     async def run() -> None:
-        async with serving(shop.path, settings, page_url=shop.url + "/to?url=http://10.1.2.3/"):
+        async with serving(
+            shop.path, settings, page_url=shop.url + "/to?url=http://10.1.2.3/", backends=backends
+        ):
             pass
 
     with pytest.raises(BotdeskError, match="private"):
@@ -342,7 +352,9 @@ def test_the_widget_is_small_and_never_parses_text_as_html() -> None:
         assert sink not in source, sink
 
 
-def test_preview_as_a_job_stops_when_cancelled(shop: Shop, fake_ollama: FakeOllama) -> None:
+def test_preview_as_a_job_stops_when_cancelled(
+    shop: Shop, fake_ollama: FakeOllama, backends: Backends
+) -> None:
     async def run() -> tuple[preview.PreviewReport, str, Job]:
         job = Job("Widget preview")
         seen: list[str] = []
@@ -353,7 +365,7 @@ def test_preview_as_a_job_stops_when_cancelled(shop: Shop, fake_ollama: FakeOlla
             job.cancel()
 
         with open_workspace(shop.path) as ws:
-            report = await preview.run_preview(ws, job, on_ready=ready)
+            report = await preview.run_preview(ws, job, on_ready=ready, backends=backends)
         return report, seen[0], job
 
     report, widget, job = asyncio.run(run())

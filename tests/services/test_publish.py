@@ -14,15 +14,22 @@ from desktop.core.index import BundleVectors
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
+from desktop.services.backends import Backends, PublishOptions
 from tests.core.publish.factory import add_passage, edit_passage, fake_vectors, sample_workspace
+from tests.helpers.backends import test_backends, with_changes
 from tests.helpers.receiver import Receiver
 
 TOKEN = "test-token-123"
-FAST: dict[str, Any] = {"timeout_s": 0.3, "attempts": 2, "backoff_s": 0.0}
 
 
 def mistral_vectors(ws: Workspace, passages: object) -> BundleVectors:
     return BundleVectors("mistral", "mistral-embed", 64, fake_vectors(ws))
+
+
+# The bundle's vectors as the hosted service's embedder made them; short publish waits.
+BACKENDS = test_backends(
+    bundle_vectors=mistral_vectors, publish=PublishOptions(timeout_s=0.3, attempts=2, backoff_s=0.0)
+)
 
 
 @pytest.fixture
@@ -33,16 +40,12 @@ def ready(workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return workspace
 
 
-def run_publish(ws: Workspace, receiver: Receiver, **options: Any) -> publish.PublishReport:
-    options.setdefault("vector_loader", mistral_vectors)
+def run_publish(
+    ws: Workspace, receiver: Receiver, backends: Backends = BACKENDS, **options: Any
+) -> publish.PublishReport:
     return asyncio.run(
         publish.publish(
-            ws,
-            Job("Publish"),
-            endpoint=receiver.url,
-            bot_id="acme",
-            client_options=FAST,
-            **options,
+            ws, Job("Publish"), endpoint=receiver.url, bot_id="acme", backends=backends, **options
         )
     )
 
@@ -161,11 +164,8 @@ def test_invalid_widget_and_empty_origins_refuse_without_sending(
             run_publish(workspace, receiver)
         publish.set_widget_value(workspace, "allow_any_origin", "true")
         with pytest.raises(ConfigError, match="embedded with ollama:other"):
-            run_publish(
-                workspace,
-                receiver,
-                vector_loader=lambda ws, p: BundleVectors("ollama", "other", 64, fake_vectors(ws)),
-            )
+            other = lambda ws, p: BundleVectors("ollama", "other", 64, fake_vectors(ws))  # noqa: E731
+            run_publish(workspace, receiver, with_changes(BACKENDS, bundle_vectors=other))
         assert receiver.server.requests_seen == []
         assert run_publish(workspace, receiver).version == 1
 
@@ -174,7 +174,7 @@ def test_missing_token_and_target_say_what_to_do(workspace: Workspace, tmp_path:
     sample_workspace(workspace, str(tmp_path))
     publish.set_widget_value(workspace, "allowed_origins", '["https://example.com"]')
     with pytest.raises(ConfigError, match="No publish endpoint"):
-        asyncio.run(publish.publish(workspace, vector_loader=mistral_vectors))
+        asyncio.run(publish.publish(workspace, backends=BACKENDS))
     with Receiver() as receiver:
         with pytest.raises(PublishError, match="No publish token") as exc:
             run_publish(workspace, receiver)
@@ -187,16 +187,16 @@ def test_releases_and_rollback(ready: Workspace) -> None:
         first = run_publish(ready, receiver)
         ready.execute("update passages set excluded = 1 where text like 'Charge the battery%'")
         run_publish(ready, receiver)
-        listed = asyncio.run(publish.list_releases(ready, client_options=FAST))
+        listed = asyncio.run(publish.list_releases(ready, backends=BACKENDS))
         assert [(r.version, r.active) for r in listed.releases] == [(2, True), (1, False)]
         assert listed.remote_error == ""
-        info = asyncio.run(publish.rollback(ready, first.release_id, client_options=FAST))
+        info = asyncio.run(publish.rollback(ready, first.release_id, backends=BACKENDS))
         assert info.active and info.version == 1
         assert receiver.live().release_id == first.release_id
         with pytest.raises(PublishError, match=r"no bot|no such"):
-            asyncio.run(publish.rollback(ready, "rel-99", client_options=FAST))
+            asyncio.run(publish.rollback(ready, "rel-99", backends=BACKENDS))
     # Endpoint gone: the local history is still shown, with the reason.
-    offline = asyncio.run(publish.list_releases(ready, client_options=FAST))
+    offline = asyncio.run(publish.list_releases(ready, backends=BACKENDS))
     assert [r.version for r in offline.releases] == [2, 1] and offline.remote_error
 
 
@@ -229,9 +229,7 @@ def test_cancel_during_upload_leaves_the_live_bot_alone(ready: Workspace) -> Non
 
         job.listeners.append(listener)
         with pytest.raises(CancelledError):
-            asyncio.run(
-                publish.publish(ready, job, vector_loader=mistral_vectors, client_options=FAST)
-            )
+            asyncio.run(publish.publish(ready, job, backends=BACKENDS))
         assert "build bundle" in stages and "release" not in stages
         assert receiver.live().release_id == old.release_id
         assert run_publish(ready, receiver).version == 2

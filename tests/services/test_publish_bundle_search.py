@@ -17,7 +17,9 @@ from desktop.core.index import BundleVectors
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
+from desktop.services.backends import Backends
 from tests.core.publish.factory import add_document, add_passage, add_source, hashed_vector
+from tests.helpers.backends import OFFLINE, with_changes
 from tests.helpers.receiver import Receiver
 
 TOKEN = "test-token-123"
@@ -58,7 +60,7 @@ def _workspace_keyword(ws: Workspace, query: str, k: int) -> list[int]:
     if importlib.util.find_spec("desktop.services.index") is not None:
         from desktop.services import index  # type: ignore[attr-defined]
 
-        hits: Any = asyncio.run(index.search(ws, query, k=k, mode="keyword"))
+        hits: Any = asyncio.run(index.search(ws, query, k=k, mode="keyword", backends=OFFLINE))
         return [int(h.chunk_id) for h in hits]
     rows = ws.fetch_all(
         "select f.rowid as id from passages_fts f join passages p on p.id = f.rowid"
@@ -71,7 +73,7 @@ def _workspace_keyword(ws: Workspace, query: str, k: int) -> list[int]:
 
 
 def test_published_bundle_matches_the_apps_search(
-    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backends: Backends
 ) -> None:
     vectors = _workspace(workspace)
     monkeypatch.setenv("BOTDESK_PUBLISH_TOKEN", TOKEN)
@@ -88,7 +90,7 @@ def test_published_bundle_matches_the_apps_search(
                 Job("Publish"),
                 endpoint=receiver.url,
                 bot_id="acme",
-                vector_loader=loader,
+                backends=with_changes(backends, bundle_vectors=loader),
             )
         )
         live = receiver.live()

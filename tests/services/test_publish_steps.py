@@ -16,9 +16,14 @@ from desktop.core.jobs import Job, JobEvent
 from desktop.core.publish.client import STEP_RELEASE, STEP_UPLOAD, ReleaseCancelled
 from desktop.core.store.workspace import Workspace
 from desktop.services import publish
+from desktop.services.backends import PublishOptions
 from tests.core.publish.factory import sample_workspace
+from tests.helpers.backends import with_changes
 from tests.helpers.receiver import Receiver
-from tests.services.test_publish import FAST, TOKEN, mistral_vectors, run_publish
+from tests.services.test_publish import BACKENDS, TOKEN, run_publish
+
+# Patient enough to still be retrying (backoff 60 s) when the test cancels.
+SLOW = with_changes(BACKENDS, publish=PublishOptions(timeout_s=2.0, attempts=3, backoff_s=60.0))
 
 
 @pytest.fixture
@@ -37,20 +42,11 @@ def _posts(receiver: Receiver) -> list[Any]:
     return [r for r in receiver.server.requests_seen if r[0] == "POST"]
 
 
-def _publish_with(ws: Workspace, receiver: Receiver, job: Job, **options: Any) -> Any:
-    options.setdefault("client_options", FAST)
-
+def _publish_with(ws: Workspace, receiver: Receiver, job: Job, backends: Any = BACKENDS) -> Any:
     async def go() -> publish.PublishReport:
         # A deadline, so a cancel that is not honoured fails the test instead of hanging it.
         return await asyncio.wait_for(
-            publish.publish(
-                ws,
-                job,
-                endpoint=receiver.url,
-                bot_id="acme",
-                vector_loader=mistral_vectors,
-                **options,
-            ),
+            publish.publish(ws, job, endpoint=receiver.url, bot_id="acme", backends=backends),
             timeout=20,
         )
 
@@ -87,7 +83,6 @@ def test_cancel_during_backoff_after_a_refused_attempt_stops_there(ready: Worksp
         _exclude_one(ready)
         receiver.fault("POST", "500")
         job = Job("Publish")
-        slow = {"timeout_s": 2.0, "attempts": 3, "backoff_s": 60.0}
 
         def cancel_soon(event: JobEvent) -> None:
             if event.stage == STEP_RELEASE:
@@ -95,7 +90,7 @@ def test_cancel_during_backoff_after_a_refused_attempt_stops_there(ready: Worksp
 
         job.listeners.append(cancel_soon)
         with pytest.raises(ReleaseCancelled) as exc:
-            _publish_with(ready, receiver, job, client_options=slow)
+            _publish_with(ready, receiver, job, SLOW)
         # The endpoint answered 500: it did not take the release, so nothing went live.
         assert not exc.value.may_be_live
         assert receiver.live().release_id == old.release_id
@@ -107,7 +102,6 @@ def test_cancel_after_an_unanswered_release_call_says_it_may_be_live(ready: Work
         _exclude_one(ready)
         receiver.fault("POST", "commit-then-cut")  # it lands, but no answer comes back
         job = Job("Publish")
-        slow = {"timeout_s": 2.0, "attempts": 3, "backoff_s": 60.0}
 
         def cancel_soon(event: JobEvent) -> None:
             if event.stage == STEP_RELEASE:
@@ -115,7 +109,7 @@ def test_cancel_after_an_unanswered_release_call_says_it_may_be_live(ready: Work
 
         job.listeners.append(cancel_soon)
         with pytest.raises(ReleaseCancelled) as exc:
-            _publish_with(ready, receiver, job, client_options=slow)
+            _publish_with(ready, receiver, job, SLOW)
         assert exc.value.may_be_live
         assert "may be live" in exc.value.message and "release history" in exc.value.hint
         assert receiver.live().version == 2  # it did land
@@ -145,9 +139,7 @@ def test_cancel_while_the_release_call_is_in_flight_says_it_went_live(ready: Wor
                     job,
                     endpoint=receiver.url,
                     bot_id="acme",
-                    vector_loader=mistral_vectors,
-                    client=client,
-                    client_options=FAST,
+                    backends=with_changes(BACKENDS, publish_http=client),
                 )
 
         report = asyncio.run(go())
@@ -199,9 +191,7 @@ def test_an_http_501_names_the_call(ready: Workspace, method: str, step: str) ->
                     ready,
                     endpoint=receiver.url,
                     bot_id="acme",
-                    vector_loader=mistral_vectors,
-                    client=client,
-                    client_options=FAST,
+                    backends=with_changes(BACKENDS, publish_http=client),
                 )
 
         with pytest.raises(PublishError) as exc:
@@ -224,10 +214,10 @@ def test_every_publish_call_names_its_step(ready: Workspace) -> None:
             run_publish(ready, receiver)
         run_publish(ready, receiver)
         receiver.fault("GET", "401")
-        listed = asyncio.run(publish.list_releases(ready, client_options=FAST))
+        listed = asyncio.run(publish.list_releases(ready, backends=BACKENDS))
         assert listed.remote_error.startswith("List releases failed")
         with pytest.raises(PublishError, match=r"^Rollback failed: the endpoint has no bot"):
-            asyncio.run(publish.rollback(ready, "rel-99", client_options=FAST))
+            asyncio.run(publish.rollback(ready, "rel-99", backends=BACKENDS))
 
 
 # -- progress ----------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from desktop.core.jobs import Job
 from desktop.core.store.lock import WorkspaceBusyError, WorkspaceLock
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, content, publish, refresh
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
+from tests.helpers.backends import OFFLINE
 from tests.helpers.fake_ollama import FakeModel
 from tests.helpers.receiver import Receiver
 from tests.helpers.site_server import Page, SiteServer
@@ -32,6 +34,7 @@ class Setup:
     site: SiteServer
     receiver: Receiver
     ollama: Any
+    backends: Backends
 
     def uploads(self) -> list[tuple[str, str]]:
         """What the endpoint was sent (anything but reads)."""
@@ -42,12 +45,18 @@ class Setup:
         return len(self.ollama.calls("/api/chat"))
 
 
-def refresh_now(ws: Workspace, *, publish_after: bool = True) -> refresh.RefreshReport:
-    return asyncio.run(refresh.refresh(ws, Job("Refresh"), publish_after=publish_after))
+def refresh_now(
+    ws: Workspace, backends: Backends, *, publish_after: bool = True
+) -> refresh.RefreshReport:
+    return asyncio.run(
+        refresh.refresh(ws, Job("Refresh"), publish_after=publish_after, backends=backends)
+    )
 
 
 @pytest.fixture
-def published(tmp_path: Path, fake_ollama: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+def published(
+    tmp_path: Path, fake_ollama: Any, monkeypatch: pytest.MonkeyPatch, backends: Backends
+) -> Iterator[Setup]:
     """A synced, tested and published workspace: the state a schedule then keeps fresh."""
     monkeypatch.setenv("BOTDESK_PUBLISH_TOKEN", TOKEN)
     fake_ollama.chat_answer = "Rye flour costs 40 euros a sack [1]."
@@ -55,7 +64,7 @@ def published(tmp_path: Path, fake_ollama: Any, monkeypatch: pytest.MonkeyPatch)
     with site, Receiver() as receiver:
         ws = create_workspace(tmp_path / "lumen.botdesk", name="Lumen")
         content.add_site(ws, site.url + "/", max_pages=50)
-        asyncio.run(content.sync(ws, Job("Sync")))
+        asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         answers.set_profile(ws, "default", generator="ollama:llama3.2", k=3, mode="keyword")
         questions = tmp_path / "questions.jsonl"
         rows = [
@@ -64,24 +73,24 @@ def published(tmp_path: Path, fake_ollama: Any, monkeypatch: pytest.MonkeyPatch)
         ]
         questions.write_text("".join(json.dumps(r) + "\n" for r in rows))
         answers.import_test_set(ws, questions)
-        first_run = asyncio.run(answers.run_tests(ws, Job("Tests")))
+        first_run = asyncio.run(answers.run_tests(ws, Job("Tests"), backends=backends))
         passed = ws.scalar(
             "select count(*) from test_results where run_id = ? and passed = 1",
             (first_run.run_id,),
         )
         assert passed == 2, first_run.results
         publish.set_widget_value(ws, "allowed_origins", '["https://lumen.example"]')
-        asyncio.run(publish.publish(ws, endpoint=receiver.url, bot_id="acme"))
+        asyncio.run(publish.publish(ws, endpoint=receiver.url, bot_id="acme", backends=backends))
         receiver.server.requests_seen.clear()
         try:
-            yield Setup(ws, site, receiver, fake_ollama)
+            yield Setup(ws, site, receiver, fake_ollama, backends)
         finally:
             ws.close()
 
 
 def test_nothing_changed_sends_nothing_and_calls_no_model(published: Setup) -> None:
     chats_before = published.chats()
-    report = refresh_now(published.ws)
+    report = refresh_now(published.ws, published.backends)
     assert report.status == "ok" and report.exit_code == 0
     assert not report.changed and not report.published
     assert report.reason == "nothing new to publish"
@@ -98,7 +107,7 @@ def test_a_changed_page_with_passing_tests_goes_live(published: Setup) -> None:
     published.site.pages["/about"] = Page.html(
         "About", "A family bakery supplier, now also selling spelt.", links=["/"]
     )
-    report = refresh_now(published.ws)
+    report = refresh_now(published.ws, published.backends)
     assert report.status == "ok" and report.exit_code == 0, report.summary
     assert report.changed and report.changes["fetched"] == 1
     assert report.tests.ran and report.tests.passed == 2 and report.tests.regressions == []
@@ -113,7 +122,7 @@ def test_a_changed_page_with_passing_tests_goes_live(published: Setup) -> None:
 def test_a_regression_blocks_the_publish_and_names_the_question(published: Setup) -> None:
     # The pricing page loses the price: the rye question no longer finds it.
     published.site.pages["/pricing"] = Page.html("Pricing", "Prices on request.", links=["/"])
-    report = refresh_now(published.ws)
+    report = refresh_now(published.ws, published.backends)
     assert report.status == "blocked" and report.exit_code == 1
     assert report.tests.regressions == [RYE]
     assert RYE in report.reason and RYE in report.summary
@@ -129,7 +138,7 @@ def test_a_regression_blocks_the_publish_and_names_the_question(published: Setup
     # The next refresh compares with the tests that vetted the live release, not with the
     # failing run: still blocked, with no new test run (nothing changed) and nothing sent.
     chats = published.chats()
-    again = refresh_now(published.ws)
+    again = refresh_now(published.ws, published.backends)
     assert again.status == "blocked" and again.tests.regressions == [RYE], again.summary
     assert not again.tests.ran and published.chats() == chats
     assert published.uploads() == []
@@ -137,7 +146,7 @@ def test_a_regression_blocks_the_publish_and_names_the_question(published: Setup
 
 def test_without_publish_a_regression_is_reported_not_published(published: Setup) -> None:
     published.site.pages["/pricing"] = Page.html("Pricing", "Prices on request.", links=["/"])
-    report = refresh_now(published.ws, publish_after=False)
+    report = refresh_now(published.ws, published.backends, publish_after=False)
     assert report.status == "regressed" and report.exit_code == 1
     assert not report.published and published.uploads() == []
 
@@ -147,7 +156,7 @@ def test_a_model_that_does_not_answer_fails_the_refresh_not_the_questions(
 ) -> None:
     published.site.pages["/about"] = Page.html("About", "Now with oat flour.", links=["/"])
     published.ollama.remove_model("llama3.2")  # every answer fails: model not found
-    report = refresh_now(published.ws)
+    report = refresh_now(published.ws, published.backends)
     assert report.status == "failed" and report.exit_code == 1
     assert "the test run failed: every answer failed" in report.reason
     assert "llama3.2" in report.reason and report.tests.regressions == []
@@ -155,7 +164,7 @@ def test_a_model_that_does_not_answer_fails_the_refresh_not_the_questions(
     # Once the model is back, the next refresh runs the tests again (the failed run is no
     # baseline) and publishes.
     published.ollama.add_model(FakeModel("llama3.2", context_length=131072))
-    again = refresh_now(published.ws)
+    again = refresh_now(published.ws, published.backends)
     assert again.status == "ok" and again.tests.ran and again.published, again.summary
 
 
@@ -165,14 +174,14 @@ def test_a_failing_check_blocks_the_publish(published: Setup) -> None:
     published.ws.execute(
         "update publish_settings set widget = json_set(widget, '$.allowed_origins', json('[]'))"
     )
-    report = refresh_now(published.ws)
+    report = refresh_now(published.ws, published.backends)
     assert report.status == "blocked" and "Publishing refused" in report.reason
     assert published.uploads() == []
 
 
 def test_the_site_down_fails_and_is_recorded(published: Setup) -> None:
     published.site.stop()
-    report = refresh_now(published.ws)
+    report = refresh_now(published.ws, published.backends)
     assert report.status == "failed" and report.exit_code == 1
     assert "failed" in report.reason
     assert not report.published and published.uploads() == []
@@ -182,7 +191,7 @@ def test_the_site_down_fails_and_is_recorded(published: Setup) -> None:
 
 def test_publish_without_a_remembered_endpoint_says_how(tmp_path: Path) -> None:
     with create_workspace(tmp_path / "new.botdesk", name="New") as ws:
-        report = refresh_now(ws)
+        report = refresh_now(ws, OFFLINE)
         assert report.status == "failed" and "botdesk publish WS --endpoint URL" in report.reason
         assert refresh.history(ws)[0].status == "failed"
 
@@ -190,7 +199,7 @@ def test_publish_without_a_remembered_endpoint_says_how(tmp_path: Path) -> None:
 def test_a_second_refresh_while_one_runs_is_refused_and_not_recorded(tmp_path: Path) -> None:
     with create_workspace(tmp_path / "busy.botdesk", name="Busy") as ws:
         with WorkspaceLock(ws.path, "refresh"), pytest.raises(WorkspaceBusyError):
-            refresh_now(ws)
+            refresh_now(ws, OFFLINE)
         assert refresh.history(ws) == []
 
 

@@ -10,13 +10,16 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QSettings
 
+from desktop.services.backends import Backends
 from desktop.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot: Any, qloop: Any, tmp_path: Path) -> Iterator[MainWindow]:
+def window(qtbot: Any, qloop: Any, tmp_path: Path, backends: Backends) -> Iterator[MainWindow]:
+    """The window reaches models, sites and the endpoint through the test's `backends`
+    (the stand-ins the test uses); a test swaps them with `window.context.backends = ...`."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
+    win = MainWindow(backends=backends, settings=settings)
     win.messages.modal_dialogs = False
     win.show()
     yield win

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from desktop.core.jobs import Job
 from desktop.services import conversations, publish
+from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from desktop.ui.conversations.models import (
     ConversationsModel,
@@ -57,7 +58,8 @@ def open_page(window: MainWindow, ws_path: Path) -> ConversationsPage:
 def pulled_page(window: MainWindow, qloop: Any, ws_path: Path) -> ConversationsPage:
     page = open_page(window, ws_path)
     assert window.workspace is not None
-    qloop.run(conversations.pull(window.workspace, Job("Pull")))
+    pulled = conversations.pull(window.workspace, Job("Pull"), backends=window.context.backends)
+    qloop.run(pulled)
     qloop.wait_until(lambda: page.gaps_job is None, timeout=20)
     page.reload()
     qloop.wait_until(lambda: page.gaps_job is None and bool(page.gaps_model.rows), timeout=20)
@@ -138,14 +140,14 @@ def test_add_qa_for_a_gap_adds_a_passage(window: MainWindow, qloop: Any, ws_path
     [GapsModel, GapQuestionsModel, ConversationsModel, ReleaseStatsModel, LeadsModel],
 )
 def test_models_pass_the_model_tester(
-    qtmodeltester: Any, ws_path: Path, model_class: type[Any]
+    qtmodeltester: Any, ws_path: Path, model_class: type[Any], backends: Backends
 ) -> None:
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(ws_path) as ws:
-        asyncio.run(conversations.pull(ws, Job("Pull")))
+        asyncio.run(conversations.pull(ws, Job("Pull"), backends=backends))
         rows: dict[type[Any], Any] = {
-            GapsModel: asyncio.run(conversations.find_gaps(ws)).gaps,
+            GapsModel: asyncio.run(conversations.find_gaps(ws, backends=backends)).gaps,
             GapQuestionsModel: conversations.failed_questions(ws),
             ConversationsModel: conversations.list_conversations(ws),
             ReleaseStatsModel: conversations.release_stats(ws),
@@ -186,7 +188,7 @@ def test_reask_with_a_and_b_beside_the_live_answer(
     assert window.workspace is not None
     answers.set_profile(window.workspace, "short", generator="ollama:small", k=2)
     generator = FakeGenerator(default=lambda m: "We ship to Norway in five days [1].")
-    page.backends_factory = lambda: backends(generator, FakeSearch(hits(3)))
+    window.context.backends = backends(generator, FakeSearch(hits(3)))
     dialog = page.reask_dialog("norway-0", "norway-0-q0")
     assert dialog is not None
     assert dialog.live.toPlainText() == "I don't know."  # what the live bot said

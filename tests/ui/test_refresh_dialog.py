@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTime
 from desktop.core.jobs import Job
 from desktop.core.schedule import entry_id
 from desktop.services import refresh
+from desktop.services.backends import Backends
 from desktop.services.refresh import RefreshReport, TestOutcome
 from desktop.services.workspaces import create_workspace
 from desktop.ui.main_window import MainWindow
@@ -34,11 +35,13 @@ def open_dialog(window: MainWindow, qloop: Any) -> RefreshScheduleDialog:
 
 
 @pytest.fixture
-def failed_once(tmp_path: Path, qloop: Any) -> Path:
+def failed_once(tmp_path: Path, qloop: Any, backends: Backends) -> Path:
     """A workspace whose one refresh failed (it was asked to publish, with no endpoint)."""
     path = tmp_path / "acme.botdesk"
     with create_workspace(path, name="Acme") as ws:
-        report = qloop.run(refresh.refresh(ws, Job("Refresh"), publish_after=True))
+        report = qloop.run(
+            refresh.refresh(ws, Job("Refresh"), publish_after=True, backends=backends)
+        )
         assert report.status == "failed"
     return path
 

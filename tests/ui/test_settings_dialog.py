@@ -19,7 +19,7 @@ def _workspace_with_text(window: MainWindow, tmp_path: Path, qloop: Any) -> None
     content.add_text(ws, "Opening hours", "We open at seven every morning, bread since 1990.")
     from desktop.core.jobs import Job
 
-    qloop.run(content.sync(ws, Job("sync")))
+    qloop.run(content.sync(ws, Job("sync"), backends=window.context.backends))
 
 
 def test_embedder_shows_cost_then_switches(

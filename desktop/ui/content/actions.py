@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -113,7 +112,6 @@ class ContentActions(QObject):
         self.context = context
         self.widget = parent
         # Injected by tests and benches (a loopback client); None means the real one.
-        self.http_client: httpx.AsyncClient | None = None
         # After adding a source, fetch it at once (tests switch this off to step alone).
         self.auto_sync = True
         self.sync_job: JobHandle | None = None
@@ -309,10 +307,10 @@ class ContentActions(QObject):
             self.context.messages.info(EMPTY_TEXT + ".")
             return None
         ids = list(source_ids) if source_ids is not None else None
-        client = self.http_client
+        backends = self.context.backends
 
         async def work(job: Job) -> SyncSummary:
-            return await content.sync(ws, job, source_ids=ids, client=client)
+            return await content.sync(ws, job, source_ids=ids, backends=backends)
 
         names = [s.title or s.location for s in sources if ids is None or s.id in ids]
         title = f"Sync {names[0]}" if len(names) == 1 else f"Sync {len(names)} sources"

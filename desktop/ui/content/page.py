@@ -379,7 +379,7 @@ class ContentPage(Page):
         return dialog
 
     def open_add_site(self) -> AddSiteDialog:
-        dialog = AddSiteDialog(self, self.context.jobs)
+        dialog = AddSiteDialog(self, self.context.jobs, self.context.backends)
         dialog.accepted.connect(
             lambda: self.content_actions.add_site(dialog.url(), **dialog.site_settings())
         )

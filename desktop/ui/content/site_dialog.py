@@ -31,6 +31,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.ingest.types import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.services import content
+from desktop.services.backends import Backends
 from desktop.ui.content.source_settings import lines_of
 from desktop.ui.jobs import JobHandle, JobsController
 from desktop.ui.widgets import CompactTextEdit, debounce, plain_label
@@ -41,11 +42,12 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 class AddSiteDialog(QDialog):
     """Tune a website's rules on a preview of its pages before anything is fetched."""
 
-    def __init__(self, parent: QWidget | None, jobs: JobsController) -> None:
+    def __init__(self, parent: QWidget | None, jobs: JobsController, backends: Backends) -> None:
         super().__init__(parent)
         # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.jobs = jobs
+        self.backends = backends
         self.preview: SitePreview | None = None
         self.selection: PreviewSelection | None = None
         self.preview_job: JobHandle | None = None
@@ -155,7 +157,7 @@ class AddSiteDialog(QDialog):
 
         async def work(job: Job) -> SitePreview | None:
             try:
-                found = await content.preview_site(url, job=job, **settings)
+                found = await content.preview_site(url, job=job, backends=self.backends, **settings)
             except BotdeskError as exc:
                 # Said in the dialog itself: no modal box from inside a task (a nested
                 # event loop there breaks the other running jobs).

@@ -8,29 +8,30 @@ from typing import Any
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, conversations
-from desktop.services.answers import AnswerBackends, AnswerResult
+from desktop.services.answers import AnswerResult
+from desktop.services.backends import Backends
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
 
 
-def pull_work(ws: Workspace) -> JobWork:
+def pull_work(ws: Workspace, backends: Backends) -> JobWork:
     async def work(job: Job) -> conversations.PullSummary:
-        return await conversations.pull(ws, job)
+        return await conversations.pull(ws, job, backends=backends)
 
     return work
 
 
-def add_qa_work(ws: Workspace, question: str, answer: str) -> JobWork:
+def add_qa_work(ws: Workspace, question: str, answer: str, backends: Backends) -> JobWork:
     async def work(job: Job) -> Any:
-        return await conversations.add_qa_passage(ws, question, answer, job)
+        return await conversations.add_qa_passage(ws, question, answer, backends=backends, job=job)
 
     return work
 
 
-def gaps_work(ws: Workspace) -> JobWork:
+def gaps_work(ws: Workspace, backends: Backends) -> JobWork:
     async def work(job: Job) -> conversations.GapReport:
         job.stage("group failed questions")
-        report = await conversations.find_gaps(ws)
+        report = await conversations.find_gaps(ws, backends=backends)
         job.finish(f"{len(report.gaps)} gap(s) in {report.questions} failed question(s).")
         return report
 
@@ -38,7 +39,7 @@ def gaps_work(ws: Workspace) -> JobWork:
 
 
 async def reask(
-    ws: Workspace, question: str, profile_a: str, profile_b: str, backends: AnswerBackends
+    ws: Workspace, question: str, profile_a: str, profile_b: str, backends: Backends
 ) -> tuple[str, str]:
     """The question asked now with two profiles (the workspace as it is, not the release)."""
     first, second = await answers.ask_pair(ws, question, profile_a, profile_b, backends=backends)

@@ -7,7 +7,6 @@ jobs in the jobs panel, through each JobHandle's own signals). "Open passage" is
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -26,7 +25,6 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import JobEvent, JobState
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers, conversations
-from desktop.services.answers import AnswerBackends
 from desktop.ui.context import WindowContext
 from desktop.ui.conversations import actions
 from desktop.ui.conversations.dialogs import (
@@ -57,7 +55,6 @@ class ConversationsPage(Page):
         super().__init__(context)
         self._tasks = TaskSet()
         # How re-asked questions reach models and search (tests give stand-ins).
-        self.backends_factory: Callable[[], AnswerBackends] = AnswerBackends
         self.pull_job: JobHandle | None = None
         self.gaps_job: JobHandle | None = None
         self.gaps_model = GapsModel()
@@ -204,7 +201,9 @@ class ConversationsPage(Page):
             self._gaps_done(None, conversations.GapReport("none", "", 0, []))
             return
         self.gaps.summary.setText("Grouping the questions the live bot failed…")
-        self.gaps_job = self.context.jobs.start("Find gaps", actions.gaps_work(ws))
+        self.gaps_job = self.context.jobs.start(
+            "Find gaps", actions.gaps_work(ws, self.context.backends)
+        )
         self.gaps_job.finished.connect(self._gaps_done)
 
     def _gaps_done(self, event: JobEvent | None, report: conversations.GapReport | None) -> None:
@@ -234,7 +233,9 @@ class ConversationsPage(Page):
         if ws is None or self.pull_job is not None:
             return
         self.pull_button.setEnabled(False)
-        self.pull_job = self.context.jobs.start("Pull conversations", actions.pull_work(ws))
+        self.pull_job = self.context.jobs.start(
+            "Pull conversations", actions.pull_work(ws, self.context.backends)
+        )
         self.pull_job.finished.connect(self._pull_done)
 
     def _pull_done(self, event: JobEvent, result: Any) -> None:
@@ -304,7 +305,7 @@ class ConversationsPage(Page):
         if ws is None:
             return None
         handle = self.context.jobs.start(
-            "Add Q&A passage", actions.add_qa_work(ws, question, answer)
+            "Add Q&A passage", actions.add_qa_work(ws, question, answer, self.context.backends)
         )
         handle.finished.connect(lambda *_: self.context.content_changed.emit())
         return handle
@@ -336,7 +337,7 @@ class ConversationsPage(Page):
         if ws is None:
             return
         try:
-            first, second = await actions.reask(ws, question, a, b, self.backends_factory())
+            first, second = await actions.reask(ws, question, a, b, self.context.backends)
         except BotdeskError as exc:
             dialog.show_answers(f"(failed: {exc})", f"(failed: {exc})")
         else:
@@ -362,7 +363,7 @@ class ConversationsPage(Page):
         if ws is None:
             return
         try:
-            result = await conversations.forget(ws, conversation_id)
+            result = await conversations.forget(ws, conversation_id, backends=self.context.backends)
         except BotdeskError as exc:
             self.context.messages.error(exc)
             return

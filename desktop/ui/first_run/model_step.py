@@ -89,7 +89,7 @@ class ModelSetupPanel(QWidget):
         form.addRow(self.pull_result)
 
     def _build_mistral_box(self) -> None:
-        where = connections.endpoints()
+        where = connections.endpoints(self.context.backends)
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("paste your Mistral API key")
@@ -186,7 +186,7 @@ class ModelSetupPanel(QWidget):
         self._tasks.spawn(self._detect())
 
     async def _detect(self) -> None:
-        found = await model_setup.find_ollama()
+        found = await model_setup.find_ollama(self.context.backends)
         self.found = found
         if found.running:
             listed = ", ".join(found.models) or "no models yet"
@@ -229,7 +229,7 @@ class ModelSetupPanel(QWidget):
             return None
 
         async def work(job: Job) -> str:
-            return await model_setup.pull_ollama_model(name, job)
+            return await model_setup.pull_ollama_model(name, job, self.context.backends)
 
         self.download = self.context.jobs.start(f"Download {name}", work)
         self.download.changed.connect(self._on_download_progress)

@@ -79,7 +79,7 @@ class SourcesPage(QWizardPage):
     # -- the website ----------------------------------------------------------------------
     def open_preview(self) -> AddSiteDialog:
         """The Content page's site dialog: the crawl preview, include/exclude rules, limits."""
-        dialog = AddSiteDialog(self, self.context.jobs)
+        dialog = AddSiteDialog(self, self.context.jobs, self.context.backends)
         dialog.url_edit.setText(self.url_edit.text().strip())
         dialog.add_button.setText("Use this website")
 

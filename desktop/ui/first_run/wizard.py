@@ -95,8 +95,10 @@ class FirstRunWizard(QWizard):
         if ws is None or self.sync_job is not None:
             return
 
+        backends = self.context.backends
+
         async def work(job: Job) -> object:
-            return await content.sync(ws, job)
+            return await content.sync(ws, job, backends=backends)
 
         self.sync_job = self.context.jobs.start("First sync", work)
         self.sync_job.changed.connect(self.ready_page.show_sync)
@@ -130,7 +132,9 @@ def follow_up(
         if index.index_status(ws).pending == 0:
             ask(question)
             return
-        embed = context.jobs.start("Embed passages", lambda job: index.embed_pending(ws, job))
+        embed = context.jobs.start(
+            "Embed passages", lambda job: index.embed_pending(ws, job, backends=context.backends)
+        )
         embed.finished.connect(lambda *_: ask(question) if context.workspace is ws else None)
 
     if sync_job is None or sync_job.state is not JobState.RUNNING:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
-from desktop.core.bundle.write import VectorLoader
 from desktop.core.errors import BotdeskError, PublishError
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.core.publish.client import STEP_RELEASE, STEP_UPLOAD
@@ -25,14 +24,6 @@ from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
 from desktop.ui.publish.dialogs import TokenChoice
 from desktop.ui.tasks import TaskSet
-
-
-@dataclass
-class PublishBackends:
-    """What publishing reaches the world through; tests pass loopback-backed ones."""
-
-    vector_loader: VectorLoader | None = None  # None: the index's vectors
-    client_options: dict[str, Any] = field(default_factory=dict)  # timeouts, attempts
 
 
 class SaveWidgetSettings(QUndoCommand):
@@ -91,7 +82,6 @@ class PublishActions(QObject):
     def __init__(self, context: WindowContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.backends = PublishBackends()
         self.job: JobHandle | None = None  # the publish, dry run or bundle build under way
         self.release_job: JobHandle | None = None
         self.last_report: publish.PublishReport | None = None
@@ -141,7 +131,7 @@ class PublishActions(QObject):
         if not self.save_widget(config, unless_unchanged=True):
             return None
         endpoint, bot_id = target
-        backends, ending = self.backends, _Ending()
+        backends, ending = self.context.backends, _Ending()
 
         async def work(job: Job) -> publish.PublishReport:
             try:
@@ -153,8 +143,7 @@ class PublishActions(QObject):
                     notes=notes,
                     dry_run=dry_run,
                     quantization=quantization,
-                    vector_loader=backends.vector_loader,
-                    client_options=backends.client_options,
+                    backends=backends,
                 )
             except publish.ReleaseCancelled as exc:
                 ending.cancelled = exc
@@ -174,7 +163,7 @@ class PublishActions(QObject):
         ws = self.workspace
         if ws is None or self.job is not None:
             return None
-        loader = self.backends.vector_loader
+        loader = self.context.backends.bundle_vectors
 
         async def work(job: Job) -> publish.BuiltBundle:
             built = await asyncio.to_thread(
@@ -249,10 +238,10 @@ class PublishActions(QObject):
         ws = self.workspace
         if ws is None:
             return None
-        options = self.backends.client_options
+        backends = self.context.backends
 
         async def work(job: Job) -> publish.ReleaseList:
-            listed = await publish.list_releases(ws, client_options=options)
+            listed = await publish.list_releases(ws, backends=backends)
             job.finish(listed.remote_error or f"{len(listed.releases)} releases.")
             return listed
 
@@ -275,10 +264,10 @@ class PublishActions(QObject):
         ws = self.workspace
         if ws is None:
             return None
-        options = self.backends.client_options
+        backends = self.context.backends
 
         async def work(job: Job) -> publish.ReleaseInfo:
-            info = await publish.rollback(ws, release_id, client_options=options)
+            info = await publish.rollback(ws, release_id, backends=backends)
             job.finish(f"Release {info.version} is live.")
             return info
 

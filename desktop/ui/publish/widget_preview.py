@@ -42,12 +42,10 @@ class WidgetPreviewPanel(QWidget):
         context: WindowContext,
         *,
         open_url: UrlOpener = QDesktopServices.openUrl,
-        backends: answers.AnswerBackends | None = None,
     ) -> None:
         super().__init__()
         self.context = context
         self.open_url = open_url
-        self.backends = backends
         self.job: JobHandle | None = None
         self.address = ""
 
@@ -163,7 +161,7 @@ class WidgetPreviewPanel(QWidget):
             return None
         page_url = self.url_edit.text().strip() or None
         profile = self.profile_combo.currentText() or "default"
-        backends = self.backends
+        backends = self.context.backends
         ready = self.preview_ready.emit
 
         async def work(job: Job) -> preview.PreviewReport:

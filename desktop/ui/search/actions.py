@@ -15,7 +15,9 @@ from desktop.ui.search.panels import SearchOptions
 CANDIDATES_SHOWN = 50
 
 
-async def search(ws: Workspace, query: str, options: SearchOptions) -> SearchResults:
+async def search(
+    context: WindowContext, ws: Workspace, query: str, options: SearchOptions
+) -> SearchResults:
     return await index.search(
         ws,
         query,
@@ -23,10 +25,13 @@ async def search(ws: Workspace, query: str, options: SearchOptions) -> SearchRes
         mode=options.mode,
         min_score=options.min_score,
         filters=options.filters,
+        backends=context.backends,
     )
 
 
-async def why_not(ws: Workspace, query: str, passage_id: int, options: SearchOptions) -> WhyNot:
+async def why_not(
+    context: WindowContext, ws: Workspace, query: str, passage_id: int, options: SearchOptions
+) -> WhyNot:
     return await index.why_not(
         ws,
         query,
@@ -35,6 +40,7 @@ async def why_not(ws: Workspace, query: str, passage_id: int, options: SearchOpt
         mode=options.mode,
         min_score=options.min_score,
         filters=options.filters,
+        backends=context.backends,
     )
 
 
@@ -77,4 +83,6 @@ def edit_passage(context: WindowContext, ws: Workspace, passage_id: int, text: s
 
 
 def embed_pending(context: WindowContext, ws: Workspace) -> JobHandle:
-    return context.jobs.start("Embed passages", lambda job: index.embed_pending(ws, job))
+    return context.jobs.start(
+        "Embed passages", lambda job: index.embed_pending(ws, job, backends=context.backends)
+    )

@@ -140,7 +140,9 @@ class SearchPage(Page):
         ws = self.workspace
         assert ws is not None
         self.query.set_busy(True)
-        self._spawn(actions.search(ws, query, self.query.options()), self._show_results)
+        self._spawn(
+            actions.search(self.context, ws, query, self.query.options()), self._show_results
+        )
 
     def _spawn(self, work: Awaitable[Any], then: Callable[[Any], None]) -> None:
         """Run a service call as a task; a known error is shown plainly, a bug as a crash."""
@@ -264,7 +266,9 @@ class SearchPage(Page):
 
         async def work() -> WhyNot:
             try:
-                return await actions.why_not(ws, query, passage_id, self.query.options())
+                return await actions.why_not(
+                    self.context, ws, query, passage_id, self.query.options()
+                )
             except BotdeskError as exc:
                 self.why.show_text(str(exc))
                 raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
@@ -19,7 +19,8 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers
-from desktop.services.answers import AnswerBackends, AnswerProfile
+from desktop.services.answers import AnswerProfile, ModelPool
+from desktop.services.backends import Backends
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
 from desktop.ui.tasks import TaskSet
@@ -38,13 +39,9 @@ class AnswerRunner(QObject):
     run_progress = Signal(str)
     run_finished = Signal(str)  # the summary line
 
-    def __init__(
-        self, context: WindowContext, backends_factory: Callable[[], AnswerBackends]
-    ) -> None:
+    def __init__(self, context: WindowContext) -> None:
         super().__init__()
         self.context = context
-        # How answers reach models and search (the same object for a pair or a run).
-        self.backends_factory = backends_factory
         self.tasks = TaskSet()
         self.run_job: JobHandle | None = None
         self._check: Future[list[str]] | None = None
@@ -60,11 +57,11 @@ class AnswerRunner(QObject):
     async def _ask_both(
         self, ws: Workspace, question: str, a: AnswerProfile, b: AnswerProfile
     ) -> None:
-        backends = self.backends_factory()
+        models = ModelPool(self.context.backends)  # one client per model for the pair
         try:
             await asyncio.gather(
-                self._ask_one(ws, question, a, "a", backends),
-                self._ask_one(ws, question, b, "b", backends),
+                self._ask_one(ws, question, a, "a", models),
+                self._ask_one(ws, question, b, "b", models),
             )
         finally:
             self.asking_changed.emit(False)
@@ -75,7 +72,7 @@ class AnswerRunner(QObject):
         question: str,
         profile: AnswerProfile,
         side: str,
-        backends: AnswerBackends,
+        models: ModelPool,
     ) -> None:
         try:
             result = await answers.ask(
@@ -83,7 +80,8 @@ class AnswerRunner(QObject):
                 question,
                 profile=profile,
                 on_delta=lambda text: self.delta_received.emit(side, text),
-                backends=backends,
+                backends=self.context.backends,
+                models=models,
             )
         except BotdeskError as exc:  # a profile setting that does not validate
             self.answer_failed.emit(side, str(exc))
@@ -102,7 +100,7 @@ class AnswerRunner(QObject):
         one abandoned when the workspace closes ends there by itself (one try, short
         timeouts) instead of being cancelled inside the HTTP client. The thread holds no
         Qt object; a timer here picks its result up."""
-        backends = self.backends_factory()
+        backends = self.context.backends
         specs = list(dict.fromkeys(generators))
         self._check = Future()
         threading.Thread(
@@ -126,7 +124,7 @@ class AnswerRunner(QObject):
             return None
         if len(profiles) == 2 and profiles[0].name == profiles[1].name:
             profiles[1] = replace(profiles[1], name=f"{profiles[1].name} (B)")
-        backends = self.backends_factory()
+        backends = self.context.backends
 
         async def work(job: Job) -> Any:
             return await answers.run_tests(
@@ -161,7 +159,7 @@ class AnswerRunner(QObject):
         self.tasks.cancel_all()
 
 
-async def _reasons_none_answers(backends: AnswerBackends, generators: list[str]) -> list[str]:
+async def _reasons_none_answers(backends: Backends, generators: list[str]) -> list[str]:
     """Why each generator does not answer; empty as soon as one does."""
     reasons: list[str] = []
     for spec in generators:
@@ -174,7 +172,7 @@ async def _reasons_none_answers(backends: AnswerBackends, generators: list[str])
     return reasons
 
 
-def _check_in_thread(into: Future[list[str]], backends: AnswerBackends, specs: list[str]) -> None:
+def _check_in_thread(into: Future[list[str]], backends: Backends, specs: list[str]) -> None:
     try:
         into.set_result(asyncio.run(_reasons_none_answers(backends, specs)))
     except Exception as exc:  # a bug in the check: say it plainly rather than lose it

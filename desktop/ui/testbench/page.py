@@ -4,7 +4,6 @@ runner do it; this class connects the two and reloads what changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.core.answering.testruns import RunInfo, RunResult
 from desktop.core.store.workspace import Workspace
 from desktop.services import answers
-from desktop.services.answers import AnswerBackends, AnswerProfile, AnswerResult, TestQuestion
+from desktop.services.answers import AnswerProfile, AnswerResult, TestQuestion
 from desktop.services.workspaces import outside_change_count
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
@@ -50,15 +49,10 @@ class TestBenchPage(Page):
     __test__ = False
     model_setup_requested = Signal()  # "Set up a model…": the window opens the model set-up
 
-    def __init__(
-        self,
-        context: WindowContext,
-        *,
-        backends_factory: Callable[[], AnswerBackends] = AnswerBackends,
-    ) -> None:
+    def __init__(self, context: WindowContext) -> None:
         super().__init__(context)
         self.edits = TestBenchActions(context)
-        self.runner = AnswerRunner(context, backends_factory)
+        self.runner = AnswerRunner(context)
         self.runs: list[RunInfo] = []
         self.shown_results: list[RunResult] = []
         self._seen_version: int | None = None

@@ -9,7 +9,8 @@ from typing import Any
 
 from desktop.core.answering.prices import PriceTable
 from desktop.core.source_ref import SourceRef
-from desktop.services.answers import AnswerBackends
+from desktop.services.backends import Backends
+from tests.helpers.backends import test_backends
 from tests.helpers.fake_generator import FakeGenerator
 
 
@@ -55,10 +56,11 @@ class FakeSearch:
 
 def backends(
     generator: FakeGenerator, search: FakeSearch, tmp_path: Path | None = None
-) -> AnswerBackends:
+) -> Backends:
+    """Answers from `generator` (for every spec), passages from `search`, no prices."""
     override = (tmp_path / "no-prices.json") if tmp_path else Path("/nonexistent/prices.json")
-    return AnswerBackends(
-        make_generator=lambda spec: generator,
+    return test_backends(
+        generator=generator,  # type: ignore[arg-type]  # the fake speaks the Generator protocol
         search=search,
         prices=PriceTable.load(override=override),
     )

@@ -16,6 +16,8 @@ from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
+from desktop.services.backends import Backends
+from tests.helpers.backends import OFFLINE
 from tests.helpers.site_server import Page, SiteServer
 
 CAP = 5
@@ -37,7 +39,7 @@ def trap_site() -> Iterator[SiteServer]:
 
 
 def _sync(ws: Workspace) -> SyncSummary:
-    return asyncio.run(content.sync(ws, Job("sync")))
+    return asyncio.run(content.sync(ws, Job("sync"), backends=OFFLINE))
 
 
 def _page_requests(site: SiteServer, since: int) -> list[str]:
@@ -175,11 +177,13 @@ def test_crawl_settings_are_checked(workspace: Workspace) -> None:
     assert changed.settings["timeout_s"] == 5.0
 
 
-def test_the_crawl_preview_names_the_trap_families(trap_site: SiteServer) -> None:
+def test_the_crawl_preview_names_the_trap_families(
+    trap_site: SiteServer, backends: Backends
+) -> None:
     trap_site.pages["/"] = Page.html(
         "Home", "Events.", links=["/calendar/2024/01?session=f00d", "/list?page=1"]
     )
-    preview = asyncio.run(content.preview_site(trap_site.at("/"), max_depth=200))
+    preview = asyncio.run(content.preview_site(trap_site.at("/"), max_depth=200, backends=backends))
     assert any(t.startswith("possible crawl trap: /calendar/{n}/{n}") for t in preview.traps)
     assert any(t.startswith("possible crawl trap: /list?page={n}") for t in preview.traps)
     assert all("at most 50 of its pages" in t for t in preview.traps)

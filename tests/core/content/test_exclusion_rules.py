@@ -16,6 +16,7 @@ from desktop.core.ingest.urls import pattern_rule
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
+from desktop.services.backends import Backends
 from tests.helpers.site_server import SiteServer
 
 FOOTER = "Lumen Bakery Supplies GmbH, registered in Hamburg; all prices exclude VAT. " * 4
@@ -39,7 +40,7 @@ def _cancel_after(job: Job, n: int) -> None:
 
 
 def test_pattern_applies_when_a_document_is_stored_even_if_the_sync_is_cancelled(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, backends: Backends
 ) -> None:
     names = [f"{i:02d}/events/e.md" if i % 2 else f"{i:02d}/shop/s.md" for i in range(40)]
     root = _pages(tmp_path / "site", names)
@@ -48,7 +49,7 @@ def test_pattern_applies_when_a_document_is_stored_even_if_the_sync_is_cancelled
     job = Job("sync")
     _cancel_after(job, 8)
     with pytest.raises(CancelledError):
-        asyncio.run(content.sync(workspace, job))
+        asyncio.run(content.sync(workspace, job, backends=backends))
     stored = content.list_documents(workspace)
     assert 8 <= len(stored) < 40  # cancelled midway: the end-of-sync pass never ran
     events = [d for d in stored if "/events/" in d.uri]
@@ -59,10 +60,10 @@ def test_pattern_applies_when_a_document_is_stored_even_if_the_sync_is_cancelled
 
 
 def test_passages_of_an_excluded_document_read_as_excluded(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, backends: Backends
 ) -> None:
     content.add_files(workspace, [_pages(tmp_path / "docs", ["a.md", "b.md", "c.md"])])
-    asyncio.run(content.sync(workspace, Job("sync")))
+    asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     doc = content.list_documents(workspace)[0]
     content.exclude_document(workspace, doc.id)
     passages = content.list_passages(workspace, document_id=doc.id)
@@ -76,10 +77,10 @@ def test_passages_of_an_excluded_document_read_as_excluded(
 
 
 def test_repeated_groups_count_excluded_documents_and_list_pending_groups_first(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, backends: Backends
 ) -> None:
     content.add_files(workspace, [_pages(tmp_path / "docs", [f"p{i}.md" for i in range(4)])])
-    asyncio.run(content.sync(workspace, Job("sync")))
+    asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     [group] = boilerplate.groups(workspace)
     assert group.excluded == 0 and len(group.passage_ids) == 4
     for doc in content.list_documents(workspace)[:3]:
@@ -94,7 +95,7 @@ def test_repeated_groups_count_excluded_documents_and_list_pending_groups_first(
         words = " ".join(f"word{i}x{j}" for j in range(150))
         page.write_text(f"# More {i}\n\n{words}\n\n## Hours\n\n{other}\n", encoding="utf-8")
     content.add_files(workspace, [tmp_path / "more"])
-    asyncio.run(content.sync(workspace, Job("sync")))
+    asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     for doc in content.list_documents(workspace):
         wholly = "/docs/" not in doc.uri or doc.uri.endswith("p3.md")
         content.exclude_document(workspace, doc.id, wholly)
@@ -127,12 +128,12 @@ def test_preview_and_pattern_rule_name_the_pattern() -> None:
 
 
 def test_a_site_sync_lists_what_it_skipped_and_why(
-    workspace: Workspace, site_server: SiteServer
+    workspace: Workspace, site_server: SiteServer, backends: Backends
 ) -> None:
     source = content.add_site(
         workspace, site_server.at("/"), exclude=["/about", "*.pdf"], max_pages=50
     )
-    summary = asyncio.run(content.sync(workspace, Job("sync")))
+    summary = asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     about, pdf = site_server.at("/about"), site_server.at("/sheet.pdf")
     assert sum(summary.skipped.values()) == len(summary.skipped_urls)
     assert summary.skipped_urls[about] == "excluded by /about"

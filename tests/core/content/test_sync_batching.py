@@ -14,6 +14,7 @@ from desktop.core.errors import CancelledError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
+from tests.helpers.backends import OFFLINE
 
 FOOTER = "Copyright 2026 Lumen Bakery. All rights reserved."
 
@@ -33,7 +34,7 @@ def _folder(tmp_path: Path, n: int) -> Path:
 
 
 def _sync(ws: Workspace, job: Job | None = None) -> content.SyncSummary:
-    return asyncio.run(content.sync(ws, job or Job("sync")))
+    return asyncio.run(content.sync(ws, job or Job("sync"), backends=OFFLINE))
 
 
 def _statuses(ws: Workspace) -> dict[str, int]:

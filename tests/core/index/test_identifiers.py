@@ -20,6 +20,7 @@ from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.services import content
 from tests.core.index.support import CountingEmbedder, hashed_vector, new_workspace
+from tests.helpers.backends import test_backends
 from tests.helpers.catalogue import Product, identifier_questions, write_catalogue
 
 _HAS_DIGIT = re.compile(r"\S*\d\S*")
@@ -42,7 +43,8 @@ def catalogue(
     products = write_catalogue(folder / "site", count=40)
     ws = new_workspace(folder / "catalogue.botdesk")
     content.add_files(ws, [folder / "site"])
-    asyncio.run(content.sync(ws, Job("Sync"), embedder=CodeBlindEmbedder()))
+    embedded_blind = test_backends(embedder=CodeBlindEmbedder())  # type: ignore[arg-type]
+    asyncio.run(content.sync(ws, Job("Sync"), backends=embedded_blind))
     yield ws, products
     ws.close()
 

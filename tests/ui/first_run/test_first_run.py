@@ -14,6 +14,7 @@ from desktop.ui.first_run.model_step import ModelSetupDialog
 from desktop.ui.first_run.name_step import file_name_for
 from desktop.ui.first_run.wizard import FirstRunWizard
 from desktop.ui.main_window import MainWindow
+from tests.helpers.backends import test_backends
 from tests.helpers.site_server import SiteServer
 
 PAGES = {
@@ -183,7 +184,7 @@ def test_no_ollama_says_how_to_start_it(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{port}")
+    window.context.backends = test_backends(ollama=f"http://127.0.0.1:{port}")
     dialog = window.open_model_setup()
     qloop.run(dialog.panel.wait_idle())
     assert "ollama serve" in dialog.panel.ollama_status.text()

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from desktop.core.index import BundleVectors
 from desktop.core.store.workspace import Workspace
+from desktop.services.backends import PublishOptions
 from desktop.ui.main_window import MainWindow
-from desktop.ui.publish.actions import PublishBackends
 from desktop.ui.publish.page import PublishPage
 from tests.core.publish.factory import fake_vectors, sample_workspace
+from tests.helpers.backends import test_backends
 
 TOKEN = "test-token-123"
-FAST: dict[str, Any] = {"timeout_s": 0.3, "attempts": 2, "backoff_s": 0.0}
+FAST = PublishOptions(timeout_s=0.3, attempts=2, backoff_s=0.0)
 
 
 def mistral_vectors(ws: Workspace, passages: object) -> BundleVectors:
@@ -33,7 +34,7 @@ def page(window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     sample_workspace(window.workspace, str(tmp_path))
     found = window.show_page("Publish")
     assert isinstance(found, PublishPage)
-    found.publisher.backends = PublishBackends(vector_loader=mistral_vectors, client_options=FAST)
+    window.context.backends = test_backends(bundle_vectors=mistral_vectors, publish=FAST)
     return found
 
 

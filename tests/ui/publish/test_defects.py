@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QWidget
 from desktop.core.jobs import JobEvent
 from desktop.core.publish.client import STEP_RELEASE
 from desktop.services import publish
+from desktop.services.backends import PublishOptions
 from desktop.ui.main_window import MainWindow
 from desktop.ui.publish.dialogs import TokenDialog
 from desktop.ui.publish.page import PublishPage
+from tests.helpers.backends import with_changes
 from tests.helpers.receiver import Receiver
 from tests.ui.publish.conftest import (
     TOKEN,
@@ -80,7 +82,8 @@ def test_a_cancel_after_an_unanswered_release_call_says_it_may_be_live(
         assert window.workspace is not None
         window.workspace.execute("update passages set excluded = 1 where page = 3")
         receiver.fault("POST", "commit-then-cut")
-        page.publisher.backends.client_options = {"timeout_s": 2.0, "backoff_s": 60.0}
+        patient = PublishOptions(timeout_s=2.0, backoff_s=60.0)  # still retrying at the cancel
+        window.context.backends = with_changes(window.context.backends, publish=patient)
         _cancel_at_release(page, later=0.3)
         qloop.wait_until(lambda: page.job is None)
         assert "may be live" in page.target.status_label.text()

@@ -10,10 +10,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.core.jobs import Job
+from desktop.providers.retry import RetryPolicy
 from desktop.services import content, index
+from desktop.services.backends import Backends
 from desktop.ui.main_window import MainWindow
 from desktop.ui.search.models import CandidatesModel, HitsModel
 from desktop.ui.search.page import SearchPage
+from tests.helpers.backends import test_backends
 
 PAGES = {
     "returns.md": "# Returns\n\n## Refunds\n\nRefunds are paid to your card within five days.\n",
@@ -32,13 +35,15 @@ def _folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def page(window: MainWindow, tmp_path: Path, qloop: Any, fake_ollama: Any) -> SearchPage:
+def page(
+    window: MainWindow, tmp_path: Path, qloop: Any, fake_ollama: Any, backends: Backends
+) -> SearchPage:
     assert window.create_path(str(tmp_path / "shop.botdesk"), "Shop")
     ws = window.workspace
     assert ws is not None
     index.set_embedder(ws, "ollama:all-minilm")
     content.add_files(ws, [_folder(tmp_path)])
-    qloop.run(content.sync(ws, Job("Sync")))
+    qloop.run(content.sync(ws, Job("Sync"), backends=backends))
     window.context.content_changed.emit()
     found = window.show_page("Search")
     assert isinstance(found, SearchPage)
@@ -140,13 +145,13 @@ def test_open_in_document_goes_to_the_content_page(
 
 
 def test_a_keyword_only_workspace(
-    window: MainWindow, tmp_path: Path, qtbot: Any, qloop: Any
+    window: MainWindow, tmp_path: Path, qtbot: Any, qloop: Any, backends: Backends
 ) -> None:
     assert window.create_path(str(tmp_path / "plain.botdesk"), "Plain")
     ws = window.workspace
     assert ws is not None
     content.add_files(ws, [_folder(tmp_path)])
-    qloop.run(content.sync(ws, Job("Sync")))
+    qloop.run(content.sync(ws, Job("Sync"), backends=backends))
     page = window.show_page("Search")
     assert isinstance(page, SearchPage)
     page.refresh_status()
@@ -163,8 +168,8 @@ def test_a_server_down_falls_back_to_keyword_search_and_says_so(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("BOTDESK_PROVIDER_ATTEMPTS", "1")
+    down = test_backends(ollama=f"http://127.0.0.1:{port}", retry=RetryPolicy(attempts=1))
+    window.context.backends = down
     shown: list[tuple[str, str]] = []
     window.messages.message_shown.connect(lambda level, text: shown.append((level, text)))
     page.query.question_edit.setText("refunds")
@@ -192,13 +197,13 @@ def test_the_table_models_pass_the_model_tester(
 
 
 def test_scraped_text_in_tooltips_is_not_read_as_html(
-    window: MainWindow, tmp_path: Path, qtbot: Any, qloop: Any
+    window: MainWindow, tmp_path: Path, qtbot: Any, qloop: Any, backends: Backends
 ) -> None:
     assert window.create_path(str(tmp_path / "html.botdesk"), "Html")
     ws = window.workspace
     assert ws is not None
     content.add_text(ws, "Tricky", "Refunds <b>bold</b> <img src=x onerror=alert(1)> here.")
-    qloop.run(content.sync(ws, Job("Sync")))
+    qloop.run(content.sync(ws, Job("Sync"), backends=backends))
     page = window.show_page("Search")
     assert isinstance(page, SearchPage)
     _search(page, qtbot, qloop, "refunds")

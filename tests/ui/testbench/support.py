@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox
 
-from desktop.services.answers import AnswerBackends
 from desktop.ui.testbench import TestBenchPage
 from tests.core.answering.support import FakeSearch, backends, hits
 from tests.helpers.fake_generator import FakeGenerator
@@ -20,12 +19,9 @@ def use_fakes(page: TestBenchPage, generator: FakeGenerator, n_hits: int = 4) ->
     """Answers from `generator`, passages from a fixed search; the model check passes."""
     search = FakeSearch(hits(n_hits))
 
-    def factory() -> AnswerBackends:
-        made = backends(generator, search)
-        made.check = model_answers
-        return made
-
-    page.runner.backends_factory = factory
+    made = backends(generator, search)
+    made.model_check = model_answers
+    page.context.backends = made
     return search
 
 

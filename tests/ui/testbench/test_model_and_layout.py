@@ -22,6 +22,7 @@ from desktop.services import answers
 from desktop.services.answers import TestQuestion
 from desktop.ui.testbench import TestBenchPage
 from desktop.ui.testbench.models import QuestionsModel, ResultsModel
+from tests.helpers.backends import test_backends
 from tests.helpers.fake_generator import FakeGenerator
 from tests.ui.testbench.support import use_fakes
 
@@ -35,7 +36,7 @@ def closed_port() -> int:
 def test_no_model_server_shows_the_set_up_panel_instead_of_failing(
     page: TestBenchPage, qloop: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{closed_port()}")
+    page.context.backends = test_backends(ollama=f"http://127.0.0.1:{closed_port()}")
     page.check_models()
     qloop.wait_until(page.model_panel.isVisible)
     panel = page.model_panel
