@@ -36,7 +36,8 @@ from desktop.core.content.models import (
 )
 from desktop.core.errors import ConfigError, SourceError
 from desktop.core.index.query import ALL_WORDS, fts_query
-from desktop.core.ingest.crawl import discover_site, url_allowed
+from desktop.core.ingest.crawl_report import url_allowed
+from desktop.core.ingest.discover import discover_site
 from desktop.core.ingest.files import list_files
 from desktop.core.ingest.traps import TrapReport
 from desktop.core.ingest.types import SiteConfig

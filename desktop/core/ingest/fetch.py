@@ -367,67 +367,83 @@ async def _get(
     check_hop: HopCheck | None,
     truncate: bool,
 ) -> Response:
-    hops: list[str] = []
+    hops: list[str] = []  # the URLs that redirected, in order
     current = url
-    first = True
     while True:
         await guard.check(current)
-        if check_hop is not None and not first:
+        if check_hop is not None and hops:
             await check_hop(current)
         request_headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-        if first:
-            request_headers.update(headers)
+        if not hops:
+            request_headers.update(headers)  # the caller's (validators) go to its URL only
         async with client.stream(
             "GET", current, headers=request_headers, follow_redirects=False
         ) as response:
             guard.check_peer(current, response)
-            status = response.status_code
-            if status in REDIRECT_CODES and "location" in response.headers:
-                target = urljoin(current, response.headers["location"])
-                try:
-                    target = canonicalize_url(target)
-                except InvalidURL as exc:
-                    raise FetchError(
-                        f"Redirect to an unusable address: {exc}", reason="bad-redirect"
-                    ) from None
-                hops.append(current)
-                if target in hops or target == current:
-                    raise FetchError(f"Redirect loop at {target}.", reason="redirect-loop")
-                if len(hops) > limits.max_redirects:
-                    raise FetchError(
-                        f"More than {limits.max_redirects} redirects.", reason="too-many-redirects"
-                    )
-                current, first = target, False
+            if response.status_code in REDIRECT_CODES and "location" in response.headers:
+                current = _next_hop(current, response.headers["location"], hops, limits)
                 continue
-            media = _media_type(response.headers)
-            result = Response(
-                url=url,
-                final_url=current,
-                status=status,
-                media_type=media,
-                charset=response.charset_encoding,
-                body=b"",
-                headers=dict(response.headers),
-                redirects=hops,
+            return await _final_response(
+                url, current, response, hops, limits=limits, kinds=kinds, truncate=truncate
             )
-            if status != 200:
-                await _drain(response)
-                return result
-            if kinds is not None and media not in VAGUE_TYPES and kind_of(media) not in kinds:
-                raise FetchError(f"Not HTML or PDF ({media}).", reason="type")
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > limits.max_bytes and not truncate:
-                raise _too_big(limits.max_bytes)
-            result.body, result.truncated = await _read_body(
-                response, limits.max_bytes, truncate=truncate
-            )
-            if kinds is not None and media in VAGUE_TYPES:
-                kind = sniff_kind(result.body)
-                if kind not in kinds:
-                    raise FetchError(f"Not HTML or PDF ({media or 'no type'}).", reason="type")
-                result.media_type = "text/html" if kind == "html" else "application/pdf"
-                result.charset = result.charset if kind == "html" else None
-            return result
+
+
+def _next_hop(current: str, location: str, hops: list[str], limits: FetchLimits) -> str:
+    """Where a redirect leads, canonical; `current` joins `hops`. Refuses an unusable
+    target, a loop, and more than `max_redirects` hops."""
+    try:
+        target = canonicalize_url(urljoin(current, location))
+    except InvalidURL as exc:
+        raise FetchError(f"Redirect to an unusable address: {exc}", reason="bad-redirect") from None
+    hops.append(current)
+    if target in hops or target == current:
+        raise FetchError(f"Redirect loop at {target}.", reason="redirect-loop")
+    if len(hops) > limits.max_redirects:
+        raise FetchError(
+            f"More than {limits.max_redirects} redirects.", reason="too-many-redirects"
+        )
+    return target
+
+
+async def _final_response(
+    url: str,
+    current: str,
+    response: httpx.Response,
+    hops: list[str],
+    *,
+    limits: FetchLimits,
+    kinds: Collection[str] | None,
+    truncate: bool,
+) -> Response:
+    """The response at the end of the redirects; a 200's body read within the limits and
+    its type checked (sniffed when the server is vague), any other's drained."""
+    media = _media_type(response.headers)
+    result = Response(
+        url=url,
+        final_url=current,
+        status=response.status_code,
+        media_type=media,
+        charset=response.charset_encoding,
+        body=b"",
+        headers=dict(response.headers),
+        redirects=hops,
+    )
+    if result.status != 200:
+        await _drain(response)
+        return result
+    if kinds is not None and media not in VAGUE_TYPES and kind_of(media) not in kinds:
+        raise FetchError(f"Not HTML or PDF ({media}).", reason="type")
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limits.max_bytes and not truncate:
+        raise _too_big(limits.max_bytes)
+    result.body, result.truncated = await _read_body(response, limits.max_bytes, truncate=truncate)
+    if kinds is not None and media in VAGUE_TYPES:
+        kind = sniff_kind(result.body)
+        if kind not in kinds:
+            raise FetchError(f"Not HTML or PDF ({media or 'no type'}).", reason="type")
+        result.media_type = "text/html" if kind == "html" else "application/pdf"
+        result.charset = result.charset if kind == "html" else None
+    return result
 
 
 async def fetch(

@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from desktop.core.errors import CancelledError
-from desktop.core.ingest.crawl import CrawlReport, crawl_site, discover_site
+from desktop.core.ingest.crawl import crawl_site
+from desktop.core.ingest.crawl_report import CrawlReport
+from desktop.core.ingest.discover import discover_site
 from desktop.core.ingest.fetch import AddressGuard
 from desktop.core.ingest.politeness import HostLimiter, retry_after_seconds
 from desktop.core.ingest.types import FetchedPage, KnownPage, SiteConfig
@@ -450,25 +452,21 @@ def test_a_stored_page_that_now_redirects_is_gone(site_server: SiteServer) -> No
 
 
 def test_crawl_delay_from_robots_sets_the_host_interval(site_server: SiteServer) -> None:
-    from desktop.core.ingest.crawl import _Crawl
     from desktop.core.ingest.robots import parse_robots
+    from desktop.core.ingest.site_fetch import SiteFetcher
 
     async def go() -> tuple[float, float]:
         async with httpx.AsyncClient() as client:
-            crawl = _Crawl(
+            fetcher = SiteFetcher(
                 SiteConfig(site_server.at("/"), delay_s=0.2),
-                known={},
-                on_page=None,
-                job=None,
                 client=client,
                 guard=AddressGuard(allow_all_private=True),
-                start=site_server.at("/"),
             )
             polite = parse_robots(site_server.url, "User-agent: *\nCrawl-delay: 2\n", "Bot")
             plain = parse_robots("http://other.test", "User-agent: *\nAllow: /\n", "Bot")
             return (
-                crawl.limiter(site_server.at("/a"), polite).interval,
-                crawl.limiter("http://other.test/a", plain).interval,
+                fetcher.limiter(site_server.at("/a"), polite).interval,
+                fetcher.limiter("http://other.test/a", plain).interval,
             )
 
     assert asyncio.run(go()) == (2.0, 0.2)  # the site's Crawl-delay wins over ours

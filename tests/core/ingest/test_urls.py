@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from desktop.core.ingest.crawl import url_allowed
+from desktop.core.ingest.crawl_report import url_allowed
 from desktop.core.ingest.fetch import is_private_literal, is_public_address
 from desktop.core.ingest.types import SiteConfig
 from desktop.core.ingest.urls import (
