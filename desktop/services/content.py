@@ -19,6 +19,7 @@ from desktop.core.content import boilerplate, curation, queries
 from desktop.core.content import sync as content_sync
 from desktop.core.content.chunking import settings_from
 from desktop.core.content.curation import INCLUDED_WHERE
+from desktop.core.content.file_sync import readable_path
 from desktop.core.content.models import (
     BoilerplateGroup,
     ChunkPreview,
@@ -34,6 +35,14 @@ from desktop.core.content.models import (
     SourceInfo,
     SyncSummary,
 )
+from desktop.core.content.source_settings import (
+    effective_chunk_settings,
+    excluded_url_patterns,
+    left_out_because,
+    site_config,
+    workspace_chunk_settings,
+)
+from desktop.core.content.source_sync import chunks_for, pages_from
 from desktop.core.errors import ConfigError, SourceError
 from desktop.core.index.query import ALL_WORDS, fts_query
 from desktop.core.ingest.crawl_report import url_allowed
@@ -168,7 +177,7 @@ def add_files(ws: Workspace, paths: Sequence[Path | str]) -> list[SourceInfo]:
             raise SourceError(f"No such file or folder: {path}", hint="Check the path.")
         if path.is_file():
             list_files([path])  # SourceError now, not at sync, for an unsupported type
-        shown = content_sync.readable_path(path.resolve())
+        shown = readable_path(path.resolve())
         if shown != str(path.resolve()):
             raise SourceError(
                 f"The name {shown} is not valid UTF-8 (as names from Windows or zip archives "
@@ -247,7 +256,7 @@ def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> Source
         else:
             raise ConfigError(f"Unknown setting {key!r} for a {source.kind} source.")
     if chunking:
-        settings_from(chunking, content_sync.workspace_chunk_settings(ws))  # validates
+        settings_from(chunking, workspace_chunk_settings(ws))  # validates
         settings["chunking"] = chunking
     with ws.transaction():
         ws.execute(
@@ -261,7 +270,7 @@ def source_chunk_settings(ws: Workspace, source_id: int) -> ChunkSettings:
     row = ws.fetch_one("select * from sources where id = ?", (source_id,))
     if row is None:
         raise SourceError(f"No source with id {source_id}.")
-    return content_sync.effective_chunk_settings(ws, row)
+    return effective_chunk_settings(ws, row)
 
 
 def source_site_config(ws: Workspace, source_id: int) -> SiteConfig:
@@ -270,7 +279,7 @@ def source_site_config(ws: Workspace, source_id: int) -> SiteConfig:
     row = ws.fetch_one("select * from sources where id = ?", (source_id,))
     if row is None or row["kind"] != "site":
         raise SourceError(f"No website source with id {source_id}.")
-    return content_sync.site_config(row)
+    return site_config(row)
 
 
 # -- site preview ----------------------------------------------------------------------
@@ -286,7 +295,7 @@ async def preview_site(
 ) -> SitePreview:
     """The URLs discovery finds (sitemaps and links of the first pages), without a crawl."""
     url = _check_url(url)
-    config = content_sync.site_config(
+    config = site_config(
         {
             "location": url,
             "settings": json.dumps(
@@ -320,7 +329,7 @@ def apply_site_rules(
     max_pages: int | None = None,
 ) -> PreviewSelection:
     """Instant (no network): which preview URLs the rules keep, as a tree by path."""
-    config = content_sync.site_config(
+    config = site_config(
         {
             "location": preview.start_url,
             "settings": json.dumps(
@@ -337,7 +346,7 @@ def apply_site_rules(
             reason = "max-pages"
         if reason is None:
             count += 1
-        detail = "" if reason is None else content_sync.left_out_because(url, reason, config)
+        detail = "" if reason is None else left_out_because(url, reason, config)
         urls.append(
             PreviewUrl(url=url, via=via, included=reason is None, reason=reason, detail=detail)
         )
@@ -432,7 +441,7 @@ def exclude_url_pattern(ws: Workspace, pattern: str) -> int:
     pattern = pattern.strip()
     if not pattern:
         raise SourceError("The URL pattern is empty.")
-    patterns = content_sync.excluded_url_patterns(ws)
+    patterns = excluded_url_patterns(ws)
     if pattern not in patterns:
         patterns.append(pattern)
         ws.set_setting("excluded_url_patterns", patterns)
@@ -516,15 +525,15 @@ def preview_chunking(ws: Workspace, source_id: int, settings: dict[str, Any]) ->
     source_row = ws.fetch_one("select * from sources where id = ?", (source_id,))
     if source_row is None:
         raise SourceError(f"No source with id {source_id}.")
-    chunk_settings = settings_from(settings, content_sync.effective_chunk_settings(ws, source_row))
+    chunk_settings = settings_from(settings, effective_chunk_settings(ws, source_row))
     out: list[ChunkPreview] = []
     for doc in ws.fetch_all(
         "select id, uri, title, markdown, pages from documents where source_id = ?"
         " and status != 'removed' and markdown is not null order by uri",
         (source_id,),
     ):
-        pages = content_sync._pages_from(doc["pages"])
-        chunks = content_sync.chunks_for(
+        pages = pages_from(doc["pages"])
+        chunks = chunks_for(
             source_row["kind"], doc["markdown"], pages, chunk_settings, title=doc["title"]
         )
         out.extend(

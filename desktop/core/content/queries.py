@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from desktop.core.content import sync as content_sync
 from desktop.core.content.models import (
     DocumentDetail,
     DocumentInfo,
@@ -14,6 +13,7 @@ from desktop.core.content.models import (
     PassageState,
     SourceInfo,
 )
+from desktop.core.content.source_settings import source_settings
 from desktop.core.store.workspace import Workspace
 
 
@@ -25,7 +25,7 @@ def source_info(row: dict[str, Any]) -> SourceInfo:
         kind=row["kind"],
         location=row["location"],
         title=row["title"],
-        settings=content_sync.source_settings(row),
+        settings=source_settings(row),
         created_at=row["created_at"],
         last_synced_at=row["last_synced_at"],
         documents=int(row.get("n_documents") or 0),

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.content import boilerplate, curation
-from desktop.core.content import sync as content_sync
+from desktop.core.content import boilerplate, curation, source_sync
 from desktop.core.errors import CancelledError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
@@ -47,15 +46,15 @@ def test_unchanged_marks_share_commits_and_all_land(
 ) -> None:
     content.add_files(workspace, [_folder(tmp_path, 7)])
     assert _sync(workspace).fetched == 7
-    monkeypatch.setattr(content_sync, "MARKS_BATCH", 3)
+    monkeypatch.setattr(source_sync, "MARKS_BATCH", 3)
     flushes: list[int] = []
-    real_flush = content_sync.SourceSync.flush_marks
+    real_flush = source_sync.SourceSync.flush_marks
 
-    def counting(self: content_sync.SourceSync) -> None:
+    def counting(self: source_sync.SourceSync) -> None:
         flushes.append(len(self._marks))
         real_flush(self)
 
-    monkeypatch.setattr(content_sync.SourceSync, "flush_marks", counting)
+    monkeypatch.setattr(source_sync.SourceSync, "flush_marks", counting)
     again = _sync(workspace)
     assert again.unchanged == 7
     assert [n for n in flushes if n] == [3, 3, 1]
