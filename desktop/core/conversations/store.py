@@ -3,6 +3,7 @@
 A page is saved in one transaction together with the cursor that follows it, so a pull that
 stops anywhere resumes after the last page it saved, and saving the same page twice changes
 nothing (conversations are keyed by the service's id; a later `updated_at` replaces one).
+Writing one conversation (what is stored, replaced or skipped) is in `saving`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from desktop.core.conversations.masking import MASK_SETTING, mask_personal
+from desktop.core.conversations.masking import MASK_SETTING
 from desktop.core.conversations.protocol import Citation, Conversation, Lead
+from desktop.core.conversations.saving import SaveCounts, save_conversation
 from desktop.core.errors import ConfigError
 from desktop.core.index.query import ALL_WORDS, fts_query
 from desktop.core.store.workspace import Workspace, utc_now
 
-MAX_MESSAGE_CHARS = 32_000
 RETENTION_SETTING = "conversations_retention_days"
 DEFAULT_RETENTION_DAYS = 90
 FILTERS = ("all", "declined", "down", "uncited", "lead")
@@ -68,126 +69,6 @@ def secure_delete(ws: Workspace) -> Iterator[None]:
 
 
 # -- saving ------------------------------------------------------------------------------
-@dataclass
-class SaveCounts:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0  # already stored with the same or a later updated_at
-    expired: int = 0  # older than the retention period: not stored (or deleted)
-    truncated: int = 0  # messages cut to MAX_MESSAGE_CHARS
-    forgotten: int = 0  # forgotten here, the service's DELETE still pending: not stored
-
-    def add(self, other: SaveCounts) -> None:
-        for key, value in asdict(other).items():
-            setattr(self, key, getattr(self, key) + value)
-
-
-def _stored_text(text: str, role: str, mask: bool) -> tuple[str, bool]:
-    cut = len(text) > MAX_MESSAGE_CHARS
-    if cut:
-        text = text[:MAX_MESSAGE_CHARS]
-    if mask and role == "visitor":
-        text = mask_personal(text)
-    return text, cut
-
-
-def _counts(conversation: Conversation) -> dict[str, int]:
-    answers = [m for m in conversation.messages if m.role == "assistant"]
-    return {
-        "messages": len(conversation.messages),
-        "questions": len(conversation.messages) - len(answers),
-        "answers": len(answers),
-        "declined": sum(m.declined for m in answers),
-        "down": sum(m.feedback == "down" for m in answers),
-        "cited": sum(bool(m.citations) for m in answers),
-        "uncited": sum(not m.declined and not m.citations for m in answers),
-    }
-
-
-def _save_one(
-    ws: Workspace, target: str, conversation: Conversation, *, mask: bool, cutoff: str
-) -> SaveCounts:
-    counts = SaveCounts()
-    if ws.scalar(
-        "select 1 from conversation_erasures where target = ? and remote_id = ?",
-        (target, conversation.id),
-    ):
-        counts.forgotten = 1
-        return counts
-    existing = ws.fetch_one(
-        "select id, updated_at from conversations where target = ? and remote_id = ?",
-        (target, conversation.id),
-    )
-    if conversation.updated_at < cutoff:
-        if existing is not None:
-            ws.execute("delete from conversations where id = ?", (existing["id"],))
-        counts.expired = 1
-        return counts
-    if existing is not None and existing["updated_at"] >= conversation.updated_at:
-        counts.unchanged = 1
-        return counts
-    numbers = _counts(conversation)
-    values = (
-        conversation.started_at,
-        conversation.updated_at,
-        conversation.release_id,
-        conversation.page_url,
-        *numbers.values(),
-        utc_now(),
-    )
-    columns = "started_at, updated_at, release_id, page_url, " + ", ".join(numbers) + ", pulled_at"
-    if existing is None:
-        ws.execute(
-            f"insert into conversations(target, remote_id, {columns})"
-            f" values (?, ?, {', '.join('?' * len(values))})",
-            (target, conversation.id, *values),
-        )
-        row_id = ws.last_insert_id()
-        counts.new = 1
-    else:
-        row_id = int(existing["id"])
-        assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
-        ws.execute(f"update conversations set {assignments} where id = ?", (*values, row_id))
-        ws.execute("delete from conversation_messages where conversation_id = ?", (row_id,))
-        ws.execute("delete from conversation_leads where conversation_id = ?", (row_id,))
-        counts.updated = 1
-    rows = []
-    for ordinal, message in enumerate(conversation.messages):
-        text, cut = _stored_text(message.text, message.role, mask)
-        counts.truncated += cut
-        rows.append(
-            (
-                row_id,
-                ordinal,
-                message.id,
-                message.role,
-                text,
-                message.at,
-                int(message.declined),
-                message.feedback,
-                json.dumps([c.to_json() for c in message.citations]),
-                message.latency_ms,
-                message.prompt_tokens,
-                message.completion_tokens,
-                int(cut),
-            )
-        )
-    ws.conn.executemany(
-        "insert into conversation_messages(conversation_id, ordinal, remote_id, role, text, at,"
-        " declined, feedback, citations, latency_ms, prompt_tokens, completion_tokens, truncated)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    if conversation.lead is not None:
-        lead = conversation.lead
-        ws.execute(
-            "insert into conversation_leads(conversation_id, name, email, phone, company, message)"
-            " values (?, ?, ?, ?, ?, ?)",
-            (row_id, lead.name, lead.email, lead.phone, lead.company, lead.message),
-        )
-    return counts
-
-
 def save_page(
     ws: Workspace,
     target: str,
@@ -201,7 +82,7 @@ def save_page(
     total = SaveCounts()
     with ws.transaction():
         for conversation in conversations:
-            total.add(_save_one(ws, target, conversation, mask=mask, cutoff=cutoff))
+            total.add(save_conversation(ws, target, conversation, mask=mask, cutoff=cutoff))
         if cursor is not None:
             ws.execute(
                 "insert into conversation_pulls(target, cursor) values (?, ?)"
