@@ -17,7 +17,8 @@ back, so a cancel then waits for the answer and the caller says whether the rele
 The token (`Authorization: Bearer`) comes from the keyring under the endpoint's URL, or the
 BOTDESK_PUBLISH_TOKEN environment variable; it is never put in a message, a log or the
 workspace. 429, 5xx, timeouts and dropped connections are retried with backoff (Retry-After
-honoured, capped), then reported plainly. Every other refusal says what to do.
+honoured, capped), then reported plainly. Every other refusal says what to do: the answers
+are read (releases out of good ones, PublishErrors out of the rest) in `responses`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import ipaddress
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -39,7 +40,16 @@ from desktop import __version__
 from desktop.core import secrets
 from desktop.core.errors import CancelledError, ConfigError, PublishError
 from desktop.core.http_retry import retry_after_s
-from desktop.core.text import size_text
+from desktop.core.publish.responses import (
+    CreatedRelease,
+    RemoteRelease,
+    created_release,
+    failure_hint,
+    json_answer,
+    named,
+    refusal,
+    remote_releases,
+)
 from desktop.core.tls import shared_ssl_context
 
 TOKEN_ENV = "BOTDESK_PUBLISH_TOKEN"  # noqa: S105 (a variable name, not a secret)
@@ -175,25 +185,6 @@ def connect(
     )
 
 
-@dataclass(frozen=True)
-class RemoteRelease:
-    """A release as the endpoint lists it."""
-
-    release_id: str
-    version: int
-    bundle_sha256: str
-    created_at: str = ""
-    notes: str = ""
-    active: bool = False
-    manifest: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CreatedRelease:
-    release_id: str
-    version: int
-
-
 class PublishClient:
     """One endpoint and bot. Pass `client` to share a connection pool (tests pass theirs)."""
 
@@ -284,38 +275,11 @@ class PublishClient:
         response = await self._request(
             "POST", self._url("releases"), ok=(200, 201), json_body=payload, headers=headers
         )
-        data = _json(response)
-        try:
-            return CreatedRelease(str(data["release_id"]), int(data["version"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PublishError(
-                "The endpoint accepted the release but its answer lacks release_id/version.",
-                hint="Check `botdesk releases WS`; the release may be live.",
-            ) from exc
+        return created_release(response)
 
     async def list_releases(self) -> list[RemoteRelease]:
         response = await self._request("GET", self._url("releases"), ok=(200,))
-        data = _json(response)
-        rows = data.get("releases") if isinstance(data, dict) else None
-        if not isinstance(rows, list):
-            raise PublishError("The endpoint's release list is not in the expected form.")
-        releases: list[RemoteRelease] = []
-        for row in rows:
-            try:
-                releases.append(
-                    RemoteRelease(
-                        release_id=str(row["release_id"]),
-                        version=int(row["version"]),
-                        bundle_sha256=str(row.get("bundle_sha256", "")),
-                        created_at=str(row.get("created_at", "")),
-                        notes=str(row.get("notes", "")),
-                        active=bool(row.get("active", False)),
-                        manifest=dict(row.get("manifest") or {}),
-                    )
-                )
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise PublishError("The endpoint listed a release without id or version.") from exc
-        return releases
+        return remote_releases(response)
 
     async def activate(self, release_id: str) -> None:
         await self._request(
@@ -329,7 +293,7 @@ class PublishClient:
         response = await self._request(
             "GET", self._url("conversations") + "?" + urlencode(params), ok=(200,)
         )
-        return _json(response)
+        return json_answer(response)
 
     async def delete_conversation(self, conversation_id: str) -> None:
         """Ask the endpoint to forget a conversation (204 also when it was already gone)."""
@@ -349,72 +313,108 @@ class PublishClient:
         headers: Mapping[str, str] | None = None,
         size: int | None = None,
     ) -> httpx.Response:
-        all_headers = {
+        """Send until an answer in `ok` (returned), a refusal, or the last attempt (raised)."""
+        all_headers = self._headers(headers, json_body=json_body is not None)
+        step = _step(method, url)
+        # Once the release POST is on its way it is not abandoned: its answer says what is live.
+        abortable = step != STEP_RELEASE
+        unanswered = False  # an attempt went out and no answer came back (it may have landed)
+        async with self._http_client() as client:
+
+            def send() -> Awaitable[httpx.Response]:
+                content: Any = body() if body is not None else None
+                if json_body is not None:
+                    content = json.dumps(json_body).encode()
+                return client.request(
+                    method, url, content=content, headers=all_headers, timeout=self.timeout_s
+                )
+
+            for attempt in range(1, self.attempts + 1):
+                self._check_cancel(step, unanswered)
+                answer = await self._send_once(send, abortable=abortable)
+                if isinstance(answer, httpx.Response):
+                    if answer.status_code in ok:
+                        return answer
+                    failed = self._retryable(answer, step=step, method=method, size=size)
+                else:
+                    failed = answer
+                unanswered = unanswered or failed.unanswered
+                if attempt == self.attempts:
+                    raise self._gave_up(step, url, failed.problem, failed.status, unanswered)
+                await self._back_off(attempt, failed.retry_after_s, step, unanswered)
+            raise AssertionError("unreachable")
+
+    def _headers(self, extra: Mapping[str, str] | None, *, json_body: bool) -> dict[str, str]:
+        headers = {
             "Authorization": f"Bearer {self._token}",
             "User-Agent": f"botdesk/{__version__}",
-            **(headers or {}),
+            **(extra or {}),
         }
-        if json_body is not None:
-            all_headers["Content-Type"] = "application/json"
-        owned = self._client is None
-        client = self._client or httpx.AsyncClient(
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    @contextlib.asynccontextmanager
+    async def _http_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        """The shared client when one was given, else one for this request, closed after."""
+        if self._client is not None:
+            yield self._client
+            return
+        client = httpx.AsyncClient(
             timeout=self.timeout_s,
             follow_redirects=False,
             trust_env=False,
             verify=shared_ssl_context(),
         )
-        step = _step(method, url)
-
-        def send() -> Awaitable[httpx.Response]:
-            content: Any = body() if body is not None else None
-            if json_body is not None:
-                content = json.dumps(json_body).encode()
-            return client.request(
-                method, url, content=content, headers=all_headers, timeout=self.timeout_s
-            )
-
-        # Once the release POST is on its way it is not abandoned: its answer says what is live.
-        abortable = step != STEP_RELEASE
-        unanswered = False  # an attempt went out and no answer came back (it may have landed)
         try:
-            for attempt in range(1, self.attempts + 1):
-                self._check_cancel(step, unanswered)
-                delay: float | None = None
-                problem = ""
-                last_status: int | None = None
-                try:
-                    response = await (self._abortable(send()) if abortable else send())
-                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                    problem = f"the connection failed ({type(exc).__name__})"
-                except httpx.TimeoutException:
-                    problem, unanswered = f"no answer within {self.timeout_s:g} s", True
-                except httpx.TransportError as exc:
-                    problem, unanswered = f"the connection failed ({type(exc).__name__})", True
-                else:
-                    if response.status_code in ok:
-                        return response
-                    if response.status_code not in _RETRYABLE:
-                        raise _named(step, self._refusal(response, method=method, size=size))
-                    problem = f"HTTP {response.status_code}"
-                    last_status = response.status_code
-                    delay = retry_after_s(response.headers.get("Retry-After"))
-                if attempt == self.attempts:
-                    raise self._gave_up(step, url, problem, last_status, unanswered)
-                wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
-                if delay is not None:
-                    wait = delay
-                pause = self._sleep(min(wait, self.max_retry_after_s))
-                await self._abortable(pause, step, unanswered)
-            raise AssertionError("unreachable")
+            yield client
         finally:
-            if owned:
-                await client.aclose()
+            await client.aclose()
+
+    async def _send_once(
+        self, send: Callable[[], Awaitable[httpx.Response]], *, abortable: bool
+    ) -> httpx.Response | _Failed:
+        """One attempt: the answer, or why there was none (transport errors are retried)."""
+        try:
+            return await (self._abortable(send()) if abortable else send())
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            return _Failed(f"the connection failed ({type(exc).__name__})")
+        except httpx.TimeoutException:
+            return _Failed(f"no answer within {self.timeout_s:g} s", unanswered=True)
+        except httpx.TransportError as exc:
+            return _Failed(f"the connection failed ({type(exc).__name__})", unanswered=True)
+
+    def _retryable(
+        self, response: httpx.Response, *, step: str, method: str, size: int | None
+    ) -> _Failed:
+        """A 429/5xx answer, to be tried again; any other raises the step's refusal."""
+        status = response.status_code
+        if status not in _RETRYABLE:
+            token_hint = (
+                f"Store a valid token with `botdesk token WS --endpoint {self.endpoint}` "
+                f"(reads it from stdin) or set {TOKEN_ENV}."
+            )
+            error = refusal(
+                response, method=method, size=size, bot_id=self.bot_id, token_hint=token_hint
+            )
+            raise named(step, error)
+        return _Failed(f"HTTP {status}", status, retry_after_s(response.headers.get("Retry-After")))
+
+    async def _back_off(
+        self, attempt: int, retry_after: float | None, step: str, unanswered: bool
+    ) -> None:
+        """Wait before the next attempt (Retry-After when sent, capped); a cancel cuts it."""
+        wait = self.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() / 4)  # noqa: S311
+        if retry_after is not None:
+            wait = retry_after
+        pause = self._sleep(min(wait, self.max_retry_after_s))
+        await self._abortable(pause, step, unanswered)
 
     def _gave_up(
         self, step: str, url: str, problem: str, status: int | None, unanswered: bool
     ) -> PublishError:
         """Still failing after every attempt; an unanswered release may have landed."""
-        hint = _failure_hint(url)
+        hint = failure_hint(url)
         if step == STEP_RELEASE and unanswered:
             hint = ReleaseCancelled(may_be_live=True).hint
         return PublishError(
@@ -453,47 +453,15 @@ class PublishClient:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
-    def _refusal(self, response: httpx.Response, *, method: str, size: int | None) -> PublishError:
-        status = response.status_code
-        reason = _server_reason(response)
-        detail = f" ({reason})" if reason else ""
-        if status in (401, 403):
-            return PublishError(
-                f"The endpoint rejected the publish token (HTTP {status}){detail}.",
-                hint=f"Store a valid token with `botdesk token WS --endpoint {self.endpoint}` "
-                f"(reads it from stdin) or set {TOKEN_ENV}.",
-                status=status,
-            )
-        if status == 404:
-            return PublishError(
-                f"The endpoint has no bot {self.bot_id!r} (or no such release){detail}.",
-                hint="Check the bot id (--bot-id) and the endpoint URL.",
-                status=status,
-            )
-        if status == 409:
-            return PublishError(
-                f"The endpoint refused: conflict{detail}.",
-                hint="Another publish may be under way; look at `botdesk releases WS` and retry.",
-                status=status,
-            )
-        if status == 413:
-            limit = _limit_bytes(response)
-            limit_text = f", the limit is {size_text(limit)}" if limit else ""
-            sent = size_text(size) if size is not None else "the request"
-            return PublishError(
-                f"The bundle is too large for the endpoint: {sent}{limit_text}.",
-                hint="Exclude passages you do not need, or build with --quantize int8 or binary.",
-                status=status,
-            )
-        if status == 400 and method == "PUT":
-            return PublishError(
-                f"The endpoint received a bundle whose sha256 does not match{detail}.",
-                hint="The upload was damaged on the way; publish again.",
-                status=status,
-            )
-        return PublishError(
-            f"The endpoint refused the request (HTTP {status}){detail}.", status=status
-        )
+
+@dataclass(frozen=True)
+class _Failed:
+    """An attempt that got no good answer, to be retried."""
+
+    problem: str  # for the message: "HTTP 503", "no answer within 60 s"...
+    status: int | None = None
+    retry_after_s: float | None = None  # the server's Retry-After, when it sent one
+    unanswered: bool = False  # it went out and no answer came back (it may have landed)
 
 
 async def _file_chunks(
@@ -519,48 +487,3 @@ def _step(method: str, url: str) -> str:
     if url.endswith("/activate"):
         return STEP_ROLLBACK
     return STEP_RELEASE if method == "POST" else STEP_LIST
-
-
-def _named(step: str, error: PublishError) -> PublishError:
-    """The same refusal, its message starting with the step: "Upload bundle failed: ..."."""
-    message = error.message[:1].lower() + error.message[1:]
-    return PublishError(
-        f"{step.capitalize()} failed: {message}", hint=error.hint, status=error.status, step=step
-    )
-
-
-def _failure_hint(url: str) -> str:
-    if "/conversations" in url:
-        return "Pages already pulled are kept; pull again later to go on from there."
-    return (
-        "Nothing changed on the live bot. Try again later; an upload that got through is not "
-        "sent twice."
-    )
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise PublishError(
-            f"The endpoint answered HTTP {response.status_code} with something that is not JSON."
-        ) from exc
-
-
-def _server_reason(response: httpx.Response) -> str:
-    """The endpoint's one-line error, if it sent one (bounded, single line)."""
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    reason = data.get("error") if isinstance(data, dict) else None
-    return " ".join(str(reason).split())[:200] if reason else ""
-
-
-def _limit_bytes(response: httpx.Response) -> int | None:
-    try:
-        data = response.json()
-        return int(data["limit_bytes"])
-    except (ValueError, KeyError, TypeError):
-        header = response.headers.get("X-Max-Bundle-Bytes")
-        return int(header) if header and header.isdigit() else None

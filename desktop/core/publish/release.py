@@ -25,11 +25,10 @@ from desktop.core.jobs import Job
 from desktop.core.publish.client import (
     STEP_RELEASE,
     STEP_UPLOAD,
-    CreatedRelease,
     PublishClient,
     ReleaseCancelled,
-    RemoteRelease,
 )
+from desktop.core.publish.responses import CreatedRelease, RemoteRelease
 from desktop.core.store.workspace import Workspace, utc_now
 
 # (endpoint, bot id): where a release goes.
