@@ -219,6 +219,39 @@ def _content_hash(
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Content:
+    """What a bundle carries, read from the workspace."""
+
+    passages: list[db.Row]  # the included ones, by id
+    sources_by_id: dict[int, dict[str, Any]]  # citation targets by document id
+    source_of: dict[int, int]  # passage id -> document id
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        return [self.sources_by_id[k] for k in sorted(self.sources_by_id)]
+
+    def snapshot(self) -> list[BundlePassage]:
+        return [
+            BundlePassage(
+                int(r["id"]),
+                str(r["text_hash"]),
+                source_key(self.sources_by_id[self.source_of[int(r["id"])]]),
+            )
+            for r in self.passages
+        ]
+
+
+@dataclass(frozen=True)
+class _EncodedVectors:
+    """The passages' vectors as the bundle stores them, and what the manifest says of them."""
+
+    vectors: BundleVectors
+    blobs: dict[int, bytes]  # passage id -> the vector in the bundle's form
+    embedding: dict[str, Any]  # the manifest's "embedding"
+    distance: str
+
+
 def build_bundle(
     ws: Workspace,
     out: Path | str,
@@ -233,6 +266,35 @@ def build_bundle(
 
     `created_at` defaults to now; pass an earlier bundle's to rebuild it byte for byte.
     """
+    out = _checked_target(out, quantization)
+    if job is not None:
+        job.stage("read passages")
+    content = _read_content(ws)
+    loader = vector_loader or default_vector_loader
+    vectors = loader(ws, [(int(r["id"]), str(r["text_hash"])) for r in content.passages])
+    encoded = None if vectors is None else _encode_vectors(vectors, content, quantization)
+    manifest = _manifest(
+        ws, content, encoded, quantization=quantization, bot_id=bot_id, created_at=created_at
+    )
+    if job is not None:
+        job.stage("write bundle", total=len(content.passages))
+    memory = apsw.Connection(":memory:")
+    try:
+        db.load_sqlite_vec(memory)
+        with memory:
+            _write_tables(memory, manifest, content)
+            if encoded is not None:
+                _write_vectors(memory, encoded, content, quantization, job)
+            memory.execute(f"pragma application_id = {BUNDLE_APPLICATION_ID:d}")
+            memory.execute(f"pragma user_version = {FORMAT_VERSION:d}")
+        if job is not None:
+            job.stage("save bundle")
+        return _write_atomically(memory, out, manifest=manifest, content=content)
+    finally:
+        memory.close()
+
+
+def _checked_target(out: Path | str, quantization: str) -> Path:
     if quantization not in QUANTIZATIONS:
         raise ConfigError(
             f"Unknown quantization {quantization!r}.", hint="Use none, int8 or binary."
@@ -240,128 +302,127 @@ def build_bundle(
     out = Path(out)
     if not out.parent.is_dir():
         raise ConfigError(f"The folder {out.parent} does not exist.")
-    if job is not None:
-        job.stage("read passages")
-    passages, sources_by_id, source_of = _read_content(ws)
-    sources = [sources_by_id[k] for k in sorted(sources_by_id)]
-    source_ids = [int(r["id"]) for r in ws.fetch_all("select id from sources order by id")]
+    return out
 
-    loader = vector_loader or default_vector_loader
-    vectors = loader(ws, [(int(r["id"]), str(r["text_hash"])) for r in passages])
-    blobs: dict[int, bytes] = {}
-    embedding: dict[str, Any] | None = None
-    distance = "none"
-    if vectors is not None:
-        if quantization == "binary" and vectors.dimensions % 8:
-            raise ConfigError(
-                f"Binary quantization needs a multiple of 8 dimensions; "
-                f"{vectors.provider}:{vectors.model} has {vectors.dimensions}.",
-                hint="Build with --quantize int8 or none.",
-            )
-        arrays = _check_vectors(vectors, passages)
-        blobs = {pid: vector_blob(a, quantization) for pid, a in arrays.items()}
-        embedding = {
-            "provider": vectors.provider,
-            "model": vectors.model,
-            "dimensions": vectors.dimensions,
-        }
-        # The service must embed questions as the passages were: with the model's prefixes.
-        # Only where the model has them, so other bundles' manifests stay as they were.
-        wanted = prefixes_for(vectors.model)
-        if wanted.query:
-            embedding["query_prefix"] = wanted.query
-        if wanted.document:
-            embedding["document_prefix"] = wanted.document
-        distance = "hamming" if quantization == "binary" else vectors.distance
+
+def _encode_vectors(
+    vectors: BundleVectors, content: _Content, quantization: Quantization
+) -> _EncodedVectors:
+    if quantization == "binary" and vectors.dimensions % 8:
+        raise ConfigError(
+            f"Binary quantization needs a multiple of 8 dimensions; "
+            f"{vectors.provider}:{vectors.model} has {vectors.dimensions}.",
+            hint="Build with --quantize int8 or none.",
+        )
+    arrays = _check_vectors(vectors, content.passages)
+    blobs = {pid: vector_blob(a, quantization) for pid, a in arrays.items()}
+    embedding: dict[str, Any] = {
+        "provider": vectors.provider,
+        "model": vectors.model,
+        "dimensions": vectors.dimensions,
+    }
+    # The service must embed questions as the passages were: with the model's prefixes.
+    # Only where the model has them, so other bundles' manifests stay as they were.
+    wanted = prefixes_for(vectors.model)
+    if wanted.query:
+        embedding["query_prefix"] = wanted.query
+    if wanted.document:
+        embedding["document_prefix"] = wanted.document
+    distance = "hamming" if quantization == "binary" else vectors.distance
+    return _EncodedVectors(vectors, blobs, embedding, distance)
+
+
+def _manifest(
+    ws: Workspace,
+    content: _Content,
+    encoded: _EncodedVectors | None,
+    *,
+    quantization: Quantization,
+    bot_id: str,
+    created_at: str | None,
+) -> dict[str, Any]:
+    source_ids = [int(r["id"]) for r in ws.fetch_all("select id from sources order by id")]
     head = {
         "format_version": FORMAT_VERSION,
-        "embedding": embedding,
-        "distance": distance,
-        "quantization": quantization if vectors is not None else "none",
+        "embedding": encoded.embedding if encoded is not None else None,
+        "distance": encoded.distance if encoded is not None else "none",
+        "quantization": quantization if encoded is not None else "none",
         "chunker": _chunker_settings(ws, source_ids),
         "fts_tokenizer": FTS_TOKENIZER,
     }
-    manifest: dict[str, Any] = {
+    blobs = encoded.blobs if encoded is not None else {}
+    sources = content.sources
+    return {
         **head,
         "bot_id": bot_id,
         "created_at": created_at or utc_now(),
-        "passage_count": len(passages),
+        "passage_count": len(content.passages),
         "source_count": len(sources),
-        "content_hash": _content_hash(head, sources, passages, source_of, blobs),
-        "tables": dict(TABLES) if vectors is not None else _tables_without_vectors(),
+        "content_hash": _content_hash(head, sources, content.passages, content.source_of, blobs),
+        "tables": dict(TABLES) if encoded is not None else _tables_without_vectors(),
         "generator": f"botdesk {__version__}",
     }
 
-    if job is not None:
-        job.stage("write bundle", total=len(passages))
-    memory = apsw.Connection(":memory:")
-    try:
-        db.load_sqlite_vec(memory)
-        with memory:
-            memory.execute(SCHEMA)
-            memory.executemany(
-                "insert into manifest(key, value) values (?, ?)",
-                [(k, json.dumps(v, sort_keys=True)) for k, v in sorted(manifest.items())],
+
+def _write_tables(memory: apsw.Connection, manifest: Mapping[str, Any], content: _Content) -> None:
+    """The schema, the manifest, the sources, the passages and their FTS5 index."""
+    memory.execute(SCHEMA)
+    memory.executemany(
+        "insert into manifest(key, value) values (?, ?)",
+        [(k, json.dumps(v, sort_keys=True)) for k, v in sorted(manifest.items())],
+    )
+    memory.executemany(
+        "insert into sources(id, kind, url, name, title) values (?, ?, ?, ?, ?)",
+        [(s["id"], s["kind"], s["url"], s["name"], s["title"]) for s in content.sources],
+    )
+    memory.executemany(
+        "insert into passages(id, source_id, ordinal, heading_path, page, text, text_hash)"
+        " values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r["id"],
+                content.source_of[int(r["id"])],
+                r["ordinal"],
+                r["heading_path"],
+                r["page"],
+                r["text"],
+                r["text_hash"],
             )
-            memory.executemany(
-                "insert into sources(id, kind, url, name, title) values (?, ?, ?, ?, ?)",
-                [(s["id"], s["kind"], s["url"], s["name"], s["title"]) for s in sources],
-            )
-            memory.executemany(
-                "insert into passages(id, source_id, ordinal, heading_path, page, text, text_hash)"
-                " values (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r["id"],
-                        source_of[int(r["id"])],
-                        r["ordinal"],
-                        r["heading_path"],
-                        r["page"],
-                        r["text"],
-                        r["text_hash"],
-                    )
-                    for r in passages
-                ],
-            )
-            memory.execute(FTS_SQL)
-            if vectors is not None:
-                column = vec_column(quantization, vectors.dimensions, vectors.distance)
-                memory.execute(
-                    f"create virtual table passages_vec using vec0("
-                    f"passage_id integer primary key, embedding {column})"
-                )
-                insert = (
-                    "insert into passages_vec(passage_id, embedding) values (?, vec_bit(?))"
-                    if quantization == "binary"
-                    else "insert into passages_vec(passage_id, embedding) values (?, vec_int8(?))"
-                    if quantization == "int8"
-                    else "insert into passages_vec(passage_id, embedding) values (?, ?)"
-                )
-                for done, row in enumerate(passages, 1):
-                    pid = int(row["id"])
-                    memory.execute(insert, (pid, blobs[pid]))
-                    if job is not None and done % 500 == 0:
-                        job.check()
-                        job.advance(500)
-            memory.execute(f"pragma application_id = {BUNDLE_APPLICATION_ID:d}")
-            memory.execute(f"pragma user_version = {FORMAT_VERSION:d}")
-        if job is not None:
-            job.stage("save bundle")
-        return _write_atomically(
-            memory,
-            out,
-            manifest=manifest,
-            passages=passages,
-            source_of=source_of,
-            sources_by_id=sources_by_id,
-        )
-    finally:
-        memory.close()
+            for r in content.passages
+        ],
+    )
+    memory.execute(FTS_SQL)
 
 
-def _read_content(
-    ws: Workspace,
-) -> tuple[list[db.Row], dict[int, dict[str, Any]], dict[int, int]]:
+def _write_vectors(
+    memory: apsw.Connection,
+    encoded: _EncodedVectors,
+    content: _Content,
+    quantization: Quantization,
+    job: Job | None,
+) -> None:
+    vectors = encoded.vectors
+    column = vec_column(quantization, vectors.dimensions, vectors.distance)
+    memory.execute(
+        f"create virtual table passages_vec using vec0("
+        f"passage_id integer primary key, embedding {column})"
+    )
+    insert = (
+        "insert into passages_vec(passage_id, embedding) values (?, vec_bit(?))"
+        if quantization == "binary"
+        else "insert into passages_vec(passage_id, embedding) values (?, vec_int8(?))"
+        if quantization == "int8"
+        else "insert into passages_vec(passage_id, embedding) values (?, ?)"
+    )
+    for done, row in enumerate(content.passages, 1):
+        pid = int(row["id"])
+        memory.execute(insert, (pid, encoded.blobs[pid]))
+        if job is not None and done % 500 == 0:
+            job.check()
+            job.advance(500)
+
+
+def _read_content(ws: Workspace) -> _Content:
     """The included passages, their citation targets by document id, passage -> document."""
     passages = included_passages(ws)
     documents = {
@@ -378,18 +439,12 @@ def _read_content(
         document = documents[int(row["document_id"])]
         sources_by_id.setdefault(int(document["id"]), _source_row(document))
         source_of[int(row["id"])] = int(document["id"])
-    return passages, sources_by_id, source_of
+    return _Content(passages, sources_by_id, source_of)
 
 
 def passage_snapshot(ws: Workspace) -> list[BundlePassage]:
     """What a bundle built now would hold, passage by passage (no file is written)."""
-    passages, sources_by_id, source_of = _read_content(ws)
-    return [
-        BundlePassage(
-            int(r["id"]), str(r["text_hash"]), source_key(sources_by_id[source_of[int(r["id"])]])
-        )
-        for r in passages
-    ]
+    return _read_content(ws).snapshot()
 
 
 def _tables_without_vectors() -> dict[str, str]:
@@ -401,9 +456,7 @@ def _write_atomically(
     out: Path,
     *,
     manifest: dict[str, Any],
-    passages: Sequence[db.Row],
-    source_of: Mapping[int, int],
-    sources_by_id: Mapping[int, Mapping[str, Any]],
+    content: _Content,
 ) -> BuiltBundle:
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(handle)
@@ -429,13 +482,7 @@ def _write_atomically(
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    snapshot = [
-        BundlePassage(
-            int(r["id"]), str(r["text_hash"]), source_key(sources_by_id[source_of[int(r["id"])]])
-        )
-        for r in passages
-    ]
-    return BuiltBundle(out, sha256, size, manifest, snapshot)
+    return BuiltBundle(out, sha256, size, manifest, content.snapshot())
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
