@@ -151,55 +151,105 @@ async def embed_pending(
     if not texts:
         return report
 
-    # The model's document prefix (prefixes.py); the cache key includes it (store.cache_model).
-    prefix = prefixes_for(ident.model).document
+    run = _EmbedRun(
+        ws,
+        embedder,
+        job,
+        report,
+        texts,
+        ids,
+        # The model's document prefix (prefixes.py); the cache key includes it (store.cache_model).
+        prefix=prefixes_for(ident.model).document,
+        dimensions=dimensions,
+        semaphore=asyncio.Semaphore(max(1, concurrency)),
+    )
     max_batch = max(1, int(embedder.max_batch))
     hashes = list(texts)
     batches = [hashes[i : i + max_batch] for i in range(0, len(hashes), max_batch)]
-    semaphore = asyncio.Semaphore(max(1, concurrency))
-    state = {"dimensions": dimensions}
+    error = await _first_failure([asyncio.ensure_future(run.batch(b)) for b in batches])
+    if error is not None:
+        if isinstance(error, ProviderError):
+            # The passages are saved whatever the model does: say so, and what is left.
+            error.hint = (
+                f"{error.hint} Embedded {report.embedded} of {report.pending} passage "
+                "text(s); the passages are saved and the next sync embeds the rest."
+            ).strip()
+        raise error
+    return report
 
-    async def run_batch(batch: Sequence[str]) -> None:
-        async with semaphore:
-            job.check()
-            inputs: list[str] = []
-            cut: list[bool] = []
-            for text_hash in batch:
-                text, truncated = truncate_to_tokens(
-                    prefix + texts[text_hash], embedder.max_input_tokens
-                )
-                inputs.append(text)
-                cut.append(truncated)
-            report.calls += 1
-            vectors = await embedder.embed_batch(inputs)
-            if len(vectors) != len(inputs):
-                raise BadResponseError(
-                    f"{ident} returned {len(vectors)} vectors for {len(inputs)} texts."
-                )
-            checked: list[Vector] = []
-            for vector in vectors:
-                array = store.check_vector(vector, state["dimensions"], ident)
-                state["dimensions"] = int(array.size)
-                checked.append(array)
+
+@dataclass
+class _EmbedRun:
+    """One embed run: what its batches, running a few at a time, read and update."""
+
+    ws: Workspace
+    embedder: EmbedderLike
+    job: Job
+    report: EmbedReport
+    texts: dict[str, str]  # text hash -> the text to embed
+    ids: dict[str, list[int]]  # text hash -> the passages with that text
+    prefix: str  # the model's document prefix
+    dimensions: int | None  # as recorded, then as the first vector received says
+    semaphore: asyncio.Semaphore  # how many batches are in flight at once
+
+    async def batch(self, batch: Sequence[str]) -> None:
+        """Embed one batch of text hashes and commit its vectors with their vec0 rows."""
+        async with self.semaphore:
+            self.job.check()
+            inputs, cut = self._inputs(batch)
+            self.report.calls += 1
+            vectors = await self.embedder.embed_batch(inputs)
+            checked = self._checked(vectors, len(inputs))
+            ident = self.embedder.spec
             dims = int(checked[0].size)
-            store.ensure_vector_table(ws, ident, dims)
-            with ws.transaction():  # one batch: its vectors and their vec0 rows, together
-                store.store_vectors(ws, ident, zip(batch, checked, cut, strict=True))
-                store.sync_vector_table(ws, ident, batch)
-            report.dimensions = dims
-            report.embedded += len(batch)
-            for text_hash, truncated in zip(batch, cut, strict=True):
-                if truncated:
-                    report.truncated.extend(ids[text_hash])
-                    for pid in ids[text_hash]:
-                        job.item_error(
-                            f"passage {pid}",
-                            f"longer than {ident}'s input limit of "
-                            f"{embedder.max_input_tokens} tokens: embedded its beginning only",
-                        )
-            job.advance(len(batch))
+            store.ensure_vector_table(self.ws, ident, dims)
+            with self.ws.transaction():  # one batch: its vectors and their vec0 rows, together
+                store.store_vectors(self.ws, ident, zip(batch, checked, cut, strict=True))
+                store.sync_vector_table(self.ws, ident, batch)
+            self.report.dimensions = dims
+            self.report.embedded += len(batch)
+            self._report_truncated(batch, cut)
+            self.job.advance(len(batch))
 
-    tasks = [asyncio.ensure_future(run_batch(b)) for b in batches]
+    def _inputs(self, batch: Sequence[str]) -> tuple[list[str], list[bool]]:
+        """The texts to send, prefixed and cut to the input limit, and which were cut."""
+        inputs: list[str] = []
+        cut: list[bool] = []
+        for text_hash in batch:
+            text, truncated = truncate_to_tokens(
+                self.prefix + self.texts[text_hash], self.embedder.max_input_tokens
+            )
+            inputs.append(text)
+            cut.append(truncated)
+        return inputs, cut
+
+    def _checked(self, vectors: Sequence[Sequence[float]], sent: int) -> list[Vector]:
+        """One vector per input, each of the run's dimensions (the first one sets them)."""
+        ident = self.embedder.spec
+        if len(vectors) != sent:
+            raise BadResponseError(f"{ident} returned {len(vectors)} vectors for {sent} texts.")
+        checked: list[Vector] = []
+        for vector in vectors:
+            array = store.check_vector(vector, self.dimensions, ident)
+            self.dimensions = int(array.size)
+            checked.append(array)
+        return checked
+
+    def _report_truncated(self, batch: Sequence[str], cut: Sequence[bool]) -> None:
+        for text_hash, truncated in zip(batch, cut, strict=True):
+            if truncated:
+                self.report.truncated.extend(self.ids[text_hash])
+                for pid in self.ids[text_hash]:
+                    self.job.item_error(
+                        f"passage {pid}",
+                        f"longer than {self.embedder.spec}'s input limit of "
+                        f"{self.embedder.max_input_tokens} tokens: embedded its beginning only",
+                    )
+
+
+async def _first_failure(tasks: Sequence[asyncio.Future[None]]) -> BaseException | None:
+    """Wait for the batches; at the first failure cancel the rest. The first failure in
+    batch order, or None. Cancelled from outside, every batch is stopped."""
     try:
         _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     except BaseException:  # the caller was cancelled: stop the batches in flight
@@ -211,15 +261,7 @@ async def embed_pending(
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
-    for task in tasks:  # the first failure, in batch order
+    for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            assert error is not None
-            if isinstance(error, ProviderError):
-                # The passages are saved whatever the model does: say so, and what is left.
-                error.hint = (
-                    f"{error.hint} Embedded {report.embedded} of {report.pending} passage "
-                    "text(s); the passages are saved and the next sync embeds the rest."
-                ).strip()
-            raise error
-    return report
+            return task.exception()
+    return None
