@@ -21,9 +21,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from desktop.core.answering.prices import PriceTable
 from desktop.core.bundle.write import VectorLoader
+from desktop.core.errors import ConfigError
 from desktop.core.model_specs import ModelSpec
 from desktop.core.publish import client as publish_client
 from desktop.core.publish.client import (
@@ -69,6 +71,32 @@ def _providers_generator(spec: ModelSpec, policy: RetryPolicy, host: str) -> Gen
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def server_address(text: str) -> str:
+    """A model server's address as typed ("192.168.1.20:11434", "http://gpu-box:11434/")
+    made into a base URL ("http://192.168.1.20:11434"); ConfigError says what is wrong."""
+    typed = text.strip()
+    if not typed:
+        raise ConfigError("Type the server's address.", hint="For example http://127.0.0.1:11434.")
+    candidate = typed if "://" in typed else f"http://{typed}"
+    parts = urlsplit(candidate)
+    try:
+        port = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ConfigError(
+            f"{typed!r} is not a server address.",
+            hint="Write it like http://127.0.0.1:11434 (the computer's name or address, and "
+            "the port Ollama listens on).",
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{typed!r} has a path; Botdesk needs the server's address only.",
+            hint=f"Use {parts.scheme}://{parts.netloc}.",
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)
