@@ -49,6 +49,13 @@ if TYPE_CHECKING:
 
     from desktop.providers.base import Embedder, Generator
 
+__all__ = [
+    "OLLAMA_DEFAULT_HOST",  # the window shows it where no server is chosen
+    "Backends",
+    "PublishOptions",
+    "server_address",
+]
+
 # (spec, dimensions the index recorded or None, retry policy, server address) -> embedder
 EmbedderFactory = Callable[[ModelSpec, "int | None", RetryPolicy, str], "Embedder"]
 # (spec, retry policy, server address) -> generator

@@ -33,7 +33,7 @@ from desktop.services.index import SearchHit
 from desktop.services.workspaces import create_workspace, open_workspace
 from desktop.ui.content.models import stats_line
 from desktop.ui.content.page import ContentPage
-from desktop.ui.context import WindowContext
+from desktop.ui.context import WindowContext, with_saved_servers
 from desktop.ui.first_run.model_step import ModelSetupDialog
 from desktop.ui.first_run.wizard import FirstRunWizard
 from desktop.ui.help import AboutDialog, GuideViewer, open_folder
@@ -112,7 +112,11 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("Botdesk", "Botdesk")
         self.messages = MessageBridge(self)
         self.jobs = JobsController(self.messages, self)
-        self.context = WindowContext(self.messages, self.jobs, backends, self)
+        # The Ollama server chosen in the window, if any, over the one the environment names.
+        backends = with_saved_servers(backends, self.settings)
+        self.context = WindowContext(
+            self.messages, self.jobs, backends, self, settings=self.settings
+        )
         self.setWindowTitle("Botdesk")
         self.setStyleSheet(FOCUS_RING_QSS)
         self.resize(1280, 800)

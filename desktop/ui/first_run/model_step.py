@@ -29,6 +29,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobEvent, JobState
 from desktop.core.store.workspace import Workspace
 from desktop.services import connections, index, model_setup
+from desktop.services.backends import OLLAMA_DEFAULT_HOST
 from desktop.services.model_setup import OllamaFound
 from desktop.ui.context import WindowContext
 from desktop.ui.jobs import JobHandle
@@ -68,6 +69,15 @@ class ModelSetupPanel(QWidget):
     # -- building ------------------------------------------------------------------------
     def _build_ollama_box(self) -> None:
         self.ollama_status = plain_label("Looking for Ollama…")
+        # Ollama may run on another computer (a consultant's GPU box): its address here,
+        # kept for the next start, instead of an environment variable set before starting.
+        self.server_edit = QLineEdit(self.context.backends.ollama_host)
+        self.server_edit.setPlaceholderText(OLLAMA_DEFAULT_HOST)
+        self.server_edit.setToolTip(
+            "Where Ollama runs: this computer (http://127.0.0.1:11434) or another one on "
+            "your network. Botdesk remembers it."
+        )
+        self.server_edit.returnPressed.connect(self.detect)
         self.check_button = QPushButton("Check again")
         self.check_button.clicked.connect(self.detect)
         self.pull_edit = QLineEdit(model_setup.SUGGESTED_OLLAMA_GENERATOR)
@@ -83,6 +93,7 @@ class ModelSetupPanel(QWidget):
         pull_row.addWidget(self.check_button)
         self.ollama_box = QGroupBox("On this computer: Ollama (free, private)")
         form = QFormLayout(self.ollama_box)
+        form.addRow("Server", self.server_edit)
         form.addRow(self.ollama_status)  # its own row: a wrapped label beside a button clips
         form.addRow("Download a model", pull_row)
         form.addRow(self.pull_bar)
@@ -182,6 +193,14 @@ class ModelSetupPanel(QWidget):
 
     # -- Ollama ----------------------------------------------------------------------------
     def detect(self) -> None:
+        """Look for Ollama at the address in the Server field (a new one is used from now on)."""
+        typed = self.server_edit.text().strip() or OLLAMA_DEFAULT_HOST
+        if typed != self.context.backends.ollama_host:
+            try:
+                self.server_edit.setText(self.context.use_ollama_server(typed))
+            except BotdeskError as exc:
+                self.ollama_status.setText(f"✗ {exc.message} {exc.hint}".strip())
+                return
         self.ollama_status.setText("Looking for Ollama…")
         self._tasks.spawn(self._detect())
 

@@ -195,6 +195,32 @@ def test_no_ollama_says_how_to_start_it(
     assert "MISTRAL_API_KEY" in dialog.panel.key_status.text()
 
 
+def test_ollama_on_another_computer_is_found_and_remembered(
+    window: MainWindow, qloop: Any, tmp_path: Path
+) -> None:
+    from tests.helpers.fake_ollama import FakeOllama
+
+    dialog = window.open_model_setup()
+    panel = dialog.panel
+    qloop.run(panel.wait_idle())
+    assert "✗" in panel.ollama_status.text()  # nothing at the default address in tests
+    panel.server_edit.setText("http://box:port")  # a typo: said, nothing changes
+    panel.check_button.click()
+    assert "not a server address" in panel.ollama_status.text()
+    before = window.context.backends.ollama_host
+    assert before != "http://box:port"
+    with FakeOllama() as elsewhere:
+        typed = elsewhere.url.removeprefix("http://")  # typed without the scheme
+        panel.server_edit.setText(typed)
+        panel.server_edit.returnPressed.emit()
+        qloop.run(panel.wait_idle())
+        assert panel.ollama_status.text().startswith(f"✓ Ollama at {elsewhere.url}")
+        assert panel.server_edit.text() == elsewhere.url
+        assert window.context.backends.ollama_host == elsewhere.url
+        # Remembered in the window's settings: the next start uses it.
+        assert window.settings.value("models/ollama_host") == elsewhere.url
+
+
 def test_pages_asking_for_a_model_open_the_model_set_up(window: MainWindow) -> None:
     asking = [p for p in window.pages if hasattr(p, "model_setup_requested")]
     if not asking:
