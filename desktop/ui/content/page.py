@@ -484,7 +484,8 @@ class ContentPage(Page):
         if ws is None or source is None:
             return None
         current = content.source_chunk_settings(ws, source.id)
-        dialog = SourceSettingsDialog(self, source, current, source.passages)
+        site = content.source_site_config(ws, source.id) if source.kind == "site" else None
+        dialog = SourceSettingsDialog(self, source, current, source.passages, site)
 
         def preview(chunking: dict[str, int]) -> None:
             handle = self.content_actions.preview_chunking(source.id, chunking)
@@ -498,7 +499,7 @@ class ContentPage(Page):
         dialog.preview_requested.connect(preview)
         dialog.accepted.connect(
             lambda: self.content_actions.apply_source_settings(
-                source.id, dialog.chunking(), dialog.site_rules()
+                source.id, dialog.chunking(), dialog.site_settings()
             )
         )
         dialog.open()
