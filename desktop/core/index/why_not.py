@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +32,60 @@ def _rank_in(items: Sequence[tuple[int, float]], passage_id: int, score: float) 
     return better + 1
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """One why-not question: the search it repeats per mode, and what keeps the passage out
+    in every mode (not included, left out by the filter)."""
+
+    corpus: Corpus
+    query: str
+    query_vector: Vector | None
+    passage_id: int
+    k: int
+    min_score: float | None
+    filters: Filters
+    fusion: Fusion
+    gates: list[str]
+
+    def verdict(
+        self, name: Mode, rank: int | None, score: float | None, extra: list[str]
+    ) -> ModeVerdict:
+        """Whether the search in this mode returns the passage, and if not, what cut it."""
+        found = run_search(
+            self.corpus,
+            self.query,
+            self.query_vector,
+            k=self.k,
+            mode=name,
+            min_score=self.min_score,
+            filters=self.filters,
+            fusion=self.fusion,
+        )
+        if any(h.chunk_id == self.passage_id for h in found):
+            return ModeVerdict(rank, score, True, [])
+        cut = [*self.gates, *extra]
+        if rank is not None and rank > self.k:
+            cut.append(f"k: it ranks {rank}, below the top {self.k}")
+        if self.min_score is not None and score is not None and score < self.min_score:
+            cut.append(f"minimum score: {score:.4f} is under {self.min_score:g}")
+        if not cut:
+            cut.append(
+                "not in the lists this search ranks"
+                if rank is None
+                else "the approximate vector pass missed it"
+            )
+        return ModeVerdict(rank, score, False, cut)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where the passage stands in one list ranked over every passage."""
+
+    rank: int | None  # None when it is not in the list at all
+    score: float | None
+    top: list[tuple[int, float]]  # the list's top as fusion sees it, the passage in it
+
+
 def why_not(
     corpus: Corpus,
     query: str,
@@ -49,76 +104,62 @@ def why_not(
     modes: dict[str, ModeVerdict] = {}
     if not state.exists:
         return WhyNot(passage_id, query, mode, k, min_score, state, modes)
-    fts = fts_query(query)
-    depth = list_depth(k)
     gates: list[str] = []
     if not state.included:
         gates.append(state.reason or "not included")
     if not state.matches_filter:
         gates.append("the filter leaves it out")
+    asked = _Asked(corpus, query, query_vector, passage_id, k, min_score, filters, fusion, gates)
+    depth = list_depth(k)
+    keyword = _keyword_place(asked, fts_query(query), depth)
+    vector: _Place | None = None
+    if query_vector is not None and corpus.embedder is not None:
+        vector = _vector_place(asked, query_vector, embedded=state.embedded, depth=depth)
 
-    keyword_all = corpus.keyword(fts, None, filters)
-    kw_score = corpus.keyword_score(fts, passage_id)
-    kw_rank = None if kw_score is None else _rank_in(keyword_all, passage_id, kw_score)
-    lists_with: dict[str, list[tuple[int, float]]] = {}
-    lists_with["keyword"] = _insert(keyword_all, passage_id, kw_score)[:depth]
-
-    vec_score: float | None = None
-    vec_rank: int | None = None
-    vector_possible = query_vector is not None and corpus.embedder is not None
-    if vector_possible:
-        assert query_vector is not None
-        exact = corpus.exact_vector(query_vector, filters)
-        stored = corpus.vector_of(passage_id) if state.embedded else None
-        if stored is not None:
-            vec_score = dict(exact).get(passage_id)
-            if vec_score is None:
-                vec_score = float(np.dot(unit_vector(query_vector), unit_vector(stored)))
-            vec_rank = _rank_in(exact, passage_id, vec_score)
-        lists_with["vector"] = _insert(exact, passage_id, vec_score)[:depth]
-
-    def verdict(name: Mode, rank: int | None, score: float | None, extra: list[str]) -> ModeVerdict:
-        found = run_search(
-            corpus,
-            query,
-            query_vector,
-            k=k,
-            mode=name,
-            min_score=min_score,
-            filters=filters,
-            fusion=fusion,
-        )
-        if any(h.chunk_id == passage_id for h in found):
-            return ModeVerdict(rank, score, True, [])
-        cut = [*gates, *extra]
-        if rank is not None and rank > k:
-            cut.append(f"k: it ranks {rank}, below the top {k}")
-        if min_score is not None and score is not None and score < min_score:
-            cut.append(f"minimum score: {score:.4f} is under {min_score:g}")
-        if not cut:
-            cut.append(
-                "not in the lists this search ranks"
-                if rank is None
-                else "the approximate vector pass missed it"
-            )
-        return ModeVerdict(rank, score, False, cut)
-
-    kw_extra = [] if kw_score is not None else ["none of the question's words is in it"]
-    modes["keyword"] = verdict("keyword", kw_rank, kw_score, kw_extra)
-    if vector_possible:
+    kw_extra = [] if keyword.score is not None else ["none of the question's words is in it"]
+    modes["keyword"] = asked.verdict("keyword", keyword.rank, keyword.score, kw_extra)
+    if vector is not None:
         vec_extra = [] if state.embedded else ["not embedded yet (sync to embed it)"]
-        modes["vector"] = verdict("vector", vec_rank, vec_score, vec_extra)
-        candidates = {pid for items in lists_with.values() for pid, _ in items}
-        fused = fuse(lists_with, fusion, exact_matches(corpus, query, candidates, fusion))
-        position = next((i for i, (pid, _, _) in enumerate(fused, 1) if pid == passage_id), None)
-        hy_score = next((s for pid, s, _ in fused if pid == passage_id), None)
-        hy_extra = (
-            []
-            if position is not None
-            else [f"in neither list's top {depth}, so fusion never saw it"]
-        )
-        modes["hybrid"] = verdict("hybrid", position, hy_score, hy_extra)
+        modes["vector"] = asked.verdict("vector", vector.rank, vector.score, vec_extra)
+        modes["hybrid"] = _hybrid_verdict(asked, {"keyword": keyword.top, "vector": vector.top})
     return WhyNot(passage_id, query, mode, k, min_score, state, modes)
+
+
+def _keyword_place(asked: _Asked, fts: str, depth: int) -> _Place:
+    ranked = asked.corpus.keyword(fts, None, asked.filters)
+    score = asked.corpus.keyword_score(fts, asked.passage_id)
+    rank = None if score is None else _rank_in(ranked, asked.passage_id, score)
+    return _Place(rank, score, _insert(ranked, asked.passage_id, score)[:depth])
+
+
+def _vector_place(asked: _Asked, query_vector: Vector, *, embedded: bool, depth: int) -> _Place:
+    """Its place in the exact vector ranking (its score computed when the ranking lacks it)."""
+    exact = asked.corpus.exact_vector(query_vector, asked.filters)
+    stored = asked.corpus.vector_of(asked.passage_id) if embedded else None
+    score: float | None = None
+    rank: int | None = None
+    if stored is not None:
+        score = dict(exact).get(asked.passage_id)
+        if score is None:
+            score = float(np.dot(unit_vector(query_vector), unit_vector(stored)))
+        rank = _rank_in(exact, asked.passage_id, score)
+    return _Place(rank, score, _insert(exact, asked.passage_id, score)[:depth])
+
+
+def _hybrid_verdict(asked: _Asked, lists_with: dict[str, list[tuple[int, float]]]) -> ModeVerdict:
+    """Fuse the two lists' tops (the passage in them) and see where it lands."""
+    candidates = {pid for items in lists_with.values() for pid, _ in items}
+    fused = fuse(
+        lists_with, asked.fusion, exact_matches(asked.corpus, asked.query, candidates, asked.fusion)
+    )
+    position = next((i for i, (pid, _, _) in enumerate(fused, 1) if pid == asked.passage_id), None)
+    score = next((s for pid, s, _ in fused if pid == asked.passage_id), None)
+    extra = (
+        []
+        if position is not None
+        else [f"in neither list's top {list_depth(asked.k)}, so fusion never saw it"]
+    )
+    return asked.verdict("hybrid", position, score, extra)
 
 
 def _insert(
