@@ -152,14 +152,25 @@ class RefreshScheduleDialog(QDialog):
         self.backends = backends  # with `jobs`: what "Refresh now" reaches the world through
         self.tasks = TaskSet()
         self.installed: Installed | None = None
+        self._build_when()
+        self._build_plan()
+        self._build_history()
+        self._lay_out()
+        self.resize(900, 600)
+        for signal in (
+            self.mode.buttonToggled,
+            self.daily_time.timeChanged,
+            self.weekly_time.timeChanged,
+            self.weekday.currentIndexChanged,
+            self.publish_box.toggled,
+        ):
+            signal.connect(self._update_plan)
+        self.load_history()
+        self.tasks.spawn(self._read_installed())
 
-        intro = plain_label(
-            "Botdesk can refresh this workspace on its own: sync every source, run the saved "
-            "tests, and publish only if nothing that passed before now fails. Your system's "
-            "scheduler starts it; nothing of Botdesk keeps running in between, and the "
-            "computer must be on (a missed run happens at the next start where the system "
-            "allows it)."
-        )
+    # -- building ------------------------------------------------------------------------
+    def _build_when(self) -> None:
+        """Off / daily / weekly and the publish box, in the "When" group."""
         self.off_button = QRadioButton("Off")
         self.daily_button = QRadioButton("Daily at")
         self.weekly_button = QRadioButton("Weekly on")
@@ -177,9 +188,8 @@ class RefreshScheduleDialog(QDialog):
             "Publish the result when the checks pass and no test regresses"
         )
         self.publish_box.setChecked(True)
-
-        when = QGroupBox("When")
-        grid = QGridLayout(when)
+        self.when_box = QGroupBox("When")
+        grid = QGridLayout(self.when_box)
         grid.addWidget(self.off_button, 0, 0)
         grid.addWidget(self.daily_button, 1, 0)
         grid.addWidget(self.daily_time, 1, 1)
@@ -190,12 +200,16 @@ class RefreshScheduleDialog(QDialog):
         grid.addWidget(self.publish_box, 3, 0, 1, 5)
         grid.setColumnStretch(4, 1)
 
+    def _build_plan(self) -> None:
+        """What is installed now, what Apply would install, and the Apply button."""
         self.current_label = plain_label("Reading what is installed…")
         self.plan_label = plain_label("")
         self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(self.apply)
 
+    def _build_history(self) -> None:
+        """The history table (or the words for none yet) and "Refresh now"."""
         self.history_model = RefreshHistoryModel(self)
         self.history_view = table_view(self.history_model, stretch=5)
         for column, width in enumerate((120, 80, 260, 110, 90)):
@@ -204,22 +218,29 @@ class RefreshScheduleDialog(QDialog):
             "No refresh yet. Once scheduled (or run with `botdesk refresh`), each one is "
             "listed here with what changed, the test results and whether it went live."
         )
-
         self.run_now_button = QPushButton("Refresh now")
         self.run_now_button.setToolTip(
             "Run one refresh now, as the schedule would (publishing only if the box above is "
             "ticked and it is safe); it shows in the jobs panel and then in the history."
         )
         self.run_now_button.clicked.connect(self.run_now)
-        self.run_now_button.setEnabled(jobs is not None and backends is not None)
+        self.run_now_button.setEnabled(self.jobs is not None and self.backends is not None)
         self.last_run_label = plain_label("")
         self.last_run_label.setVisible(False)  # until a refresh run from here ends
+
+    def _lay_out(self) -> None:
+        intro = plain_label(
+            "Botdesk can refresh this workspace on its own: sync every source, run the saved "
+            "tests, and publish only if nothing that passed before now fails. Your system's "
+            "scheduler starts it; nothing of Botdesk keeps running in between, and the "
+            "computer must be on (a missed run happens at the next start where the system "
+            "allows it)."
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(when)
+        layout.addWidget(self.when_box)
         layout.addWidget(self.plan_label)
         row = QGridLayout()
         row.addWidget(self.current_label, 0, 0)
@@ -235,18 +256,6 @@ class RefreshScheduleDialog(QDialog):
         layout.addWidget(self.history_empty)
         layout.addWidget(self.history_view, 1)
         layout.addWidget(buttons)
-        self.resize(900, 600)
-
-        for signal in (
-            self.mode.buttonToggled,
-            self.daily_time.timeChanged,
-            self.weekly_time.timeChanged,
-            self.weekday.currentIndexChanged,
-            self.publish_box.toggled,
-        ):
-            signal.connect(self._update_plan)
-        self.load_history()
-        self.tasks.spawn(self._read_installed())
 
     # -- what the form says --------------------------------------------------------------
     def chosen(self) -> Schedule | None:

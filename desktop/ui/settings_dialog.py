@@ -51,8 +51,16 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Botdesk settings")
         self.context = context
         self._tasks = TaskSet()
+        where = connections.endpoints(self.context.backends)
+        embedder_box = self._build_embedder_box()
+        ollama_box = self._build_ollama_box(where)
+        mistral_box = self._build_mistral_box(where)
+        answers_box = self._build_answers_box()  # after the two it takes test models from
+        self._lay_out(embedder_box, answers_box, ollama_box, mistral_box)
+        self._load_workspace()
 
-        # -- the workspace's embedder
+    # -- building ------------------------------------------------------------------------
+    def _build_embedder_box(self) -> QGroupBox:
         self.embedder_combo = QComboBox()
         self.embedder_combo.setEditable(True)
         self.embedder_combo.addItems(SUGGESTED_EMBEDDERS)
@@ -61,15 +69,15 @@ class SettingsDialog(QDialog):
         self.embedder_estimate = plain_label()
         self.apply_embedder_button = QPushButton("Use this embedder")
         self.apply_embedder_button.clicked.connect(self.apply_embedder)
-        embedder_box = QGroupBox("This workspace's embedder")
-        embedder_form = QFormLayout(embedder_box)
-        embedder_form.addRow("Embedder", self.embedder_combo)
-        embedder_form.addRow("Now", self.embedder_status)
-        embedder_form.addRow("Switching", self.embedder_estimate)
-        embedder_form.addRow("", self.apply_embedder_button)
+        box = QGroupBox("This workspace's embedder")
+        form = QFormLayout(box)
+        form.addRow("Embedder", self.embedder_combo)
+        form.addRow("Now", self.embedder_status)
+        form.addRow("Switching", self.embedder_estimate)
+        form.addRow("", self.apply_embedder_button)
+        return box
 
-        # -- Ollama
-        where = connections.endpoints(self.context.backends)
+    def _build_ollama_box(self, where: connections.Endpoints) -> QGroupBox:
         self.ollama_host_label = plain_label(where.ollama_host)
         self.ollama_model_edit = QLineEdit("ollama:llama3.2")
         self.ollama_test_button = QPushButton("Test connection")
@@ -77,17 +85,16 @@ class SettingsDialog(QDialog):
         self.ollama_test_button.clicked.connect(
             lambda: self._test(self.ollama_model_edit.text(), self.ollama_result)
         )
-        ollama_box = QGroupBox("Ollama (offline testing)")
-        ollama_form = QFormLayout(ollama_box)
-        ollama_form.addRow("Server", self.ollama_host_label)
+        box = QGroupBox("Ollama (offline testing)")
+        form = QFormLayout(box)
+        form.addRow("Server", self.ollama_host_label)
         change_host = "Set OLLAMA_HOST before starting Botdesk to change it."
-        ollama_form.addRow("", plain_label(change_host))
-        ollama_form.addRow(
-            "Test a model", self._row(self.ollama_model_edit, self.ollama_test_button)
-        )
-        ollama_form.addRow("", self.ollama_result)
+        form.addRow("", plain_label(change_host))
+        form.addRow("Test a model", self._row(self.ollama_model_edit, self.ollama_test_button))
+        form.addRow("", self.ollama_result)
+        return box
 
-        # -- Mistral
+    def _build_mistral_box(self, where: connections.Endpoints) -> QGroupBox:
         usable, backend = where.keyring_usable, where.keyring_backend
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -110,19 +117,19 @@ class SettingsDialog(QDialog):
         self.mistral_test_button.clicked.connect(
             lambda: self._test(self.mistral_model_edit.text(), self.mistral_result)
         )
-        mistral_box = QGroupBox("Mistral (hosted answers)")
-        mistral_form = QFormLayout(mistral_box)
-        mistral_form.addRow("Server", plain_label(where.mistral_url))
-        mistral_form.addRow(
+        box = QGroupBox("Mistral (hosted answers)")
+        form = QFormLayout(box)
+        form.addRow("Server", plain_label(where.mistral_url))
+        form.addRow(
             "API key", self._row(self.key_edit, self.save_key_button, self.remove_key_button)
         )
-        mistral_form.addRow("", self.keyring_label)
-        mistral_form.addRow(
-            "Test a model", self._row(self.mistral_model_edit, self.mistral_test_button)
-        )
-        mistral_form.addRow("", self.mistral_result)
+        form.addRow("", self.keyring_label)
+        form.addRow("Test a model", self._row(self.mistral_model_edit, self.mistral_test_button))
+        form.addRow("", self.mistral_result)
+        return box
 
-        answers_box = self._build_answers_box()
+    def _lay_out(self, *boxes: QGroupBox) -> None:
+        """The boxes in a scrolling body, above Close and "Set up models…"."""
         self.model_setup_button = QPushButton("Set up models…")
         self.model_setup_button.setToolTip(
             "Find Ollama and download a model, or keep a Mistral key: the first-run guide's step"
@@ -133,7 +140,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         body = QWidget()
         body_layout = QVBoxLayout(body)
-        for box in (embedder_box, answers_box, ollama_box, mistral_box):
+        for box in boxes:
             body_layout.addWidget(box)
         # Scrolls rather than growing past a laptop's screen (it is taller than 640 px).
         scroll = QScrollArea()
@@ -144,7 +151,6 @@ class SettingsDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
         self.resize(660, min(MAX_START_HEIGHT, body.sizeHint().height() + 60))
-        self._load_workspace()
 
     def _build_answers_box(self) -> QGroupBox:
         """The model that answers: it is set on the profiles checked here (the Test bench's

@@ -53,7 +53,26 @@ class AddSiteDialog(QDialog):
         self.preview_job: JobHandle | None = None
         self.setWindowTitle("Add a website")
         self.resize(860, 640)
+        form = self._build_form()
+        self._build_tree()
+        self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.buttons)
 
+        self._rules_timer = debounce(self, self.apply_rules)
+        self.include_edit.textChanged.connect(self._rules_timer.start)
+        self.exclude_edit.textChanged.connect(self._rules_timer.start)
+        self.max_pages_spin.valueChanged.connect(self._rules_timer.start)
+        self.url_edit.textChanged.connect(self._update_buttons)
+        self.finished.connect(self._on_closed)
+        self._update_buttons()
+
+    # -- building ------------------------------------------------------------------------
+    def _build_form(self) -> QFormLayout:
+        """Start URL with Preview, the include/exclude rules and the limits."""
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://www.example.com/")
         # Rules are a line or two: boxes of two lines (Qt's default minimum is taller).
@@ -88,7 +107,10 @@ class AddSiteDialog(QDialog):
         form.addRow("Include", self.include_edit)
         form.addRow("Exclude", self.exclude_edit)
         form.addRow("Limits", limits)
+        return form
 
+    def _build_tree(self) -> None:
+        """The preview's tree of paths and the count line above it."""
         self.model = QStandardItemModel(0, 3)
         self.model.setHorizontalHeaderLabels(["Path", "Pages kept", "Why left out"])
         self.tree = QTreeView()
@@ -101,6 +123,8 @@ class AddSiteDialog(QDialog):
             "Preview shows the pages the site lists (sitemap and links) as a tree, with your "
             "rules applied as you type."
         )
+
+    def _build_buttons(self) -> None:
         self.buttons = QDialogButtonBox()
         self.add_button = self.buttons.addButton(
             "Add website", QDialogButtonBox.ButtonRole.AcceptRole
@@ -108,19 +132,6 @@ class AddSiteDialog(QDialog):
         self.add_button.clicked.connect(self._accept_if_valid)
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.clicked.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.count_label)
-        layout.addWidget(self.tree, 1)
-        layout.addWidget(self.buttons)
-
-        self._rules_timer = debounce(self, self.apply_rules)
-        self.include_edit.textChanged.connect(self._rules_timer.start)
-        self.exclude_edit.textChanged.connect(self._rules_timer.start)
-        self.max_pages_spin.valueChanged.connect(self._rules_timer.start)
-        self.url_edit.textChanged.connect(self._update_buttons)
-        self.finished.connect(self._on_closed)
-        self._update_buttons()
 
     # -- values --------------------------------------------------------------------------
     def url(self) -> str:
