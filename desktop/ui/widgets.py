@@ -22,11 +22,17 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSizePolicy,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -212,3 +218,71 @@ class CompactTextEdit(QPlainTextEdit):
         frame = 2 * self.frameWidth() + int(self.document().documentMargin() * 2)
         height = self.fontMetrics().lineSpacing() * self.lines + frame
         return QSize(super().minimumSizeHint().width(), height)
+
+
+class TableDialog(QDialog):
+    """A dialog over a table whose rows are chosen together and acted on: an intro, the
+    table, a note under it, then the `actions` buttons (in that order), a gap and Close.
+
+    A subclass fills the model, connects `action_buttons`, writes the note and overrides
+    update_buttons(), which runs whenever the selection changes.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        *,
+        title: str,
+        intro: str,
+        model: QAbstractItemModel,
+        stretch: int,
+        size: QSize,
+        actions: Sequence[str],
+    ) -> None:
+        super().__init__(parent)
+        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(title)
+        self.resize(size)
+        self.table = table_view(model, stretch=stretch, multi=True)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.note = plain_label()
+        self.action_buttons = [QPushButton(text) for text in actions]
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        for button in self.action_buttons:
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(plain_label(intro))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        layout.addLayout(buttons)
+
+    def selected_rows(self) -> list[int]:
+        """The chosen rows, in table order."""
+        return sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+
+    def update_buttons(self) -> None:
+        """Enable the actions that need a selection (the subclass knows which)."""
+
+    def _selection_changed(self, *_: object) -> None:
+        self.update_buttons()
+
+
+def lay_out_form(dialog: QDialog, form: QFormLayout, *, intro: str = "") -> QDialogButtonBox:
+    """A small form dialog's layout: the intro (plain text, if any), the form, then Save
+    and Cancel, which accept and reject the dialog."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    if intro:
+        layout.addWidget(plain_label(intro))
+    layout.addLayout(form)
+    layout.addWidget(buttons)
+    return buttons

@@ -14,7 +14,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,7 +30,7 @@ from desktop.core.content.models import BoilerplateGroup, PassageInfo, passage_n
 from desktop.core.publish.passage_checks import FlaggedPassage
 from desktop.core.text import count_tokens
 from desktop.ui.content.models import BoilerplateModel, FlaggedModel
-from desktop.ui.widgets import plain_label, read_only_text, table_view
+from desktop.ui.widgets import TableDialog, plain_label, read_only_text
 
 
 def _matches(pattern: str, uris: Sequence[str]) -> int:
@@ -136,50 +135,60 @@ class PassageDialog(QDialog):
         layout.addWidget(self.where_label)
         buttons = QDialogButtonBox()
         if passage.needs_review:
-            new_text = passage.review_source_text or passage.source_text
-            self.new_source_view = read_only_text(new_text)
-            explain = plain_label(
-                "The source text under this passage changed since you curated it. "
-                "Your version (left, editable) is kept until you choose."
-                if passage.edited
-                else "The source text under this excluded passage changed. "
-                "Check whether it should stay excluded."
-            )
-            layout.addWidget(explain)
-            columns = QHBoxLayout()
-            left = QVBoxLayout()
-            left.addWidget(plain_label("Your version" if passage.edited else "Current text"))
-            left.addWidget(self.editor, 1)
-            right = QVBoxLayout()
-            right.addWidget(plain_label("The source now says"))
-            right.addWidget(self.new_source_view, 1)
-            columns.addLayout(left, 1)
-            columns.addLayout(right, 1)
-            layout.addLayout(columns, 1)
-            self.keep_button = buttons.addButton(
-                "Keep my version", QDialogButtonBox.ButtonRole.AcceptRole
-            )
-            self.take_button = buttons.addButton(
-                "Take the new text", QDialogButtonBox.ButtonRole.AcceptRole
-            )
-            self.keep_button.clicked.connect(lambda: self._finish("keep-edit"))
-            self.take_button.clicked.connect(lambda: self._finish("take-source"))
+            self._build_review(layout, buttons)
         else:
-            layout.addWidget(self.editor, 1)
-            self.save_button = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
-            self.save_button.clicked.connect(lambda: self._finish("edit"))
-            if passage.edited and passage.origin == "chunker":
-                self.revert_button = buttons.addButton(
-                    "Back to the source text", QDialogButtonBox.ButtonRole.ResetRole
-                )
-                self.revert_button.clicked.connect(
-                    lambda: self.editor.setPlainText(passage.source_text)
-                )
+            self._build_edit(layout, buttons)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.clicked.connect(self.reject)
         layout.addWidget(self.tokens_label)
         layout.addWidget(buttons)
         self._count()
+
+    def _build_review(self, layout: QVBoxLayout, buttons: QDialogButtonBox) -> None:
+        """Both texts side by side, with "Keep my version" and "Take the new text"."""
+        passage = self.passage
+        new_text = passage.review_source_text or passage.source_text
+        self.new_source_view = read_only_text(new_text)
+        explain = plain_label(
+            "The source text under this passage changed since you curated it. "
+            "Your version (left, editable) is kept until you choose."
+            if passage.edited
+            else "The source text under this excluded passage changed. "
+            "Check whether it should stay excluded."
+        )
+        layout.addWidget(explain)
+        columns = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(plain_label("Your version" if passage.edited else "Current text"))
+        left.addWidget(self.editor, 1)
+        right = QVBoxLayout()
+        right.addWidget(plain_label("The source now says"))
+        right.addWidget(self.new_source_view, 1)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        layout.addLayout(columns, 1)
+        self.keep_button = buttons.addButton(
+            "Keep my version", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.take_button = buttons.addButton(
+            "Take the new text", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.keep_button.clicked.connect(lambda: self._finish("keep-edit"))
+        self.take_button.clicked.connect(lambda: self._finish("take-source"))
+
+    def _build_edit(self, layout: QVBoxLayout, buttons: QDialogButtonBox) -> None:
+        """The editor with Save (and, for an edited cut passage, back to the source text)."""
+        passage = self.passage
+        layout.addWidget(self.editor, 1)
+        self.save_button = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.clicked.connect(lambda: self._finish("edit"))
+        if passage.edited and passage.origin == "chunker":
+            self.revert_button = buttons.addButton(
+                "Back to the source text", QDialogButtonBox.ButtonRole.ResetRole
+            )
+            self.revert_button.clicked.connect(
+                lambda: self.editor.setPlainText(passage.source_text)
+            )
 
     def _count(self) -> None:
         tokens = count_tokens(self.editor.toPlainText())
@@ -248,7 +257,7 @@ class PatternDialog(QDialog):
             self.accept()
 
 
-class BoilerplateDialog(QDialog):
+class BoilerplateDialog(TableDialog):
     """Passages repeated across many documents, grouped, each group excludable at once.
     Groups the bot still gets come first; passages of excluded documents count as
     excluded."""
@@ -256,37 +265,22 @@ class BoilerplateDialog(QDialog):
     exclude_requested = Signal(object)  # list of group keys
 
     def __init__(self, parent: QWidget | None, groups: Sequence[BoilerplateGroup]) -> None:
-        super().__init__(parent)
-        # Deleted by Qt on the GUI thread when closed, never by Python's GC in a worker.
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle("Repeated passages")
-        self.resize(820, 460)
-        self.model = BoilerplateModel()
-        self.table = table_view(self.model, stretch=3, multi=True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.selectionModel().selectionChanged.connect(self._update_exclude_selected)
-        self.note = plain_label()
-        self.exclude_button = QPushButton("Exclude selected groups")
-        self.exclude_button.clicked.connect(self._exclude_selected)
-        self.exclude_all_button = QPushButton("Exclude all")
-        self.exclude_all_button.clicked.connect(self._exclude_all)
-        close = QPushButton("Close")
-        close.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.exclude_button)
-        buttons.addWidget(self.exclude_all_button)
-        buttons.addStretch(1)
-        buttons.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            plain_label(
-                "Text that repeats on many pages (footers, legal notes, menus) rarely helps "
-                "the bot. Excluding a group also excludes its copies found by later syncs."
-            )
+        model = BoilerplateModel()
+        super().__init__(
+            parent,
+            title="Repeated passages",
+            intro="Text that repeats on many pages (footers, legal notes, menus) rarely helps "
+            "the bot. Excluding a group also excludes its copies found by later syncs.",
+            model=model,
+            stretch=3,
+            size=QSize(820, 460),
+            actions=("Exclude selected groups", "Exclude all"),
         )
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
-        layout.addLayout(buttons)
+        self.model = model
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.exclude_button, self.exclude_all_button = self.action_buttons
+        self.exclude_button.clicked.connect(self._exclude_selected)
+        self.exclude_all_button.clicked.connect(self._exclude_all)
         self.set_groups(groups)
 
     @property
@@ -304,14 +298,13 @@ class BoilerplateDialog(QDialog):
             else "No repeated passages found."
         )
         self.exclude_all_button.setEnabled(bool(pending))
-        self._update_exclude_selected()
+        self.update_buttons()
 
-    def _update_exclude_selected(self) -> None:
+    def update_buttons(self) -> None:
         self.exclude_button.setEnabled(bool(self.selected_keys()))
 
     def selected_keys(self) -> list[str]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.groups[row].key for row in rows]
+        return [self.groups[row].key for row in self.selected_rows()]
 
     def _exclude_selected(self) -> None:
         keys = self.selected_keys()
@@ -324,7 +317,7 @@ class BoilerplateDialog(QDialog):
             self.exclude_requested.emit(keys)
 
 
-class FlaggedDialog(QDialog):
+class FlaggedDialog(TableDialog):
     """Passages that address the model ("ignore previous instructions..."): a page could
     steer the bot through them. Each can be excluded, or accepted as harmless (the publish
     check stops warning about it until its text changes)."""
@@ -333,36 +326,22 @@ class FlaggedDialog(QDialog):
     exclude_requested = Signal(object)  # list of passage ids
 
     def __init__(self, parent: QWidget | None, flagged: Sequence[FlaggedPassage]) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle("Passages that address the model")
-        self.resize(820, 420)
-        self.model = FlaggedModel()
-        self.table = table_view(self.model, stretch=2, multi=True)  # the words matched
-        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.note = plain_label()
-        self.accept_button = QPushButton("Accept selected as harmless")
-        self.accept_button.clicked.connect(lambda: self._emit(self.accept_requested))
-        self.exclude_button = QPushButton("Exclude selected")
-        self.exclude_button.clicked.connect(lambda: self._emit(self.exclude_requested))
-        close = QPushButton("Close")
-        close.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.accept_button)
-        buttons.addWidget(self.exclude_button)
-        buttons.addStretch(1)
-        buttons.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            plain_label(
-                "These passages speak to the bot itself (for example “ignore previous "
-                "instructions”). Read each one in its document: exclude it, or accept it if "
-                "it is harmless. Publishing warns about those not accepted."
-            )
+        model = FlaggedModel()
+        super().__init__(
+            parent,
+            title="Passages that address the model",
+            intro="These passages speak to the bot itself (for example “ignore previous "
+            "instructions”). Read each one in its document: exclude it, or accept it if "
+            "it is harmless. Publishing warns about those not accepted.",
+            model=model,
+            stretch=2,  # the words matched
+            size=QSize(820, 420),
+            actions=("Accept selected as harmless", "Exclude selected"),
         )
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
-        layout.addLayout(buttons)
+        self.model = model
+        self.accept_button, self.exclude_button = self.action_buttons
+        self.accept_button.clicked.connect(lambda: self._emit(self.accept_requested))
+        self.exclude_button.clicked.connect(lambda: self._emit(self.exclude_requested))
         self.set_flagged(flagged)
 
     def set_flagged(self, flagged: Sequence[FlaggedPassage]) -> None:
@@ -373,13 +352,12 @@ class FlaggedDialog(QDialog):
             if flagged
             else "No passage addresses the model."
         )
-        self._update_buttons()
+        self.update_buttons()
 
     def selected_ids(self) -> list[int]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.model.rows[row].passage_id for row in rows]
+        return [self.model.rows[row].passage_id for row in self.selected_rows()]
 
-    def _update_buttons(self, *_: object) -> None:
+    def update_buttons(self) -> None:
         chosen = bool(self.selected_ids())
         self.accept_button.setEnabled(chosen)
         self.exclude_button.setEnabled(chosen)

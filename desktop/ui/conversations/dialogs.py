@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.answering.testbench import TestQuestion
-from desktop.ui.widgets import plain_label, read_only_text
+from desktop.ui.widgets import lay_out_form, plain_label, read_only_text
 
 EXPECTATIONS = (
     ("No expectation about declining", None),
@@ -49,14 +49,7 @@ class TestQuestionDialog(QDialog):
         form.addRow("Question", self.question)
         form.addRow("Expectation", self.expectation)
         form.addRow("Expected source", self.source)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        lay_out_form(self, form)
         self.resize(560, 160)
 
     def test_question(self) -> TestQuestion:
@@ -79,17 +72,9 @@ class QaDialog(QDialog):
         form = QFormLayout()
         form.addRow("Question", self.question)
         form.addRow("Answer", self.answer)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        lay_out_form(
+            self, form, intro="The passage is added and synced now; publish to make it live."
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            plain_label("The passage is added and synced now; publish to make it live.")
-        )
-        layout.addLayout(form)
-        layout.addWidget(buttons)
         self.resize(560, 300)
 
 
@@ -154,17 +139,9 @@ class PrivacyDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.mask_box)
         form.addRow("Keep conversations for", self.days_spin)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        lay_out_form(
+            self,
+            form,
+            intro="Masking applies to conversations pulled from now on; lead fields are kept "
+            "as the visitor gave them. Older conversations are deleted at each pull.",
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            plain_label(
-                "Masking applies to conversations pulled from now on; lead fields are kept as "
-                "the visitor gave them. Older conversations are deleted at each pull."
-            )
-        )
-        layout.addLayout(form)
-        layout.addWidget(buttons)
