@@ -88,7 +88,7 @@ class SettingsDialog(QDialog):
         box = QGroupBox("Ollama (offline testing)")
         form = QFormLayout(box)
         form.addRow("Server", self.ollama_host_label)
-        change_host = "Set OLLAMA_HOST before starting Botdesk to change it."
+        change_host = "Change it in File ▸ Models… (Server): Botdesk remembers it."
         form.addRow("", plain_label(change_host))
         form.addRow("Test a model", self._row(self.ollama_model_edit, self.ollama_test_button))
         form.addRow("", self.ollama_result)
