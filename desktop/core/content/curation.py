@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from desktop.core.content.chunking import Chunk
@@ -44,32 +44,58 @@ def _similarity(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+@dataclass
+class _Reconciling:
+    """One document's new cut being matched against its old passages."""
+
+    ws: Workspace
+    now: str
+    old_rows: list[dict[str, Any]]  # the document's chunker passages before the new cut
+    used: set[int] = field(default_factory=set)  # ids of old passages that live on
+    result: ReconcileResult = field(default_factory=ReconcileResult)
+
+
 def reconcile(ws: Workspace, document_id: int, chunks: Sequence[Chunk]) -> ReconcileResult:
     """Replace a document's chunker passages with `chunks`, keeping curation.
 
     Call inside a transaction.
     """
     now = utc_now()
-    result = ReconcileResult()
     old_rows = ws.fetch_all(
         "select * from passages where document_id = ? and origin = 'chunker' order by ordinal, id",
         (document_id,),
     )
+    run = _Reconciling(ws, now, old_rows)
+    unmatched = _keep_unchanged(run, chunks)
+    remaining = _repoint_curated(run, unmatched)
+    for ordinal, chunk in remaining:
+        insert_passage(ws, document_id, chunk, ordinal=ordinal, now=run.now)
+        run.result.added += 1
+    _retire_unused(run)
+    return run.result
+
+
+def _is_curated(row: dict[str, Any]) -> bool:
+    return row["edited_text"] is not None or bool(row["excluded"]) or bool(row["needs_review"])
+
+
+def _keep_unchanged(run: _Reconciling, chunks: Sequence[Chunk]) -> list[tuple[int, Chunk]]:
+    """Old passages whose source text is a new chunk's take its place (a removed one comes
+    back); the chunks with no such passage, with their ordinals."""
     by_hash: dict[str, list[dict[str, Any]]] = {}
-    for row in old_rows:
+    for row in run.old_rows:
         by_hash.setdefault(row["source_hash"], []).append(row)
-    used: set[int] = set()
     unmatched: list[tuple[int, Chunk]] = []
     for ordinal, chunk in enumerate(chunks):
         candidates = by_hash.get(sha256_hex(chunk.text), [])
-        match = next((row for row in candidates if row["id"] not in used), None)
+        match = next((row for row in candidates if row["id"] not in run.used), None)
         if match is None:
             unmatched.append((ordinal, chunk))
             continue
-        used.add(match["id"])
+        run.used.add(match["id"])
         if match["removed"]:
-            result.added += 1
-        ws.execute(
+            run.result.added += 1
+        run.ws.execute(
             "update passages set ordinal = ?, heading_path = ?, page = ?, char_start = ?,"
             " char_end = ?, removed = 0, updated_at = ? where id = ?",
             (
@@ -78,32 +104,32 @@ def reconcile(ws: Workspace, document_id: int, chunks: Sequence[Chunk]) -> Recon
                 chunk.page,
                 chunk.char_start,
                 chunk.char_end,
-                now,
+                run.now,
                 match["id"],
             ),
         )
-    # Curated passages whose source changed: find their successor chunk.
+    return unmatched
+
+
+def _repoint_curated(
+    run: _Reconciling, unmatched: list[tuple[int, Chunk]]
+) -> list[tuple[int, Chunk]]:
+    """Curated passages whose source changed: each is re-pointed at its best-overlapping
+    successor chunk and flagged for review. The chunks no passage took."""
     curated = [
         row
-        for row in old_rows
-        if row["id"] not in used
-        and not row["removed"]
-        and (row["edited_text"] is not None or row["excluded"] or row["needs_review"])
+        for row in run.old_rows
+        if row["id"] not in run.used and not row["removed"] and _is_curated(row)
     ]
     remaining = list(unmatched)
     for row in curated:
-        old_words = _words(row["source_text"])
-        best, best_score = None, 0.0
-        for item in remaining:
-            score = _similarity(old_words, _words(item[1].text))
-            if score > best_score:
-                best, best_score = item, score
-        if best is None or best_score < REVIEW_MIN_OVERLAP:
+        best = _successor(row, remaining)
+        if best is None:
             continue
         remaining.remove(best)
         ordinal, chunk = best
-        used.add(row["id"])
-        ws.execute(
+        run.used.add(row["id"])
+        run.ws.execute(
             "update passages set ordinal = ?, heading_path = ?, page = ?, char_start = ?,"
             " char_end = ?, source_hash = ?, review_source_text = ?, needs_review = 1,"
             " removed = 0, updated_at = ? where id = ?",
@@ -115,27 +141,44 @@ def reconcile(ws: Workspace, document_id: int, chunks: Sequence[Chunk]) -> Recon
                 chunk.char_end,
                 sha256_hex(chunk.text),
                 chunk.text,
-                now,
+                run.now,
                 row["id"],
             ),
         )
-        result.changed += 1
-        result.needs_review += 1
-    for ordinal, chunk in remaining:
-        insert_passage(ws, document_id, chunk, ordinal=ordinal, now=now)
-        result.added += 1
-    for row in old_rows:
-        if row["id"] in used or row["removed"]:
+        run.result.changed += 1
+        run.result.needs_review += 1
+    return remaining
+
+
+def _successor(
+    row: dict[str, Any], chunks: Sequence[tuple[int, Chunk]]
+) -> tuple[int, Chunk] | None:
+    """The chunk sharing most words with the passage's old source, if enough of them."""
+    old_words = _words(row["source_text"])
+    best, best_score = None, 0.0
+    for item in chunks:
+        score = _similarity(old_words, _words(item[1].text))
+        if score > best_score:
+            best, best_score = item, score
+    if best is None or best_score < REVIEW_MIN_OVERLAP:
+        return None
+    return best
+
+
+def _retire_unused(run: _Reconciling) -> None:
+    """Old passages with no place in the new cut: deleted, or kept out of the index when
+    the user curated them."""
+    for row in run.old_rows:
+        if row["id"] in run.used or row["removed"]:
             continue
-        result.removed += 1
-        if row["edited_text"] is not None or row["excluded"] or row["needs_review"]:
+        run.result.removed += 1
+        if _is_curated(row):
             # The user's work stays on file, out of the index.
-            ws.execute(
-                "update passages set removed = 1, updated_at = ? where id = ?", (now, row["id"])
+            run.ws.execute(
+                "update passages set removed = 1, updated_at = ? where id = ?", (run.now, row["id"])
             )
         else:
-            ws.execute("delete from passages where id = ?", (row["id"],))
-    return result
+            run.ws.execute("delete from passages where id = ?", (row["id"],))
 
 
 def insert_passage(
