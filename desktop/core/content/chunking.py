@@ -379,66 +379,81 @@ def chunk_markdown(
 ) -> list[Chunk]:
     """Cut Markdown into chunks; spans index `markdown`, pages come from the PDF spans."""
     settings = settings or ChunkSettings()
-    target = settings.target_tokens
-    pieces = _pieces(markdown, target, pages)
+    groups = _group(_pieces(markdown, settings.target_tokens, pages), settings)
+    _merge_tiny_tail(groups, settings)
+    chunks: list[Chunk] = []
+    for group in groups:
+        chunk = _chunk_of(group, pages)
+        if chunk is not None:
+            chunks.append(chunk)
+    return chunks
+
+
+def _tokens_of(group: list[_Piece]) -> int:
+    return count_tokens(_join(group))
+
+
+def _group(pieces: Sequence[_Piece], settings: ChunkSettings) -> list[list[_Piece]]:
+    """Gather the pieces into groups of about the target size, cut where sections change."""
     groups: list[list[_Piece]] = []
     current: list[_Piece] = []
-
-    def tokens_of(group: list[_Piece]) -> int:
-        return count_tokens(_join(group))
-
     for piece in pieces:
-        if current:
-            only_headings = all(p.kind == "heading" for p in current)
-            new_section = piece.section != current[-1].section
-            too_big = tokens_of([*current, piece]) > target
-            small = tokens_of(current) < settings.min_tokens and piece.page == current[-1].page
-            if (
-                (new_section and not (only_headings or small) and not too_big)
-                or (too_big and not only_headings)
-                or (new_section and too_big)
-            ):
-                # Headings at the end of a chunk belong to what follows them.
-                trailing: list[_Piece] = []
-                while current and current[-1].kind == "heading":
-                    trailing.insert(0, current.pop())
-                if current:
-                    groups.append(current)
-                    current = trailing or _overlap(current, settings.overlap_tokens, piece)
-                else:
-                    current = trailing
+        if current and _closes_group(current, piece, settings):
+            # Headings at the end of a chunk belong to what follows them.
+            trailing: list[_Piece] = []
+            while current and current[-1].kind == "heading":
+                trailing.insert(0, current.pop())
+            if current:
+                groups.append(current)
+                current = trailing or _overlap(current, settings.overlap_tokens, piece)
+            else:
+                current = trailing
         current.append(piece)
     if current:
         groups.append(current)
-    # A tiny last group joins the one before it when both share the section.
+    return groups
+
+
+def _closes_group(current: list[_Piece], piece: _Piece, settings: ChunkSettings) -> bool:
+    """Whether `piece` starts a new group rather than joining `current`."""
+    only_headings = all(p.kind == "heading" for p in current)
+    new_section = piece.section != current[-1].section
+    too_big = _tokens_of([*current, piece]) > settings.target_tokens
+    small = _tokens_of(current) < settings.min_tokens and piece.page == current[-1].page
+    return (
+        (new_section and not (only_headings or small) and not too_big)
+        or (too_big and not only_headings)
+        or (new_section and too_big)
+    )
+
+
+def _merge_tiny_tail(groups: list[list[_Piece]], settings: ChunkSettings) -> None:
+    """A tiny last group joins the one before it when both share the section."""
     if (
         len(groups) > 1
-        and tokens_of(groups[-1]) < settings.min_tokens
+        and _tokens_of(groups[-1]) < settings.min_tokens
         and groups[-1][0].section == groups[-2][-1].section
-        and tokens_of(groups[-2] + groups[-1]) <= target * 1.25
+        and _tokens_of(groups[-2] + groups[-1]) <= settings.target_tokens * 1.25
     ):
         tail = [p for p in groups.pop() if p not in groups[-1]]
         groups[-1].extend(tail)
 
-    chunks: list[Chunk] = []
-    for group in groups:
-        text = _join(group).strip()
-        if not text:
-            continue
-        content = [p for p in group if p.kind != "heading"] or group
-        heading = content[0].heading_path
-        start = group[0].start
-        chunks.append(
-            Chunk(
-                text=text,
-                heading_path=heading,
-                page=_page_of(start, pages),
-                char_start=start,
-                char_end=max(p.end for p in group),
-                tokens=count_tokens(text),
-            )
-        )
-    return chunks
+
+def _chunk_of(group: list[_Piece], pages: Sequence[PageSpan]) -> Chunk | None:
+    """The group's chunk, headed by its first content piece's heading path; None if blank."""
+    text = _join(group).strip()
+    if not text:
+        return None
+    content = [p for p in group if p.kind != "heading"] or group
+    start = group[0].start
+    return Chunk(
+        text=text,
+        heading_path=content[0].heading_path,
+        page=_page_of(start, pages),
+        char_start=start,
+        char_end=max(p.end for p in group),
+        tokens=count_tokens(text),
+    )
 
 
 def _join(group: list[_Piece]) -> str:
