@@ -82,9 +82,9 @@ async def check_connection(
     """
     chosen = _spec(spec)
     if chosen.provider == "ollama":
-        from desktop.providers import ollama
+        from desktop.providers import ollama_models
 
-        return await ollama.check_connection(chosen, policy=policy, host=host)
+        return await ollama_models.check_connection(chosen, policy=policy, host=host)
     from desktop.providers import mistral
 
     return await mistral.check_connection(chosen, policy=policy, url=host)
@@ -96,9 +96,9 @@ async def list_models(
     """The model names a back-end offers ("ollama": pulled models; "mistral": the key's),
     for a settings dialog's choices. Raises the ProviderError that says why not."""
     if provider == "ollama":
-        from desktop.providers import ollama
+        from desktop.providers import ollama_models
 
-        return await ollama.list_models(policy=policy, host=host)
+        return await ollama_models.list_models(policy=policy, host=host)
     if provider == "mistral":
         from desktop.providers import mistral
 

@@ -3,7 +3,8 @@
 The client has no timeout by default, reports a server that is down as the built-in
 `ConnectionError` (or a raw httpx.ConnectError once streaming), timeouts as raw httpx
 errors, and HTTP failures as `ResponseError` with a status code (-1 for an error line in
-the middle of a stream). All of that becomes desktop.core.errors here.
+the middle of a stream). All of that becomes desktop.core.errors here. Listing, checking
+and downloading models: ollama_models.py.
 """
 
 from __future__ import annotations
@@ -265,7 +266,8 @@ def context_length_of(model_info: Mapping[str, Any], parameters: str = "") -> in
     return None
 
 
-def _client(host: str, policy: RetryPolicy) -> ollama.AsyncClient:
+def async_client(host: str, policy: RetryPolicy) -> ollama.AsyncClient:
+    """A client with the policy's timeouts (the SDK has none by default)."""
     timeout = httpx.Timeout(policy.timeout_s, connect=policy.connect_timeout_s)
     return ollama.AsyncClient(host=host, timeout=timeout, verify=shared_ssl_context())
 
@@ -303,7 +305,7 @@ class OllamaEmbedder:
     async def _request(self, chunk: list[str]) -> list[list[float]]:
         async def attempt() -> list[list[float]]:
             self.requests += 1
-            async with _client(self.host, self.policy) as client:
+            async with async_client(self.host, self.policy) as client:
                 response = await client.embed(model=self.spec.model, input=chunk)
             return [list(map(float, v)) for v in response.embeddings]
 
@@ -401,14 +403,7 @@ class OllamaGenerator:
         self, messages: Sequence[ChatMessage], settings: GenerationSettings
     ) -> AsyncIterator[GenerationEvent]:
         """TextDelta pieces, then one Usage from the final `done` line's counts."""
-        prompt = sum(count_tokens(m.content) for m in messages)
-        if prompt + settings.max_tokens > self.context_tokens:
-            # Ollama would not refuse: it would drop the start of the prompt without a word.
-            raise InputTooLongError(
-                f"The prompt (about {prompt} tokens) and answer ({settings.max_tokens}) "
-                f"exceed {self.spec.model}'s context of {self.context_tokens} tokens.",
-                hint="Use fewer or shorter passages, or a model with a longer context.",
-            )
+        self._check_fits(messages, settings)
         payload = [{"role": m.role, "content": m.content} for m in messages]
         options = {
             "temperature": settings.temperature,
@@ -420,33 +415,8 @@ class OllamaGenerator:
         patient = dataclasses.replace(
             self.policy, timeout_s=patience, deadline_s=max(self.policy.deadline_s, patience)
         )
-        async with _client(self.host, patient) as client:
-
-            async def request() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
-                # The request goes out on the first iteration: retry up to the first line.
-                opened = await client.chat(
-                    model=self.spec.model, messages=payload, stream=True, options=options
-                )
-                return opened, await anext(opened, None)
-
-            async def start() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
-                check_every = min(self.policy.timeout_s, interactive_seconds())
-                try:
-                    return await first_line_while_alive(
-                        request, self.host, check_every_s=check_every
-                    )
-                except ServerSilentError as exc:
-                    # Not retried: asking a server that stopped answering again only doubles
-                    # the wait (ProviderErrors pass through call_with_retries as they are).
-                    raise self._translate(TimeoutError()).error from exc
-
-            silent = _silent_error(self.host, self.policy, self.spec.model)
-            if silent is not None:
-                raise silent
-            parts, part = await call_with_retries(
-                start, self._translate, policy=patient, provider=PROVIDER
-            )
-            _heard_from(self.host)
+        async with async_client(self.host, patient) as client:
+            parts, part = await self._first_line(client, payload, options, patient)
             usage: Usage | None = None
             try:
                 while part is not None:
@@ -475,103 +445,47 @@ class OllamaGenerator:
                 )
             yield usage
 
+    def _check_fits(self, messages: Sequence[ChatMessage], settings: GenerationSettings) -> None:
+        prompt = sum(count_tokens(m.content) for m in messages)
+        if prompt + settings.max_tokens > self.context_tokens:
+            # Ollama would not refuse: it would drop the start of the prompt without a word.
+            raise InputTooLongError(
+                f"The prompt (about {prompt} tokens) and answer ({settings.max_tokens}) "
+                f"exceed {self.spec.model}'s context of {self.context_tokens} tokens.",
+                hint="Use fewer or shorter passages, or a model with a longer context.",
+            )
+
+    async def _first_line(
+        self,
+        client: ollama.AsyncClient,
+        payload: list[dict[str, str]],
+        options: Mapping[str, Any],
+        patient: RetryPolicy,
+    ) -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
+        """Send the chat request and wait for its first line, retried up to that line."""
+
+        async def request() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
+            # The request goes out on the first iteration: retry up to the first line.
+            opened = await client.chat(
+                model=self.spec.model, messages=payload, stream=True, options=options
+            )
+            return opened, await anext(opened, None)
+
+        async def start() -> tuple[AsyncIterator[ollama.ChatResponse], Any]:
+            check_every = min(self.policy.timeout_s, interactive_seconds())
+            try:
+                return await first_line_while_alive(request, self.host, check_every_s=check_every)
+            except ServerSilentError as exc:
+                # Not retried: asking a server that stopped answering again only doubles
+                # the wait (ProviderErrors pass through call_with_retries as they are).
+                raise self._translate(TimeoutError()).error from exc
+
+        silent = _silent_error(self.host, self.policy, self.spec.model)
+        if silent is not None:
+            raise silent
+        opened = await call_with_retries(start, self._translate, policy=patient, provider=PROVIDER)
+        _heard_from(self.host)
+        return opened
+
     def _translate(self, exc: BaseException) -> Failure:
         return translate(exc, self.spec.model, self.host)
-
-
-# -- connection test -----------------------------------------------------------------------
-async def check_connection(
-    spec: ModelSpec, *, policy: RetryPolicy | None = None, host: str | None = None
-) -> str:
-    """A one-line summary of the server and the model, or the ProviderError that says why not.
-    `host`: the server (None: OLLAMA_HOST or the local default)."""
-    host = host or ollama_host()
-    policy = policy or RetryPolicy.from_env()
-    model = spec.model
-    forget_model_limits()  # the user may just have started the server or pulled the model
-
-    async def probe() -> tuple[list[str], ollama.ShowResponse]:
-        async with _client(host, policy) as client:
-            listed = await client.list()
-            names = [m.model or "" for m in listed.models]
-            shown = await client.show(model)
-        return names, shown
-
-    one_try = RetryPolicy(
-        attempts=1, timeout_s=min(policy.timeout_s, interactive_seconds()), connect_timeout_s=2.0
-    )
-    names, shown = await call_with_retries(
-        probe, lambda exc: translate(exc, model, host), policy=one_try, provider=PROVIDER
-    )
-    if not _has_model(names, model):
-        raise ModelNotFoundError(
-            f"Ollama has no model {model!r}.", hint=f"Download it with `ollama pull {model}`."
-        )
-    info = shown.modelinfo or {}
-    context = context_length_of(info, shown.parameters or "")
-    facts = [", ".join(shown.capabilities or []) or "unknown capabilities"]
-    dimensions = next(
-        (v for k, v in info.items() if k.endswith(".embedding_length") and isinstance(v, int)),
-        None,
-    )
-    if dimensions and "embedding" in facts[0]:
-        facts.append(f"{dimensions} dimensions")
-    facts.append(f"context {context} tokens" if context else "context length not reported")
-    return f"Ollama at {redact_url(host)}: {model} is available ({'; '.join(facts)})."
-
-
-async def list_models(*, policy: RetryPolicy | None = None, host: str | None = None) -> list[str]:
-    """The models pulled on the server ("all-minilm", "llama3.2:3b"), sorted."""
-    host = host or ollama_host()
-    base = policy or RetryPolicy.from_env()
-    one_try = RetryPolicy(
-        attempts=1, timeout_s=min(base.timeout_s, interactive_seconds()), connect_timeout_s=2.0
-    )
-
-    async def probe() -> list[str]:
-        async with _client(host, one_try) as client:
-            listed = await client.list()
-        return [m.model or "" for m in listed.models]
-
-    names = await call_with_retries(
-        probe, lambda exc: translate(exc, "", host), policy=one_try, provider=PROVIDER
-    )
-    return sorted({n.removesuffix(":latest") for n in names if n})
-
-
-def _has_model(names: Sequence[str], model: str) -> bool:
-    wanted = model if ":" in model else f"{model}:latest"
-    return any(name in (model, wanted) for name in names)
-
-
-# -- downloading a model ----------------------------------------------------------------------
-PullListener = Callable[[str, int | None, int | None], None]  # status, completed, total bytes
-
-
-async def pull_model(
-    model: str,
-    on_progress: PullListener,
-    *,
-    policy: RetryPolicy | None = None,
-    host: str | None = None,
-) -> None:
-    """Download `model` onto the server (Ollama's streaming /api/pull), reporting progress.
-
-    A download takes minutes: the timeout applies per progress line, not to the whole pull.
-    Raises the ProviderError that says why it failed (no server, no such model...)."""
-    host = host or ollama_host()
-    policy = policy or RetryPolicy.from_env()
-    try:
-        async with _client(host, policy) as client:
-            async for part in await client.pull(model, stream=True):
-                on_progress(part.status or "", part.completed, part.total)
-    except ollama.ResponseError as exc:
-        if "file does not exist" in str(exc.error) or exc.status_code == 404:
-            raise ModelNotFoundError(
-                f"Ollama's library has no model {model!r}.",
-                hint="Check the name at ollama.com/library (for example llama3.2).",
-            ) from exc
-        raise translate(exc, model, host).error from exc
-    except (ConnectionError, httpx.HTTPError, TimeoutError, ValueError) as exc:
-        raise translate(exc, model, host).error from exc
-    forget_model_limits()  # a new model: learn its limits afresh

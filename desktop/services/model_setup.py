@@ -63,7 +63,7 @@ async def find_ollama(backends: Backends) -> OllamaFound:
 async def pull_ollama_model(name: str, job: Job, backends: Backends) -> str:
     """Download a model onto the Ollama server as a job: progress in bytes, cancellable."""
     # Here, not at the top: the ollama SDK is not needed to start the window.
-    from desktop.providers import ollama as ollama_provider
+    from desktop.providers import ollama_models
 
     model = name.strip().removeprefix("ollama:")
     if not model:
@@ -76,7 +76,7 @@ async def pull_ollama_model(name: str, job: Job, backends: Backends) -> str:
             job.set_total(total)
         job.advance(max(0, (completed or 0) - job.done), message=status)
 
-    await ollama_provider.pull_model(
+    await ollama_models.pull_model(
         model, progress, policy=backends.retry, host=backends.ollama_host
     )
     return f"Downloaded {model}."
