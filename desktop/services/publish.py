@@ -349,7 +349,7 @@ async def _publish_locked(
             out,
             target,
             quantization=quantization,
-            vector_loader=backends.bundle_vectors,
+            backends=backends,
             interrupted=interrupted,
         )
         job.check()
@@ -378,12 +378,14 @@ async def _build(
     target: release_core.Target,
     *,
     quantization: Quantization,
-    vector_loader: VectorLoader | None,
+    backends: Backends,
     interrupted: Mapping[str, Any] | None,
 ) -> BuiltBundle:
-    """The bundle; the interrupted publish's bytes again while the content is unchanged."""
+    """The bundle; the interrupted publish's bytes again while the content is unchanged.
+    A new bundle is dated by the backends' clock."""
+    now = backends.now().isoformat(timespec="seconds")
 
-    async def build(created_at: str | None) -> BuiltBundle:
+    async def build(created_at: str) -> BuiltBundle:
         # Reading every passage and writing the file: off the event loop, window stays live.
         return await asyncio.to_thread(
             bundle_core.build_bundle,
@@ -391,14 +393,14 @@ async def _build(
             out,
             bot_id=target[1],
             quantization=quantization,
-            vector_loader=vector_loader,
+            vector_loader=backends.bundle_vectors,
             created_at=created_at,
         )
 
-    built = await build(interrupted["created_at"] if interrupted else None)
+    built = await build(str(interrupted["created_at"]) if interrupted else now)
     if interrupted and built.content_hash != interrupted["content_hash"]:
         # The content changed since the interrupted publish: a new bundle, built now.
-        built = await build(None)
+        built = await build(now)
     return built
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.helpers.backends import with_changes
 from tests.helpers.receiver import Receiver
 from tests.services.test_publish import BACKENDS, TOKEN, run_publish
 
+SAME_SECOND = with_changes(BACKENDS, clock=lambda: datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
 # Patient enough to still be retrying (backoff 60 s) when the test cancels.
 SLOW = with_changes(BACKENDS, publish=PublishOptions(timeout_s=2.0, attempts=3, backoff_s=60.0))
 
@@ -155,11 +157,13 @@ def test_cancel_while_the_release_call_is_in_flight_says_it_went_live(ready: Wor
 def test_a_server_without_head_gets_the_idempotent_put(ready: Workspace, status: int) -> None:
     with Receiver() as receiver:
         receiver.store.head_status = status
-        first = run_publish(ready, receiver)
+        first = run_publish(ready, receiver, SAME_SECOND)
         assert first.uploaded and receiver.store.upload_attempts == 1
         # A re-run of the same content: the server cannot say it has it, so PUT again (200).
         ready.execute("delete from publish_releases")
-        again = run_publish(ready, receiver)
+        # The same content at the same moment: the same bundle (a later second would date,
+        # and so change, the file).
+        again = run_publish(ready, receiver, SAME_SECOND)
         assert not again.uploaded
         assert receiver.store.upload_attempts == 2 and receiver.store.stored_uploads == 1
         assert receiver.live().release_id == again.release_id
