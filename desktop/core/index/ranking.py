@@ -216,9 +216,9 @@ def ranked_lists(
     parallel: bool = True,
 ) -> dict[str, list[tuple[int, float]]]:
     """Each mode's `depth` best (passage id, score), best first. For hybrid with the vectors
-    in memory, the matrix product runs on a worker thread while this thread runs the
-    keyword search: both release the GIL (NumPy's BLAS, SQLite inside apsw), and only this
-    thread touches the database connection."""
+    in memory, they are scored on a worker thread (one core) while this thread runs the
+    keyword search (the other): both release the GIL (NumPy, SQLite inside apsw), and only
+    this thread touches the database connection."""
     lists: dict[str, list[tuple[int, float]]] = {}
     if mode in ("vector", "hybrid") and query_vector is None:
         raise ConfigError("Vector search needs the question's vector.")

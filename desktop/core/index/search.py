@@ -39,12 +39,15 @@ product pages (tests/helpers/catalogue.py) it puts the right page first for 24 o
 code/SKU/model questions, where RRF did for 7. `Fusion(method="rrf")` is kept to compare.
 
 Hybrid search scores the vectors on a worker thread while this thread runs the keyword
-search (NumPy's BLAS and SQLite both release the GIL; only the calling thread uses the
-connection); `parallel=False` gives the same results one after the other.
+search (NumPy and SQLite both release the GIL; only the calling thread uses the
+connection); `parallel=False` gives the same results one after the other. The vectors are
+scored row by row on one core, not by BLAS's threaded matrix product, which took both
+cores of a 2-core machine and left one spinning after it, so the two ran no faster side
+by side than one after the other (workspace_corpus.similarities has the figures).
 
 Vector search in a workspace is exact while its vectors fit `EXACT_MAX_BYTES` (1 GiB:
-~700k passages at 384 dimensions): the included vectors are held in memory and scored
-with one matrix product. Beyond that it is a coarse pass over the embedder's vec0 table of
+~700k passages at 384 dimensions): the included vectors are held in memory and all of
+them scored. Beyond that it is a coarse pass over the embedder's vec0 table of
 sign bits (`bit[D]`, hamming distance) for OVERSAMPLE x the list depth candidates,
 rescored exactly with the cached float32 vectors. bench/search_latency.py measured both:
 the coarse pass was slower than the matrix product at 100k and lost recall.
