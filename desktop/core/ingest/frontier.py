@@ -115,13 +115,35 @@ class Frontier:
         if links.nofollow:
             return
         self._front = [] if first else None
+        linked: list[str] = []
         try:
             for link in links.links:
-                self.enqueue(self.traps.observe_link(link, page_url), depth + 1, "link", page_url)
-            if self._front:
-                self.waiting.extendleft(reversed(self._front))
+                url = self.traps.observe_link(link, page_url)
+                self.enqueue(url, depth + 1, "link", page_url)
+                linked.append(self.traps.strip(url))
+            if self._front is not None:
+                self._to_front(self._front, linked, depth + 1)
         finally:
             self._front = None
+
+    def _to_front(self, admitted: list[Entry], linked: list[str], depth: int) -> None:
+        """The start page's links, in its order, ahead of the rest: those it admitted, and
+        those still waiting from before it was handled (listed by the sitemap, or linked
+        from a page that shares its navigation and answered first; else a dead page in
+        the navigation would start its timeout only at the end of the crawl). A moved
+        entry's depth becomes that of the start page's links if smaller."""
+        ahead = {url for url, _depth, _via in admitted}
+        earlier = set(linked) - ahead
+        moved: dict[str, Entry] = {}
+        if earlier:
+            for url, was, via in self.waiting:
+                if url in earlier:
+                    moved[url] = (url, min(was, depth), via)
+            if moved:
+                self.waiting = deque(e for e in self.waiting if e[0] not in moved)
+        entries = {entry[0]: entry for entry in admitted} | moved
+        front = [entries[url] for url in dict.fromkeys(linked) if url in entries]
+        self.waiting.extendleft(reversed(front))
 
     # -- out -----------------------------------------------------------------------------
     def take(self) -> Entry | None:

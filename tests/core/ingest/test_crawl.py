@@ -130,6 +130,40 @@ def test_max_pages_and_max_depth(site_server: SiteServer) -> None:
     assert site_server.at("/about") in report.skipped["depth"]
 
 
+def test_the_start_pages_links_go_first_even_when_another_page_answered_first(
+    empty_site: SiteServer,
+) -> None:
+    # Every page shares the navigation; the start page is handled last of the first
+    # pages in flight (a home page is often the slowest). Its links still go ahead of
+    # the sitemap's URLs: the sitemap pages that answered first had queued them behind.
+    pages = [f"/p{i}" for i in range(120)]
+    empty_site.pages["/"] = Page.html("Home", links=["/nav"])
+    empty_site.pages["/nav"] = Page.html("Nav")
+    for path in pages:
+        empty_site.pages[path] = Page.html(path, links=["/nav"])
+    empty_site.sitemap = pages
+
+    answered: list[str] = []
+
+    async def on_page(page: FetchedPage) -> None:
+        answered.append(page.url)
+        while page.url == empty_site.at("/") and len(answered) < 6:
+            await asyncio.sleep(0.01)  # until five sitemap pages are handled
+
+    asyncio.run(
+        crawl_site(
+            SiteConfig(empty_site.at("/"), concurrency=2, **FAST),
+            known={},
+            on_page=on_page,
+            job=Job("crawl"),
+            allow_private_hosts=True,
+        )
+    )
+    order = [path for path in empty_site.paths_requested() if path.startswith(("/p", "/nav"))]
+    assert order.count("/nav") == 1
+    assert order.index("/nav") < len(pages) // 2  # not after all the sitemap pages
+
+
 def test_crawl_traps_end_at_the_limits(empty_site: SiteServer) -> None:
     empty_site.pages["/"] = Page.html(
         "Home", links=["/calendar?month=2026-01", "/session", "/a/b/", "/loop/"]
