@@ -19,6 +19,7 @@ from desktop.core.errors import BotdeskError
 COMMAND_MODULES = (
     "workspace",
     "backup",
+    "sources",
     "content",
     "flagged",
     "index",

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from desktop.core.jobs import JobEvent, JobState
+from desktop.core.jobs import Job, JobEvent, JobState
 
 
 def print_json(value: Any, *, stream: TextIO | None = None) -> None:
@@ -33,6 +33,11 @@ def print_table(rows: list[list[str]], headers: list[str]) -> None:
             for i, c in enumerate(row)
         ]
         print("  ".join(cells).rstrip())
+
+
+def progress_job(title: str, *, quiet: bool = False) -> Job:
+    """A job whose progress goes to stderr; `quiet` (with --json) keeps stderr to errors."""
+    return Job(title, listeners=[] if quiet else [StderrProgress()])
 
 
 class StderrProgress:
