@@ -7,6 +7,7 @@ the GIL and the figures say less about the client). Needs the crawler
 (desktop.core.ingest.crawl); without it, the same pages are synced as a folder of HTML
 files instead, which measures extraction, chunking and storage alone.
 Run: python bench/sync_site.py [--pages N] [--server process|thread] [--profile DIR] [--traps]
+[--latency-ms MS]
 (--profile writes a pyinstrument report of each sync into DIR, if pyinstrument is installed.)
 
 --traps adds crawl traps to the site, linked from every page's navigation: an endless
@@ -137,11 +138,14 @@ class _Handler(BaseHTTPRequestHandler):
     pages: ClassVar[dict[str, bytes]] = {}
     origin = ""
     traps = False
+    latency_s = 0.0  # --latency-ms: each answer waits this long, as a host over the internet
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
+        if self.latency_s:
+            time.sleep(self.latency_s)  # one server thread per connection: waits overlap
         parts = urlsplit(self.path)
         path = parts.path
         trap = _trap_page(path, parts.query) if self.traps else None
@@ -258,9 +262,10 @@ def _server(n: int, traps: bool = False) -> ThreadingHTTPServer:
     return httpd
 
 
-def serve(n: int, traps: bool = False) -> None:
+def serve(n: int, traps: bool = False, latency_s: float = 0.0) -> None:
     """The child process of --server process: print the origin, serve until stdin closes."""
     httpd = _server(n, traps)
+    _Handler.latency_s = latency_s
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     print(_Handler.origin, flush=True)
     sys.stdin.read()
@@ -323,12 +328,14 @@ def bench_site(
     profile: Path | None = None,
     traps: bool = False,
     timeout_s: float | None = None,
+    latency_ms: int = 0,
 ) -> None:
     child: subprocess.Popen[str] | None = None
     httpd: ThreadingHTTPServer | None = None
     if server == "process":
         child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(n)] + (["--traps"] if traps else []),
+            [sys.executable, __file__, "--serve", str(n), "--latency-ms", str(latency_ms)]
+            + (["--traps"] if traps else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -337,6 +344,7 @@ def bench_site(
         origin = child.stdout.readline().strip()
     else:
         httpd = _server(n, traps)
+        _Handler.latency_s = latency_ms / 1000
         origin = _Handler.origin
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
@@ -401,10 +409,16 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=None, help="the source's response timeout (default 20 s)"
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="each response waits this long, as from a host across the internet (default 0)",
+    )
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        serve(args.serve, args.traps)
+        serve(args.serve, args.traps, args.latency_ms / 1000)
         return
     try:
         importlib.import_module("desktop.core.ingest.crawl")
@@ -421,6 +435,7 @@ def main() -> None:
                     profile=args.profile,
                     traps=args.traps,
                     timeout_s=args.timeout,
+                    latency_ms=args.latency_ms,
                 )
             else:
                 print("[site] the crawler (desktop.core.ingest.crawl) is not available: skipped")
