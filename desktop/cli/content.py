@@ -1,7 +1,7 @@
 """Document and passage commands: docs, chunks, chunk (exclude, include, edit, add, resolve)
 and boilerplate. The source commands (add, sources, source, preview, sync) are in sources.py.
 
-Only argparse at import time (`botdesk --help` stays fast); the services are imported by
+No service at import time (`botdesk --help` stays fast): the services are imported by
 the handlers that use them.
 """
 

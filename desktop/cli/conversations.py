@@ -1,6 +1,6 @@
 """`botdesk conversations|gaps|leads`: what visitors asked the live bot, its failures, leads.
 
-Only argparse at import time (`botdesk --help` stays fast); the services are imported by
+No service at import time (`botdesk --help` stays fast): the services are imported by
 the handlers that use them.
 """
 
@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from desktop.cli.options import add_target_options
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -66,8 +68,11 @@ def _verb_parser(verb: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"botdesk conversations {verb}")
     parser.add_argument("workspace", metavar="WS")
     if verb == "pull":
-        parser.add_argument("--endpoint", metavar="URL", help="defaults to the publish endpoint")
-        parser.add_argument("--bot-id", metavar="ID", help="defaults to the published bot")
+        add_target_options(
+            parser,
+            endpoint_help="defaults to the publish endpoint",
+            bot_id_help="defaults to the published bot",
+        )
     elif verb == "list":
         parser.prog = "botdesk conversations"
         parser.add_argument("--filter", choices=FILTERS, default="all")
@@ -106,12 +111,11 @@ def run_conversations(args: argparse.Namespace) -> int:
 def _pull(args: argparse.Namespace) -> int:
     import asyncio
 
-    from desktop.cli.output import StderrProgress, print_json
-    from desktop.core.jobs import Job
+    from desktop.cli.output import print_json, progress_job
     from desktop.services import conversations
     from desktop.services.workspaces import open_workspace
 
-    job = Job("Pull conversations", listeners=[] if args.json else [StderrProgress()])
+    job = progress_job("Pull conversations", quiet=args.json)
     with open_workspace(args.workspace) as ws:
         summary = asyncio.run(
             conversations.pull(

@@ -1,7 +1,7 @@
 """Arguments that several command modules declare alike, and reading the files they name.
 
-Only argparse and core errors at import time: every module that registers verbs imports
-this one, and `botdesk --help` must stay fast (tests/cli/test_startup_imports.py).
+Only argparse and core errors at import time: command modules import this one at the top,
+and `botdesk --help` must stay fast (tests/cli/test_startup_imports.py).
 """
 
 from __future__ import annotations

@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.cli.output import StderrProgress, print_json, print_table
+from desktop.cli.options import add_target_options
+from desktop.cli.output import print_json, print_table, progress_job
 from desktop.core.bundle.quantization import QUANTIZATIONS
 from desktop.core.errors import ConfigError
-from desktop.core.jobs import Job
 from desktop.core.store.lock import WorkspaceLock
+from desktop.core.text import size_text
 
 if TYPE_CHECKING:
     from desktop.services import publish
@@ -21,7 +22,21 @@ if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
+# -- registration, one function a command (in the order `botdesk --help` lists them) -----
 def register(subparsers: SubParsers) -> None:
+    for register_command in (
+        _register_bundle,
+        _register_publish,
+        _register_releases,
+        _register_rollback,
+        _register_widget,
+        _register_public_url,
+        _register_token,
+    ):
+        register_command(subparsers)
+
+
+def _register_bundle(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "bundle",
         help="write the index bundle file",
@@ -36,6 +51,8 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
     parser.set_defaults(handler=run_bundle)
 
+
+def _register_publish(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "publish",
         help="check, upload and release the bundle and widget config",
@@ -43,8 +60,11 @@ def register(subparsers: SubParsers) -> None:
         "changes nothing live. The endpoint and bot id are remembered once given.",
     )
     parser.add_argument("workspace", metavar="WS")
-    parser.add_argument("--endpoint", metavar="URL", help="the hosted service (remembered)")
-    parser.add_argument("--bot-id", metavar="ID", help="the bot on that service (remembered)")
+    add_target_options(
+        parser,
+        endpoint_help="the hosted service (remembered)",
+        bot_id_help="the bot on that service (remembered)",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -55,6 +75,8 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run_publish)
 
+
+def _register_releases(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "releases",
         help="list the releases on the endpoint",
@@ -64,6 +86,8 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=run_releases)
 
+
+def _register_rollback(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "rollback",
         help="make an earlier release live again",
@@ -74,6 +98,8 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(handler=run_rollback)
 
+
+def _register_widget(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "widget",
         help="read or change the chat widget config",
@@ -90,6 +116,8 @@ def register(subparsers: SubParsers) -> None:
     action.add_argument("--file", type=Path, metavar="FILE", help="replace with a JSON file")
     parser.set_defaults(handler=run_widget)
 
+
+def _register_public_url(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "public-url",
         help="say where a file source's files are on the web",
@@ -101,6 +129,8 @@ def register(subparsers: SubParsers) -> None:
     parser.add_argument("url", metavar="URL", help="e.g. https://www.example.com/manuals/")
     parser.set_defaults(handler=run_public_url)
 
+
+def _register_token(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser(
         "token",
         help="store the endpoint's publish token in the keyring",
@@ -108,25 +138,18 @@ def register(subparsers: SubParsers) -> None:
         "the endpoint's URL. Without a keyring, set BOTDESK_PUBLISH_TOKEN instead.",
     )
     parser.add_argument("workspace", metavar="WS")
-    parser.add_argument("--endpoint", metavar="URL", help="defaults to the remembered one")
+    add_target_options(parser, endpoint_help="defaults to the remembered one")
     parser.set_defaults(handler=run_token)
 
 
-def _progress(title: str, quiet: bool) -> Job:
-    return Job(title, listeners=[] if quiet else [StderrProgress()])
-
-
-def _size(size: int) -> str:
-    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
-
-
+# -- handlers --------------------------------------------------------------------------
 def run_bundle(args: argparse.Namespace) -> int:
     from desktop.services import publish
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
         built = publish.build_bundle(
-            ws, args.output, quantization=args.quantize, job=_progress("Bundle", args.json)
+            ws, args.output, quantization=args.quantize, job=progress_job("Bundle", quiet=args.json)
         )
     if args.json:
         print_json(
@@ -145,7 +168,9 @@ def run_bundle(args: argparse.Namespace) -> int:
         if embedding
         else "none (keyword search only)"
     )
-    print(f"Wrote {built.path}: {built.manifest['passage_count']} passages, {_size(built.size)}.")
+    print(
+        f"Wrote {built.path}: {built.manifest['passage_count']} passages, {size_text(built.size)}."
+    )
     print(f"Vectors: {vectors}")
     print(f"sha256 {built.sha256}")
     return 0
@@ -171,7 +196,7 @@ def run_publish(args: argparse.Namespace) -> int:
         report = asyncio.run(
             publish.publish(
                 ws,
-                _progress("Publish", args.json),
+                progress_job("Publish", quiet=args.json),
                 endpoint=args.endpoint,
                 bot_id=args.bot_id,
                 notes=args.notes,
@@ -185,7 +210,7 @@ def run_publish(args: argparse.Namespace) -> int:
     else:
         _print_checks(report.checks)
         print(report.changes.summary())
-        print(f"Bundle: {report.passage_count} passages, {_size(report.bundle_size)}.")
+        print(f"Bundle: {report.passage_count} passages, {size_text(report.bundle_size)}.")
         if report.dry_run:
             token = "found" if report.token_found else "MISSING (botdesk token WS --endpoint URL)"
             print(

@@ -1,6 +1,6 @@
 """Source commands: add (site, files, text, qa), sources, source, preview and sync.
 
-Only argparse at import time (`botdesk --help` stays fast); the services are imported by
+No service at import time (`botdesk --help` stays fast): the services are imported by
 the handlers that use them.
 """
 
