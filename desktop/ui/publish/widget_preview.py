@@ -49,6 +49,16 @@ class WidgetPreviewPanel(QWidget):
         self.job: JobHandle | None = None
         self.address = ""
 
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._build_embed_box())
+        layout.addWidget(self._build_preview_box())
+        layout.addStretch(1)
+        self.preview_ready.connect(self._on_ready)
+        context.workspace_changed.connect(self.on_workspace_changed)
+        self.on_workspace_changed(context.workspace)
+
+    def _build_embed_box(self) -> QGroupBox:
+        """The embed snippet, its Copy button and the notes under it."""
         self.snippet = QPlainTextEdit()
         self.snippet.setReadOnly(True)
         self.snippet.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -72,7 +82,10 @@ class WidgetPreviewPanel(QWidget):
         copy_row.addWidget(self.copy_note, 1)
         embed_layout.addLayout(copy_row)
         embed_layout.addWidget(self.snippet_note)
+        return embed_box
 
+    def _build_preview_controls(self) -> None:
+        """The page address, the answer profile, Start/Open/Stop and the status line."""
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://www.example.com/ (empty: a demo page)")
         self.url_edit.returnPressed.connect(self.start_preview)
@@ -89,6 +102,10 @@ class WidgetPreviewPanel(QWidget):
         )
         self.status.setAccessibleName("Preview status")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def _build_preview_box(self) -> QGroupBox:
+        """The "Preview on my page" box: the controls as a form, and what the preview shows."""
+        self._build_preview_controls()
         preview_box = QGroupBox("Preview on my page")
         form = QFormLayout(preview_box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -106,14 +123,7 @@ class WidgetPreviewPanel(QWidget):
                 "run in it, so pages drawn by JavaScript may look bare."
             )
         )
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(embed_box)
-        layout.addWidget(preview_box)
-        layout.addStretch(1)
-        self.preview_ready.connect(self._on_ready)
-        context.workspace_changed.connect(self.on_workspace_changed)
-        self.on_workspace_changed(context.workspace)
+        return preview_box
 
     # -- workspace -------------------------------------------------------------------------
     def on_workspace_changed(self, workspace: Workspace | None) -> None:
