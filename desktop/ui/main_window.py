@@ -121,12 +121,30 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(FOCUS_RING_QSS)
         self.resize(1280, 800)
 
-        self.start_screen = StartScreen()
-        self.start_screen.open_requested.connect(self.open_path)
-        self.start_screen.new_requested.connect(self.new_workspace_dialog)
-        self.start_screen.browse_requested.connect(self.open_workspace_dialog)
-
+        self.start_screen = self._build_start_screen()
         self.pages: list[Page] = build_pages(self.context)
+        self._build_page_list()
+        self.central = QStackedWidget()
+        self.central.addWidget(self.start_screen)
+        self.central.addWidget(self._build_workspace_view())
+        self.setCentralWidget(self.central)
+        self._build_jobs_dock_and_status_bar()
+        self._build_menus()
+        self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.context.content_changed.connect(self.update_content_status)
+        self.start_screen.set_recent(self.recent_workspaces())
+        self._restore_geometry()
+
+    # -- layout --------------------------------------------------------------------
+    def _build_start_screen(self) -> StartScreen:
+        screen = StartScreen()
+        screen.open_requested.connect(self.open_path)
+        screen.new_requested.connect(self.new_workspace_dialog)
+        screen.browse_requested.connect(self.open_workspace_dialog)
+        return screen
+
+    def _build_page_list(self) -> None:
+        """The page list on the left (nav) and the stack of pages it switches, first shown."""
         self.nav = QListWidget()
         self.nav.setObjectName("page-list")
         self.nav.setMaximumWidth(130)
@@ -136,17 +154,24 @@ class MainWindow(QMainWindow):
             self.page_stack.addWidget(page)
         self.nav.currentRowChanged.connect(self.page_stack.setCurrentIndex)
         for page in self.pages:
-            if isinstance(page, SearchPage):
-                page.show_in_document.connect(self.show_passage_in_content)
-            # "Open passage" (the Conversations page: the passage that misled the bot).
-            open_passage = getattr(page, "open_passage_requested", None)
-            if open_passage is not None:
-                open_passage.connect(self.show_passage_by_id)
-            # A page that needs a model (the Test bench's "Answers need a model") asks here.
-            model_setup_requested = getattr(page, "model_setup_requested", None)
-            if model_setup_requested is not None:
-                model_setup_requested.connect(self.open_model_setup)
+            self._connect_page_requests(page)
         self.nav.setCurrentRow(0)
+
+    def _connect_page_requests(self, page: Page) -> None:
+        """What a page may ask of the window: show a passage on Content, set up a model."""
+        if isinstance(page, SearchPage):
+            page.show_in_document.connect(self.show_passage_in_content)
+        # "Open passage" (the Conversations page: the passage that misled the bot).
+        open_passage = getattr(page, "open_passage_requested", None)
+        if open_passage is not None:
+            open_passage.connect(self.show_passage_by_id)
+        # A page that needs a model (the Test bench's "Answers need a model") asks here.
+        model_setup_requested = getattr(page, "model_setup_requested", None)
+        if model_setup_requested is not None:
+            model_setup_requested.connect(self.open_model_setup)
+
+    def _build_workspace_view(self) -> QWidget:
+        """The page list beside the pages, with the workspace banner above the pages."""
         workspace_view = QWidget()
         row = QHBoxLayout(workspace_view)
         row.setContentsMargins(0, 0, 0, 0)
@@ -157,24 +182,15 @@ class MainWindow(QMainWindow):
         pages_column.addWidget(self.workspace_banner)
         pages_column.addWidget(self.page_stack, 1)
         row.addLayout(pages_column, 1)
+        return workspace_view
 
-        self.central = QStackedWidget()
-        self.central.addWidget(self.start_screen)
-        self.central.addWidget(workspace_view)
-        self.setCentralWidget(self.central)
-
+    def _build_jobs_dock_and_status_bar(self) -> None:
         self.jobs_dock = JobsDock(self.jobs, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
         self.status_label = QLabel()
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.status_label, 1)
         self.messages.message_shown.connect(self._show_in_status_bar)
-
-        self._build_menus()
-        self.context.workspace_changed.connect(self._on_workspace_changed)
-        self.context.content_changed.connect(self.update_content_status)
-        self.start_screen.set_recent(self.recent_workspaces())
-        self._restore_geometry()
 
     # -- menus ---------------------------------------------------------------------
     def _build_menus(self) -> None:
