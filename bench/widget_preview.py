@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from desktop.core.paths import resource_path
-from desktop.services import preview
+from desktop.services import preview_server
 from desktop.services.backends import Backends
 from desktop.services.workspaces import open_workspace
 from tests.helpers.fake_ollama import FakeOllama
@@ -63,7 +63,7 @@ class Served:
     async def serve(self) -> None:
         self.stop_event = asyncio.Event()
         with open_workspace(self.path) as ws:
-            async with preview.PreviewServer(
+            async with preview_server.PreviewServer(
                 ws, page_url=self.page_url, backends=self.backends
             ) as server:
                 self.url = server.url
@@ -106,7 +106,7 @@ async def first_tokens(path: Path, questions: int, backends: Backends) -> None:
     totals: list[float] = []
     with open_workspace(path) as ws:
         async with (
-            preview.PreviewServer(ws, backends=backends) as server,
+            preview_server.PreviewServer(ws, backends=backends) as server,
             httpx.AsyncClient() as client,
         ):
             for i in range(questions):

@@ -76,7 +76,7 @@ class ThreadedPreview:
         self._loop.run_until_complete(self._serve())
 
     async def _serve(self) -> None:
-        from desktop.services.preview import PreviewServer
+        from desktop.services.preview_server import PreviewServer
         from desktop.services.workspaces import open_workspace
 
         self._stop = asyncio.Event()

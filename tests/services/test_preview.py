@@ -21,7 +21,7 @@ from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobState
 from desktop.core.paths import resource_path
 from desktop.core.publish.widget_config import default_config, validate
-from desktop.services import conversations, preview
+from desktop.services import conversations, preview, preview_server
 from desktop.services.backends import Backends
 from desktop.services.workspaces import open_workspace
 from tests.helpers.fake_ollama import FakeOllama
@@ -49,9 +49,11 @@ def settings() -> dict[str, Any]:
 @asynccontextmanager
 async def serving(
     path: Path, settings: dict[str, Any], backends: Backends, **options: Any
-) -> AsyncIterator[tuple[preview.PreviewServer, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[preview_server.PreviewServer, httpx.AsyncClient]]:
     with open_workspace(path) as ws:
-        server = preview.PreviewServer(ws, config=lambda: settings, **options, backends=backends)
+        server = preview_server.PreviewServer(
+            ws, config=lambda: settings, **options, backends=backends
+        )
         async with server, httpx.AsyncClient(base_url=server.origin, timeout=10) as client:
             yield server, client
 
@@ -61,7 +63,7 @@ def api(call: str) -> str:
 
 
 async def chat(
-    client: httpx.AsyncClient, server: preview.PreviewServer, message: str, **body: Any
+    client: httpx.AsyncClient, server: preview_server.PreviewServer, message: str, **body: Any
 ) -> tuple[int, list[tuple[str, Any]], httpx.Headers]:
     payload = {"session_id": SESSION, "message": message, "page_url": server.url, **body}
     headers = {"Origin": server.origin}
@@ -161,7 +163,7 @@ def test_a_failing_model_ends_the_stream_with_an_error_event(
             return events, server.conversations.conversations()
 
     events, conversations = asyncio.run(run())
-    assert events[-1] == ("error", {"error": preview.ANSWER_FAILED, "status": 503})
+    assert events[-1] == ("error", {"error": preview_server.ANSWER_FAILED, "status": 503})
     assert problems and problems[0][0] == "When do you deliver?"
     assert "boom" in problems[0][1] or "500" in problems[0][1]  # the reason, for the app
     assert conversations[0]["messages"][1]["error"] == problems[0][1]

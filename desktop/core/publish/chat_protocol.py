@@ -2,7 +2,7 @@
 conversations recorded in the shape the review pulls (docs/widget-protocol.md), and
 server-sent events framed.
 
-The preview server (desktop/services/preview.py) puts these behind HTTP; the hosted
+The preview server (desktop/services/preview_server.py) puts these behind HTTP; the hosted
 service implements the same rules.
 """
 
