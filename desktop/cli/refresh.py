@@ -68,18 +68,18 @@ def run_refresh(args: argparse.Namespace) -> int:
 
     from desktop.cli.output import StderrProgress, print_json, print_table
     from desktop.core.jobs import Job
-    from desktop.services import refresh
+    from desktop.services import refresh, refresh_history
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
         if args.history:
-            reports = refresh.history(ws, limit=max(1, args.limit))
+            reports = refresh_history.history(ws, limit=max(1, args.limit))
             if args.json:
                 print_json([r.to_json() for r in reports])
             elif not reports:
                 print("No refresh yet. Run `botdesk refresh WS` (or set a schedule).")
             else:
-                print_table(refresh.history_rows(reports), refresh.HISTORY_HEADERS)
+                print_table(refresh_history.history_rows(reports), refresh_history.HISTORY_HEADERS)
             return 0
         job = Job(f"Refresh {ws.path.name}")
         if not args.json:

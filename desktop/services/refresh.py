@@ -15,257 +15,36 @@ content (a fingerprint of the included passages, kept with each refresh): then t
 results stand and no model is called. "Passed before" means in the last run not rejected
 by a refresh, so a regression keeps blocking until it is fixed or a person publishes.
 Nothing new to publish means nothing is sent to the endpoint.
+
+The history of refreshes is core/refresh_history.py, shown by services/refresh_history.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
-from desktop.core.content.curation import INCLUDED_WHERE
-from desktop.core.content.models import SyncSummary
+from desktop.core.content import queries as content_queries
 from desktop.core.errors import BotdeskError, CancelledError, ConfigError
 from desktop.core.jobs import Job
-from desktop.core.publish import widget_config
-from desktop.core.store.lock import WorkspaceLock, current_holder
-from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.publish import release, widget_config
+from desktop.core.refresh_history import (
+    RefreshReport,
+    TestOutcome,
+    changes_from,
+    changes_line,
+    finish_record,
+    rejected_test_runs,
+    start_record,
+    summary_line,
+    tested_content,
+)
+from desktop.core.store.lock import WorkspaceLock
+from desktop.core.store.workspace import Workspace
 from desktop.services import answers, content, publish
 from desktop.services.backends import Backends
 
-RefreshStatus = Literal["running", "ok", "regressed", "blocked", "failed"]
 EXIT_OK, EXIT_FAILED = 0, 1
-# Statuses the window reports when the workspace is next opened.
-PROBLEM_STATUSES = ("regressed", "blocked", "failed", "interrupted")
-REGRESSIONS_NAMED = 5
-
-
-# -- what one refresh did ------------------------------------------------------------------
-@dataclass
-class TestOutcome:
-    """The test step: run or not (and why), and what regressed against the previous run."""
-
-    ran: bool = False
-    note: str = ""  # why not run, or why it failed
-    run_id: int | None = None
-    previous_run_id: int | None = None
-    questions: int = 0
-    passed: int = 0
-    failed: int = 0
-    regressions: list[str] = field(default_factory=list)  # questions, "profile: question"
-    content: str = ""  # fingerprint of the included passages the run answered from
-
-    __test__ = False  # not a pytest class
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ran": self.ran,
-            "note": self.note,
-            "run_id": self.run_id,
-            "previous_run_id": self.previous_run_id,
-            "questions": self.questions,
-            "passed": self.passed,
-            "failed": self.failed,
-            "regressions": list(self.regressions),
-            "content": self.content,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TestOutcome:
-        return cls(
-            ran=bool(data.get("ran")),
-            note=str(data.get("note") or ""),
-            run_id=data.get("run_id"),
-            previous_run_id=data.get("previous_run_id"),
-            questions=int(data.get("questions") or 0),
-            passed=int(data.get("passed") or 0),
-            failed=int(data.get("failed") or 0),
-            regressions=[str(q) for q in data.get("regressions") or []],
-            content=str(data.get("content") or ""),
-        )
-
-    def line(self) -> str:
-        if self.ran:
-            text = f"tests {self.passed}/{self.questions} passed"
-        else:
-            text = f"tests {self.note}" if self.note else "tests not run"
-            if self.questions:
-                text += f" ({self.passed}/{self.questions} passed)"
-        if self.regressions:
-            named = "; ".join(f"“{q}”" for q in self.regressions[:REGRESSIONS_NAMED])
-            more = len(self.regressions) - REGRESSIONS_NAMED
-            extra = f" and {more} more" if more > 0 else ""
-            text += f", {len(self.regressions)} now failing that passed before: {named}{extra}"
-        return text
-
-
-@dataclass
-class RefreshReport:
-    """One refresh, as recorded in the workspace and printed by the command."""
-
-    id: int
-    started_at: str
-    finished_at: str | None = None
-    status: RefreshStatus | Literal["interrupted"] = "running"
-    exit_code: int | None = None
-    publish_requested: bool = False
-    changes: dict[str, Any] = field(default_factory=dict)
-    tests: TestOutcome = field(default_factory=TestOutcome)
-    published: bool = False
-    release_version: int | None = None
-    reason: str = ""
-    summary: str = ""
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.changes.get("changed"))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "publish_requested": self.publish_requested,
-            "changes": self.changes,
-            "tests": self.tests.to_json(),
-            "published": self.published,
-            "release_version": self.release_version,
-            "reason": self.reason,
-            "summary": self.summary,
-        }
-
-
-def _changes_from(summary: SyncSummary) -> dict[str, Any]:
-    passages = summary.passages_added + summary.passages_changed + summary.passages_removed
-    return {
-        "changed": bool(passages or summary.removed),
-        "fetched": summary.fetched,
-        "unchanged": summary.unchanged,
-        "failed": len(summary.failed),
-        "failed_items": dict(list(summary.failed.items())[:20]),
-        "removed": summary.removed,
-        "passages_added": summary.passages_added,
-        "passages_changed": summary.passages_changed,
-        "passages_removed": summary.passages_removed,
-        "needs_review": summary.needs_review,
-        "sources": summary.sources,
-    }
-
-
-def _changes_line(changes: Mapping[str, Any]) -> str:
-    if not changes:
-        return "not synced"
-    if changes.get("sources") == 0:
-        return "no sources to sync (add your website or files)"
-    failed = int(changes.get("failed") or 0)
-    failed_text = f", {failed} failed" if failed else ""
-    if not changes.get("changed"):
-        return f"nothing changed ({changes.get('unchanged', 0)} unchanged{failed_text})"
-    return (
-        f"content changed: passages +{changes['passages_added']} ~{changes['passages_changed']}"
-        f" -{changes['passages_removed']} ({changes['fetched']} fetched, "
-        f"{changes['removed']} removed{failed_text})"
-    )
-
-
-def summary_line(report: RefreshReport, workspace_name: str) -> str:
-    """The one line: what changed, what failed, whether it went live."""
-    parts = [_changes_line(report.changes)]
-    if report.changes:
-        parts.append(report.tests.line())
-    if report.published:
-        parts.append(f"published: release {report.release_version} is live")
-    elif report.reason:
-        parts.append(("not published: " if report.publish_requested else "") + report.reason)
-    elif not report.publish_requested:
-        parts.append("not published (no --publish)")
-    label = report.status.upper() if report.status != "ok" else "ok"
-    return f"Refresh of {workspace_name} {label}: " + "; ".join(parts) + "."
-
-
-# -- the history ---------------------------------------------------------------------------
-def _start_record(ws: Workspace, publish_requested: bool) -> RefreshReport:
-    started = utc_now()
-    with ws.transaction():
-        ws.execute(
-            "insert into refresh_runs(started_at, publish_requested) values (?, ?)",
-            (started, int(publish_requested)),
-        )
-        row_id = ws.last_insert_id()
-    return RefreshReport(id=row_id, started_at=started, publish_requested=publish_requested)
-
-
-def _finish_record(ws: Workspace, report: RefreshReport) -> None:
-    report.finished_at = utc_now()
-    with ws.transaction():
-        ws.execute(
-            "update refresh_runs set finished_at = ?, status = ?, exit_code = ?, changes = ?,"
-            " tests = ?, published = ?, release_version = ?, reason = ?, summary = ?"
-            " where id = ?",
-            (
-                report.finished_at,
-                report.status,
-                report.exit_code,
-                json.dumps(report.changes, ensure_ascii=False),
-                json.dumps(report.tests.to_json(), ensure_ascii=False),
-                int(report.published),
-                report.release_version,
-                report.reason,
-                report.summary,
-                report.id,
-            ),
-        )
-
-
-def _record_from(row: Mapping[str, Any], running_now: bool) -> RefreshReport:
-    status = row["status"]
-    if status == "running" and not running_now:
-        status = "interrupted"  # killed half-way: its lock is gone, its row never finished
-    return RefreshReport(
-        id=int(row["id"]),
-        started_at=str(row["started_at"]),
-        finished_at=row["finished_at"],
-        status=status,
-        exit_code=row["exit_code"],
-        publish_requested=bool(row["publish_requested"]),
-        changes=json.loads(row["changes"] or "{}"),
-        tests=TestOutcome.from_json(json.loads(row["tests"] or "{}")),
-        published=bool(row["published"]),
-        release_version=row["release_version"],
-        reason=str(row["reason"]),
-        summary=str(row["summary"]),
-    )
-
-
-def history(ws: Workspace, *, limit: int = 100) -> list[RefreshReport]:
-    """The workspace's refreshes, newest first."""
-    holder = current_holder(ws.path)
-    running_now = holder is not None and holder.job == "refresh"
-    rows = ws.fetch_all("select * from refresh_runs order by id desc limit ?", (limit,))
-    return [_record_from(row, running_now and i == 0) for i, row in enumerate(rows)]
-
-
-def last_refresh(ws: Workspace) -> RefreshReport | None:
-    found = history(ws, limit=1)
-    return found[0] if found else None
-
-
-def last_refresh_problem(ws: Workspace) -> str | None:
-    """What to tell the user on opening the workspace, if its last refresh went wrong."""
-    last = last_refresh(ws)
-    if last is None or last.status not in PROBLEM_STATUSES:
-        return None
-    when = last.started_at.replace("T", " ")[:16]
-    if last.status == "interrupted":
-        return f"The last refresh ({when} UTC) was interrupted before it finished."
-    why = last.reason or last.tests.line()
-    words = {"regressed": "found a regression", "blocked": "was blocked", "failed": "failed"}
-    return f"The last refresh ({when} UTC) {words[last.status]}: {why}"
 
 
 # -- the steps -------------------------------------------------------------------------------
@@ -322,13 +101,7 @@ def _baseline_run_id(ws: Workspace) -> int | None:
     otherwise compare with the failing run, see nothing get worse, and publish it. A run
     made by hand (the test bench, `botdesk test`) counts: its user has seen the results.
     """
-    rejected: set[int] = set()
-    for row in ws.fetch_all(
-        "select tests from refresh_runs where status in ('regressed', 'blocked', 'failed')"
-    ):
-        run_id = json.loads(row["tests"] or "{}").get("run_id")
-        if isinstance(run_id, int):
-            rejected.add(run_id)
+    rejected = rejected_test_runs(ws)
     for run in answers.list_runs(ws):
         if run.status == "finished" and run.target == "workspace" and run.id not in rejected:
             return int(run.id)
@@ -341,29 +114,6 @@ class TestRunError(BotdeskError):
     __test__ = False  # not a pytest class
 
 
-def _content_fingerprint(ws: Workspace) -> str:
-    """What the bot knows, in a few bytes: the included passages' ids and text hashes."""
-    digest = hashlib.sha256()
-    for passage_id, text_hash in ws.conn.execute(
-        "select p.id, p.text_hash from passages p join documents d on d.id = p.document_id"
-        f" where {INCLUDED_WHERE} order by p.id"
-    ):
-        digest.update(f"{passage_id}:{text_hash};".encode())
-    return digest.hexdigest()[:32]
-
-
-def _tested_content(ws: Workspace, run_id: int) -> str:
-    """The fingerprint a refresh recorded for this test run ("" if no refresh made it)."""
-    for row in ws.fetch_all(
-        "select tests from refresh_runs where status in ('ok', 'regressed', 'blocked')"
-        " order by id desc limit 50"
-    ):
-        tests = json.loads(row["tests"] or "{}")
-        if tests.get("run_id") == run_id and tests.get("content"):
-            return str(tests["content"])
-    return ""
-
-
 async def _run_tests(
     ws: Workspace, job: Job, backends: Backends, reason_to_run: str
 ) -> TestOutcome:
@@ -371,8 +121,8 @@ async def _run_tests(
     latest = _previous_run_id(ws)
     if not answers.list_questions(ws):
         return TestOutcome(note="not run: no saved test questions")
-    content = _content_fingerprint(ws)
-    if latest is not None and content == _tested_content(ws, latest):
+    content = content_queries.included_fingerprint(ws)
+    if latest is not None and content == tested_content(ws, latest):
         reason_to_run = ""  # the latest run answered from exactly this content
     if reason_to_run or latest is None:
         report = await answers.run_tests(
@@ -406,24 +156,12 @@ async def _run_tests(
     return outcome
 
 
-def _published_widget(ws: Workspace, endpoint: str, bot_id: str) -> dict[str, Any] | None:
-    raw = ws.scalar(
-        "select widget from publish_releases where status = 'published' and endpoint = ?"
-        " and bot_id = ? order by published_at desc, id desc limit 1",
-        (endpoint, bot_id),
-    )
-    return None if raw is None else dict(json.loads(raw))
-
-
 def _something_to_publish(ws: Workspace, endpoint: str, bot_id: str) -> bool:
     if publish.changes_since_last_release(ws, endpoint=endpoint, bot_id=bot_id).any:
         return True
-    if ws.scalar(
-        "select 1 from publish_releases where status = 'pending' and endpoint = ? and bot_id = ?",
-        (endpoint, bot_id),
-    ):
+    if release.pending(ws, (endpoint, bot_id)) is not None:
         return True  # an interrupted publish to finish
-    published = _published_widget(ws, endpoint, bot_id)
+    published = release.published_widget(ws, (endpoint, bot_id))
     return published is None or published != widget_config.load(ws)
 
 
@@ -440,7 +178,7 @@ async def refresh(
     holds the workspace; every other failure is recorded and reported, not raised.
     """
     with WorkspaceLock(ws.path, "refresh"):
-        report = _start_record(ws, publish_after)
+        report = start_record(ws, publish_after)
         try:
             await _refresh_steps(ws, job, report, backends)
         except BaseException as exc:  # a cancel or a bug: the record says so, then re-raise
@@ -449,11 +187,11 @@ async def refresh(
             why = "cancelled" if cancelled else f"stopped: {exc or type(exc).__name__}"
             report.reason = report.reason or why
             report.summary = summary_line(report, ws.path.name)
-            _finish_record(ws, report)
+            finish_record(ws, report)
             raise
         report.exit_code = EXIT_OK if report.status == "ok" else EXIT_FAILED
         report.summary = summary_line(report, ws.path.name)
-        _finish_record(ws, report)
+        finish_record(ws, report)
     job.finish(report.summary)
     return report
 
@@ -461,6 +199,8 @@ async def refresh(
 async def _refresh_steps(
     ws: Workspace, job: Job, report: RefreshReport, backends: Backends
 ) -> None:
+    """Sync, test, publish; a step that fails or refuses sets the report's status and
+    reason, and the steps after it do not run."""
     endpoint, bot_id = publish.get_target(ws)
     if report.publish_requested and not (endpoint and bot_id):
         report.status = "failed"
@@ -469,35 +209,52 @@ async def _refresh_steps(
             "`botdesk publish WS --endpoint URL --bot-id ID`"
         )
         return
-    # 1. sync every source
-    try:
-        summary = await content.sync(ws, _step(job, "sync"), backends=backends)
-    except CancelledError:
-        raise  # recorded by refresh(), reported as a cancel
-    except BotdeskError as exc:
-        report.status, report.reason = "failed", f"sync failed: {exc}"
+    if not await _sync_step(ws, job, report, backends):
         return
-    report.changes = _changes_from(summary)
-    if summary.failed and not summary.fetched and not summary.unchanged:
-        first = next(iter(summary.failed.items()))
-        report.status = "failed"
-        report.reason = f"every page or file failed to sync (e.g. {first[0]}: {first[1]})"
-        return
-    # 2. the saved test set against the new index
     to_publish = bool(
         report.publish_requested
         and endpoint
         and bot_id
         and _something_to_publish(ws, endpoint, bot_id)
     )
+    if not await _test_step(ws, job, report, backends, _reason_to_run(ws, report, to_publish)):
+        return
+    await _publish_step(ws, job, report, backends, to_publish)
+
+
+async def _sync_step(ws: Workspace, job: Job, report: RefreshReport, backends: Backends) -> bool:
+    """1. Sync every source; False when the sync failed (or every page or file did)."""
+    try:
+        summary = await content.sync(ws, _step(job, "sync"), backends=backends)
+    except CancelledError:
+        raise  # recorded by refresh(), reported as a cancel
+    except BotdeskError as exc:
+        report.status, report.reason = "failed", f"sync failed: {exc}"
+        return False
+    report.changes = changes_from(summary)
+    if summary.failed and not summary.fetched and not summary.unchanged:
+        first = next(iter(summary.failed.items()))
+        report.status = "failed"
+        report.reason = f"every page or file failed to sync (e.g. {first[0]}: {first[1]})"
+        return False
+    return True
+
+
+def _reason_to_run(ws: Workspace, report: RefreshReport, to_publish: bool) -> str:
+    """Why the saved tests run again ("" when the latest run's results may stand)."""
     if report.changed:
-        reason_to_run = "content changed"
-    elif to_publish:
-        reason_to_run = "changes since the last release"
-    elif _previous_run_id(ws) is None:
-        reason_to_run = "no earlier run"
-    else:
-        reason_to_run = ""
+        return "content changed"
+    if to_publish:
+        return "changes since the last release"
+    if _previous_run_id(ws) is None:
+        return "no earlier run"
+    return ""
+
+
+async def _test_step(
+    ws: Workspace, job: Job, report: RefreshReport, backends: Backends, reason_to_run: str
+) -> bool:
+    """2. The saved test set against the new index; False when it could not run."""
     try:
         report.tests = await _run_tests(ws, job, backends, reason_to_run)
     except CancelledError:
@@ -507,9 +264,15 @@ async def _refresh_steps(
         report.tests = TestOutcome(note=f"could not run: {exc}", run_id=run_id)
         report.status = "failed"
         report.reason = f"the test run failed: {exc}"
-        return
+        return False
+    return True
+
+
+async def _publish_step(
+    ws: Workspace, job: Job, report: RefreshReport, backends: Backends, to_publish: bool
+) -> None:
+    """3. Publish, only when asked, needed and safe (no test regressed)."""
     regressed = bool(report.tests.regressions)
-    # 3. publish, only when asked, needed and safe
     if not report.publish_requested:
         report.status = "regressed" if regressed else "ok"
         if regressed:
@@ -526,7 +289,7 @@ async def _refresh_steps(
         published = await publish.publish(
             ws,
             _step(job, "publish"),
-            notes=f"Refresh {report.id}: {_changes_line(report.changes)}",
+            notes=f"Refresh {report.id}: {changes_line(report.changes)}",
             backends=backends,
         )
     except CancelledError:
@@ -542,34 +305,4 @@ async def _refresh_steps(
 
 
 def _regression_reason(tests: TestOutcome) -> str:
-    named = "; ".join(f"“{q}”" for q in tests.regressions[:REGRESSIONS_NAMED])
-    more = len(tests.regressions) - REGRESSIONS_NAMED
-    extra = f" and {more} more" if more > 0 else ""
-    return f"a test that passed before now fails: {named}{extra}"
-
-
-def history_rows(reports: Sequence[RefreshReport]) -> list[list[str]]:
-    """The history as table cells (the command's table and the window's both use these)."""
-    rows: list[list[str]] = []
-    for r in reports:
-        tests = (
-            f"{r.tests.passed}/{r.tests.questions}"
-            + (f", {len(r.tests.regressions)} regressed" if r.tests.regressions else "")
-            if r.tests.questions
-            else "—"
-        )
-        live = f"release {r.release_version}" if r.published else "no"
-        rows.append(
-            [
-                r.started_at.replace("T", " ")[:16],
-                r.status,
-                _changes_line(r.changes),
-                tests,
-                live,
-                r.reason,
-            ]
-        )
-    return rows
-
-
-HISTORY_HEADERS = ["started (UTC)", "status", "changes", "tests", "published", "why"]
+    return f"a test that passed before now fails: {tests.regressions_named()}"

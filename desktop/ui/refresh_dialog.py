@@ -2,7 +2,7 @@
 
 The dialog sets the system scheduler's entry (services.schedule: a systemd timer or crontab
 line, a launchd agent, a Task Scheduler task) and shows what it installs and where, then
-the refresh history (services.refresh) as a table. Scheduler commands run off the GUI
+the refresh history (services.refresh_history) as a table. Scheduler commands run off the GUI
 thread. `last_refresh_notice` is what the window says on opening a workspace whose last
 refresh went wrong.
 """
@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import BotdeskError
 from desktop.core.jobs import Job, JobEvent
+from desktop.core.refresh_history import PROBLEM_STATUSES, RefreshReport
 from desktop.core.store.workspace import Workspace
-from desktop.services import refresh, schedule
+from desktop.services import refresh, refresh_history, schedule
 from desktop.services.backends import Backends
 from desktop.services.schedule import Installed, Schedule, SchedulerHost
 from desktop.ui.jobs import JobHandle, JobsController
@@ -52,7 +53,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 def last_refresh_notice(ws: Workspace) -> str | None:
     """One line for the window when the workspace's last refresh failed or was blocked."""
-    problem = refresh.last_refresh_problem(ws)
+    problem = refresh_history.last_refresh_problem(ws)
     return None if problem is None else problem + " (Workspace ▸ Refresh schedule… shows more.)"
 
 
@@ -80,23 +81,23 @@ class RefreshHistoryModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._reports: list[refresh.RefreshReport] = []
+        self._reports: list[RefreshReport] = []
         self._rows: list[list[str]] = []
 
-    def set_reports(self, reports: Sequence[refresh.RefreshReport]) -> None:
+    def set_reports(self, reports: Sequence[RefreshReport]) -> None:
         self.beginResetModel()
         self._reports = list(reports)
-        self._rows = refresh.history_rows(self._reports)
+        self._rows = refresh_history.history_rows(self._reports)
         self.endResetModel()
 
-    def report(self, row: int) -> refresh.RefreshReport:
+    def report(self, row: int) -> RefreshReport:
         return self._reports[row]
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(refresh.HISTORY_HEADERS)
+        return 0 if parent.isValid() else len(refresh_history.HISTORY_HEADERS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -104,9 +105,9 @@ class RefreshHistoryModel(QAbstractTableModel):
         if (
             orientation == Qt.Orientation.Horizontal
             and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(refresh.HISTORY_HEADERS)
+            and 0 <= section < len(refresh_history.HISTORY_HEADERS)
         ):
-            header = refresh.HISTORY_HEADERS[section]
+            header = refresh_history.HISTORY_HEADERS[section]
             return header[:1].upper() + header[1:]
         return None
 
@@ -123,7 +124,7 @@ class RefreshHistoryModel(QAbstractTableModel):
             cell = cells[index.column()]
             extra = f"\n\n{report.summary}" if report.summary and report.summary != cell else ""
             return escaped_tooltip(cell + extra) if cell or extra else None
-        problem = report.status in refresh.PROBLEM_STATUSES
+        problem = report.status in PROBLEM_STATUSES
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1 and problem:
             return QBrush(_PROBLEM)
         return None
@@ -365,7 +366,7 @@ class RefreshScheduleDialog(QDialog):
             return None
         ws, publish_after, backends = self.ws, self.publish_box.isChecked(), self.backends
 
-        async def work(job: Job) -> refresh.RefreshReport:
+        async def work(job: Job) -> RefreshReport:
             return await refresh.refresh(ws, job, publish_after=publish_after, backends=backends)
 
         self.run_now_button.setEnabled(False)
@@ -376,13 +377,13 @@ class RefreshScheduleDialog(QDialog):
 
     def _run_finished(self, event: JobEvent, result: object) -> None:
         self.run_now_button.setEnabled(True)
-        if isinstance(result, refresh.RefreshReport):
+        if isinstance(result, RefreshReport):
             self.last_run_label.setText(result.summary)
             self.last_run_label.setVisible(True)
         self.load_history()
 
     def load_history(self) -> None:
-        reports = refresh.history(self.ws)
+        reports = refresh_history.history(self.ws)
         self.history_model.set_reports(reports)
         self.history_empty.setVisible(not reports)
         self.history_view.setVisible(bool(reports))

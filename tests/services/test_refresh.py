@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from desktop.core.jobs import Job
+from desktop.core.refresh_history import RefreshReport
 from desktop.core.store.lock import WorkspaceBusyError, WorkspaceLock
 from desktop.core.store.workspace import Workspace
-from desktop.services import answers, content, publish, refresh
+from desktop.services import answers, content, publish, refresh, refresh_history
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from tests.helpers.backends import OFFLINE
@@ -45,9 +46,7 @@ class Setup:
         return len(self.ollama.calls("/api/chat"))
 
 
-def refresh_now(
-    ws: Workspace, backends: Backends, *, publish_after: bool = True
-) -> refresh.RefreshReport:
+def refresh_now(ws: Workspace, backends: Backends, *, publish_after: bool = True) -> RefreshReport:
     return asyncio.run(
         refresh.refresh(ws, Job("Refresh"), publish_after=publish_after, backends=backends)
     )
@@ -99,7 +98,7 @@ def test_nothing_changed_sends_nothing_and_calls_no_model(published: Setup) -> N
     assert published.chats() == chats_before  # the earlier run stands: no model call
     assert not report.tests.ran and "nothing changed" in report.tests.note
     assert "nothing changed" in report.summary and "nothing new to publish" in report.summary
-    [record] = refresh.history(published.ws)
+    [record] = refresh_history.history(published.ws)
     assert record.status == "ok" and record.summary == report.summary and record.finished_at
 
 
@@ -116,7 +115,7 @@ def test_a_changed_page_with_passing_tests_goes_live(published: Setup) -> None:
     assert live is not None and live.version == 2
     assert any(method == "POST" for method, _ in published.uploads())
     assert "published: release 2 is live" in report.summary
-    assert refresh.last_refresh_problem(published.ws) is None
+    assert refresh_history.last_refresh_problem(published.ws) is None
 
 
 def test_a_regression_blocks_the_publish_and_names_the_question(published: Setup) -> None:
@@ -130,7 +129,7 @@ def test_a_regression_blocks_the_publish_and_names_the_question(published: Setup
     assert published.uploads() == []
     live = published.receiver.live()
     assert live is not None and live.version == 1  # the old release stays live
-    problem = refresh.last_refresh_problem(published.ws)
+    problem = refresh_history.last_refresh_problem(published.ws)
     assert problem is not None and "was blocked" in problem and RYE in problem
     stored = published.ws.fetch_one("select * from refresh_runs order by id desc limit 1")
     assert stored is not None and stored["exit_code"] == 1
@@ -185,7 +184,7 @@ def test_the_site_down_fails_and_is_recorded(published: Setup) -> None:
     assert report.status == "failed" and report.exit_code == 1
     assert "failed" in report.reason
     assert not report.published and published.uploads() == []
-    problem = refresh.last_refresh_problem(published.ws)
+    problem = refresh_history.last_refresh_problem(published.ws)
     assert problem is not None and "failed" in problem
 
 
@@ -193,20 +192,20 @@ def test_publish_without_a_remembered_endpoint_says_how(tmp_path: Path) -> None:
     with create_workspace(tmp_path / "new.botdesk", name="New") as ws:
         report = refresh_now(ws, OFFLINE)
         assert report.status == "failed" and "botdesk publish WS --endpoint URL" in report.reason
-        assert refresh.history(ws)[0].status == "failed"
+        assert refresh_history.history(ws)[0].status == "failed"
 
 
 def test_a_second_refresh_while_one_runs_is_refused_and_not_recorded(tmp_path: Path) -> None:
     with create_workspace(tmp_path / "busy.botdesk", name="Busy") as ws:
         with WorkspaceLock(ws.path, "refresh"), pytest.raises(WorkspaceBusyError):
             refresh_now(ws, OFFLINE)
-        assert refresh.history(ws) == []
+        assert refresh_history.history(ws) == []
 
 
 def test_a_refresh_killed_half_way_reads_as_interrupted(tmp_path: Path) -> None:
     with create_workspace(tmp_path / "cut.botdesk", name="Cut") as ws:
         ws.execute("insert into refresh_runs(started_at) values ('2026-11-28T03:00:00+00:00')")
-        [record] = refresh.history(ws)
+        [record] = refresh_history.history(ws)
         assert record.status == "interrupted"
-        problem = refresh.last_refresh_problem(ws)
+        problem = refresh_history.last_refresh_problem(ws)
         assert problem is not None and "interrupted" in problem

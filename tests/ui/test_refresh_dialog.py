@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import Qt, QTime
 
 from desktop.core.jobs import Job
+from desktop.core.refresh_history import RefreshReport, TestOutcome
 from desktop.core.schedule import entry_id
-from desktop.services import refresh
+from desktop.services import refresh, refresh_history
 from desktop.services.backends import Backends
-from desktop.services.refresh import RefreshReport, TestOutcome
 from desktop.services.workspaces import create_workspace
 from desktop.ui.main_window import MainWindow
 from desktop.ui.refresh_dialog import NOTICE_NAME, RefreshHistoryModel, RefreshScheduleDialog
@@ -76,7 +76,7 @@ def test_history_model_passes_the_model_tester(qtmodeltester: Any) -> None:
         ]
     )
     qtmodeltester.check(model)
-    assert model.rowCount() == 2 and model.columnCount() == len(refresh.HISTORY_HEADERS)
+    assert model.rowCount() == 2 and model.columnCount() == len(refresh_history.HISTORY_HEADERS)
     assert model.index(0, 1).data() == "blocked"
     assert model.index(0, 3).data() == "3/4, 1 regressed"
     assert model.index(1, 4).data() == "no"

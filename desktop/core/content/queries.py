@@ -3,9 +3,11 @@ mapping the services and the CLI/UI list from (services decide; this reads)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import (
     DocumentDetail,
     DocumentInfo,
@@ -176,3 +178,14 @@ def passages(
 def passage(ws: Workspace, passage_id: int) -> PassageInfo | None:
     row = ws.fetch_one(PASSAGE_SQL + " where p.id = ?", (passage_id,))
     return None if row is None else passage_info(row)
+
+
+def included_fingerprint(ws: Workspace) -> str:
+    """What the bot knows, in a few bytes: the included passages' ids and text hashes."""
+    digest = hashlib.sha256()
+    for passage_id, text_hash in ws.conn.execute(
+        "select p.id, p.text_hash from passages p join documents d on d.id = p.document_id"
+        f" where {INCLUDED_WHERE} order by p.id"
+    ):
+        digest.update(f"{passage_id}:{text_hash};".encode())
+    return digest.hexdigest()[:32]

@@ -305,6 +305,16 @@ def local_releases(ws: Workspace, target: Target) -> list[ReleaseInfo]:
     return infos
 
 
+def published_widget(ws: Workspace, target: Target) -> dict[str, Any] | None:
+    """The widget config of the newest release this workspace published to the target."""
+    raw = ws.scalar(
+        "select widget from publish_releases where status = 'published' and endpoint = ?"
+        " and bot_id = ? order by published_at desc, id desc limit 1",
+        target,
+    )
+    return None if raw is None else dict(json.loads(raw))
+
+
 def merge_remote(ws: Workspace, target: Target, remote: Sequence[RemoteRelease]) -> None:
     """Take the endpoint's list as the truth about what is live; keep unknown ones as 'seen'."""
     endpoint, bot_id = target
