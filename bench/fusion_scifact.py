@@ -184,7 +184,7 @@ def scifact_workspace(doc_ids: list[str], docs: list[str], vectors: np.ndarray) 
 def catalogue_workspace(model: Any) -> tuple[Any, list[tuple[str, str]]]:
     """The generated catalogue (tests/helpers/catalogue.py) through the content sync."""
     from desktop.core.jobs import Job
-    from desktop.services import content
+    from desktop.services import content, content_sources
     from desktop.services.workspaces import create_workspace, open_workspace
     from tests.helpers.backends import test_backends
     from tests.helpers.catalogue import identifier_questions, products, write_catalogue
@@ -194,7 +194,7 @@ def catalogue_workspace(model: Any) -> tuple[Any, list[tuple[str, str]]]:
         return open_workspace(path), identifier_questions(products(40))
     catalogue = write_catalogue(OUT / "catalogue", count=40)
     ws = create_workspace(path, name="Catalogue", embedder="ollama:all-minilm")
-    content.add_files(ws, [OUT / "catalogue"])
+    content_sources.add_files(ws, [OUT / "catalogue"])
     asyncio.run(content.sync(ws, Job("Sync"), backends=test_backends(embedder=model)))
     return ws, identifier_questions(catalogue)
 

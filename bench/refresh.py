@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop.core.jobs import Job
-from desktop.services import answers, content, publish, refresh
+from desktop.services import answers, content, content_sources, publish, refresh
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from tests.helpers.fake_ollama import FakeOllama
@@ -69,7 +69,7 @@ def bench(pages: int, questions: int, tmp: Path) -> None:
         backends = Backends(ollama_host=ollama.url)
         os.environ["BOTDESK_PUBLISH_TOKEN"] = TOKEN
         ws = create_workspace(tmp / "bench.botdesk", name="Bench", embedder="ollama:all-minilm")
-        content.add_site(ws, origin + "/", max_pages=pages + 10, max_depth=50)
+        content_sources.add_site(ws, origin + "/", max_pages=pages + 10, max_depth=50)
         start = time.perf_counter()
         first = asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         print(

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop.core.jobs import Job  # noqa: E402
-from desktop.services import content, index  # noqa: E402
+from desktop.services import content, content_sources, index  # noqa: E402
 from desktop.services.backends import Backends  # noqa: E402
 from desktop.services.workspaces import create_workspace  # noqa: E402
 from tests.helpers.fake_ollama import FakeOllama  # noqa: E402
@@ -88,7 +88,7 @@ def main() -> None:
             folder.mkdir()
             for n in range(args.pages):
                 (folder / f"page{n:03d}.html").write_text(html(n), encoding="utf-8")
-            content.add_files(ws, [folder])
+            content_sources.add_files(ws, [folder])
         else:
             pages = {f"/p/{n}": Page(html(n).encode()) for n in range(args.pages)}
             links = "".join(f'<a href="/p/{n}">page {n}</a> ' for n in range(args.pages))
@@ -96,7 +96,7 @@ def main() -> None:
             server = SiteServer(pages)
             server.__enter__()
             server.sitemap = ["/", *(f"/p/{n}" for n in range(args.pages))]
-            content.add_site(ws, server.url + "/", max_pages=args.pages + 5)
+            content_sources.add_site(ws, server.url + "/", max_pages=args.pages + 5)
         try:
             sync(ws, fake, f"first sync of {args.pages} pages")
             per_page = ws.fetch_all(

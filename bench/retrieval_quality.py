@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from desktop.core.jobs import Job  # noqa: E402
 from desktop.providers.base import ModelSpec  # noqa: E402
-from desktop.services import content, index  # noqa: E402
+from desktop.services import content, content_sources, index  # noqa: E402
 from desktop.services.workspaces import create_workspace, open_workspace  # noqa: E402
 from tests.helpers.backends import test_backends  # noqa: E402
 
@@ -266,14 +266,14 @@ def build(path: Path, embedder: Any, pages: int) -> Any:
         pages = 0
     else:
         ws = create_workspace(path, name="Quality", embedder=str(embedder.spec))
-        content.add_files(ws, [ROOT / "resources" / "sample"])
+        content_sources.add_files(ws, [ROOT / "resources" / "sample"])
         added = 0
     if pages and (WCXB / "ground-truth").is_dir():
         for page in sorted((WCXB / "ground-truth").glob("*.json"))[:pages]:
             truth = json.loads(page.read_text(encoding="utf-8"))["ground_truth"]
             text = truth.get("main_content_markdown") or truth.get("main_content") or ""
             if text.strip():
-                content.add_text(ws, truth.get("title") or page.stem, text)
+                content_sources.add_text(ws, truth.get("title") or page.stem, text)
                 added += 1
     started = time.perf_counter()
     asyncio.run(content.sync(ws, Job("Sync"), backends=test_backends(embedder=embedder)))

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop.core.jobs import Job
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 
@@ -351,7 +351,9 @@ def bench_site(
         ws = create_workspace(tmp / "site.botdesk", name="bench")
         # room for the traps' capped families (50 each by default) beyond the site's pages
         extra = 200 if traps else 10
-        content.add_site(ws, origin + "/", max_pages=n + extra, max_depth=200, timeout_s=timeout_s)
+        content_sources.add_site(
+            ws, origin + "/", max_pages=n + extra, max_depth=200, timeout_s=timeout_s
+        )
         floor = _floor(origin, n, traps)
         rss0 = _maxrss_mb()
         first, s1 = _run_sync(ws, profile, "first")
@@ -391,7 +393,7 @@ def bench_files(n: int, tmp: Path) -> None:
         if path != "/":
             (folder / (path.strip("/").replace("/", "_") + ".html")).write_bytes(body)
     ws = create_workspace(tmp / "files.botdesk", name="bench")
-    content.add_files(ws, [folder])
+    content_sources.add_files(ws, [folder])
     rss0 = _maxrss_mb()
     first, s1 = asyncio.run(_timed_sync(ws))
     again, s2 = asyncio.run(_timed_sync(ws))

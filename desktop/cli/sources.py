@@ -204,11 +204,11 @@ def _print_tree(node: Any, depth: int) -> None:
 
 # -- handlers --------------------------------------------------------------------------
 def run_add_site(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        source = content.add_site(
+        source = content_sources.add_site(
             ws,
             args.url,
             include=args.include,
@@ -222,42 +222,42 @@ def run_add_site(args: argparse.Namespace) -> int:
 
 
 def run_add_files(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        for source in content.add_files(ws, args.paths):
+        for source in content_sources.add_files(ws, args.paths):
             print(f"added source {source.id}: {source.location}")
     return 0
 
 
 def run_add_text(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     text = args.text if args.text is not None else read_text_file(args.file)
     with open_workspace(args.workspace) as ws:
-        source = content.add_text(ws, args.title, text)
+        source = content_sources.add_text(ws, args.title, text)
         print(f"added source {source.id}: {source.title}")
     return 0
 
 
 def run_add_qa(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        source = content.add_qa(ws, args.question, args.answer)
+        source = content_sources.add_qa(ws, args.question, args.answer)
         print(f"added source {source.id}: {source.title}")
     return 0
 
 
 def run_sources(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace) as ws:
-        sources = content.list_sources(ws)
+        sources = content_sources.list_sources(ws)
     if args.json:
         print_json([s.to_json() for s in sources])
     else:
@@ -269,14 +269,14 @@ def run_sources(args: argparse.Namespace) -> int:
 
 
 def run_source(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     changes = _politeness_values(args)
     with open_workspace(args.workspace) as ws:
-        source = content.get_source(ws, args.source_id)
+        source = content_sources.get_source(ws, args.source_id)
         if changes:
-            source = content.set_source_settings(ws, args.source_id, **changes)
+            source = content_sources.set_source_settings(ws, args.source_id, **changes)
         shown = {k: v for k, v in source.settings.items() if k != "crawl_memory"}
         if args.json:
             print_json({"id": source.id, "kind": source.kind, "settings": shown})
@@ -288,14 +288,14 @@ def run_source(args: argparse.Namespace) -> int:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from desktop.services import content
+    from desktop.services import content_sources
     from desktop.services.workspaces import open_workspace
 
     with open_workspace(args.workspace):
         pass  # only checked: a preview stores nothing
     job = progress_job("Crawl preview")
     preview = asyncio.run(
-        content.preview_site(
+        content_sources.preview_site(
             args.url,
             include=args.include,
             exclude=args.exclude,
@@ -304,7 +304,7 @@ def run_preview(args: argparse.Namespace) -> int:
             backends=args.backends,
         )
     )
-    selection = content.apply_site_rules(
+    selection = content_sources.apply_site_rules(
         preview, include=args.include, exclude=args.exclude, max_pages=args.max_pages
     )
     if args.json:

@@ -46,7 +46,7 @@ from desktop.core.publish import client as client_core
 from desktop.core.store.workspace import Workspace
 from desktop.core.text import sha256_hex
 from desktop.providers.base import Embedder
-from desktop.services import answers, content, publish
+from desktop.services import answers, content, content_sources, publish
 from desktop.services.backends import Backends
 
 __all__ = [
@@ -360,9 +360,9 @@ async def add_qa_passage(
 ) -> SourceInfo:
     """A Q&A passage for a gap or a question (the content service's Q&A source), synced
     now so the bot can be given it at once; publish to make it live."""
-    source = content.add_qa(ws, question, answer)
+    source = content_sources.add_qa(ws, question, answer)
     await content.sync(ws, job or Job("Add Q&A"), source_ids=[source.id], backends=backends)
-    return content.get_source(ws, source.id)
+    return content_sources.get_source(ws, source.id)
 
 
 # -- leads -------------------------------------------------------------------------------

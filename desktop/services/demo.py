@@ -7,7 +7,7 @@ from pathlib import Path
 from desktop.core.jobs import Job, JobListener
 from desktop.core.paths import resource_path, user_data_dir
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace, open_workspace
 
@@ -43,9 +43,9 @@ async def build_demo(
     else:
         ws = create_workspace(path, name=DEMO_NAME, embedder="none")
     with ws:
-        if not content.list_sources(ws):
-            content.add_files(ws, [SAMPLE_DIR])
-            content.add_qa(ws, DEMO_QUESTION, DEMO_ANSWER)
+        if not content_sources.list_sources(ws):
+            content_sources.add_files(ws, [SAMPLE_DIR])
+            content_sources.add_qa(ws, DEMO_QUESTION, DEMO_ANSWER)
         job = Job("Build the demo workspace", listeners=[listener] if listener else [])
         # Local files and no embedder: the demo reaches no server, whatever the environment.
         await content.sync(ws, job, backends=Backends())

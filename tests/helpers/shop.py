@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.jobs import Job
-from desktop.services import answers, content
+from desktop.services import answers, content, content_sources
 from desktop.services.workspaces import create_workspace
 from tests.helpers.backends import OFFLINE
 from tests.helpers.site_server import Page, SiteServer
@@ -63,7 +63,7 @@ def shop_site() -> SiteServer:
 def build_shop_workspace(path: Path, site_url: str) -> Path:
     """Create, crawl and sync the shop into a workspace (keyword search, no embedder)."""
     with create_workspace(path, name="Lumen Bakery", embedder="none") as ws:
-        content.add_site(ws, site_url + "/")
+        content_sources.add_site(ws, site_url + "/")
         # Local site, no embedder: no model server to reach.
         asyncio.run(content.sync(ws, Job("sync"), backends=OFFLINE))
         answers.set_profile(ws, "default", generator="ollama:llama3.2", k=3)

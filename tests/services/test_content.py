@@ -10,7 +10,7 @@ import pytest
 from desktop.core.errors import CancelledError, ConfigError, SourceError
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from tests.helpers.backends import OFFLINE
 from tests.helpers.pdfs import blank_pdf, garbage_pdf, text_pdf
 
@@ -37,9 +37,9 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_files_text_qa_sync_then_resync_unchanged(workspace: Workspace, folder: Path) -> None:
-    content.add_files(workspace, [folder])
-    content.add_text(workspace, "Opening hours", "We open at 7 and close at 17.")
-    content.add_qa(workspace, "Do you deliver on Sundays?", "No.")
+    content_sources.add_files(workspace, [folder])
+    content_sources.add_text(workspace, "Opening hours", "We open at 7 and close at 17.")
+    content_sources.add_qa(workspace, "Do you deliver on Sundays?", "No.")
     summary = _sync(workspace)
     assert summary.fetched == 5 and summary.failed == {}
     docs = {Path(d.uri).name: d for d in content.list_documents(workspace)}
@@ -56,7 +56,7 @@ def test_files_text_qa_sync_then_resync_unchanged(workspace: Workspace, folder: 
     assert (again.fetched, again.unchanged, again.passages_added) == (0, 5, 0)
     assert [p.id for p in content.list_passages(workspace)] == ids
     assert {d.status for d in content.list_documents(workspace)} == {"unchanged"}
-    sources = content.list_sources(workspace)
+    sources = content_sources.list_sources(workspace)
     assert sources[0].documents == 3 and sources[0].last_synced_at
 
 
@@ -65,10 +65,10 @@ def test_broken_pdf_missing_folder_and_scan_do_not_end_the_sync(
 ) -> None:
     (folder / "broken.pdf").write_bytes(garbage_pdf())
     (folder / "scan.pdf").write_bytes(blank_pdf())
-    content.add_files(workspace, [folder])
+    content_sources.add_files(workspace, [folder])
     gone = tmp_path / "gone"
     gone.mkdir()
-    content.add_files(workspace, [gone])
+    content_sources.add_files(workspace, [gone])
     gone.rmdir()
     summary = _sync(workspace)
     assert summary.fetched == 3
@@ -84,8 +84,9 @@ def test_broken_pdf_missing_folder_and_scan_do_not_end_the_sync(
 
 
 def test_edited_file_keeps_curation_and_flags_review(workspace: Workspace, folder: Path) -> None:
-    (source,) = content.add_files(workspace, [folder / "pricing.md"])
-    content.set_source_settings(workspace, source.id, min_tokens=0)  # one passage per section
+    (source,) = content_sources.add_files(workspace, [folder / "pricing.md"])
+    # min_tokens 0: one passage per section
+    content_sources.set_source_settings(workspace, source.id, min_tokens=0)
     _sync(workspace)
     enterprise = next(p for p in content.list_passages(workspace) if "Enterprise" in p.heading_path)
     basic = next(p for p in content.list_passages(workspace) if p.heading_path == "Pricing")
@@ -115,7 +116,7 @@ def test_edited_file_keeps_curation_and_flags_review(workspace: Workspace, folde
 
 
 def test_deleted_file_is_removed_and_leaves_the_index(workspace: Workspace, folder: Path) -> None:
-    content.add_files(workspace, [folder])
+    content_sources.add_files(workspace, [folder])
     _sync(workspace)
     (folder / "about.html").unlink()
     summary = _sync(workspace)
@@ -130,7 +131,7 @@ def test_cancel_mid_sync_then_resume(workspace: Workspace, tmp_path: Path) -> No
     root.mkdir()
     for i in range(8):
         (root / f"page{i}.md").write_text(f"# Page {i}\n\nText of page number {i}.\n")
-    content.add_files(workspace, [root])
+    content_sources.add_files(workspace, [root])
     job = Job("sync")
 
     def cancel_after_three(event: JobEvent) -> None:
@@ -152,26 +153,26 @@ def test_chunk_settings_preview_then_rechunk_without_refetch(
 ) -> None:
     doc = tmp_path / "long.md"
     doc.write_text("# Long\n\n" + "\n\n".join(f"Paragraph {i} " + "word " * 40 for i in range(10)))
-    (source,) = content.add_files(workspace, [doc])
+    (source,) = content_sources.add_files(workspace, [doc])
     _sync(workspace)
     before = len(content.list_passages(workspace))
-    preview = content.preview_chunking(workspace, source.id, {"target_tokens": 60})
+    preview = content_sources.preview_chunking(workspace, source.id, {"target_tokens": 60})
     assert len(preview) > before
     assert len(content.list_passages(workspace)) == before  # not applied
-    content.set_source_settings(workspace, source.id, target_tokens=60, overlap_tokens=0)
+    content_sources.set_source_settings(workspace, source.id, target_tokens=60, overlap_tokens=0)
     summary = _sync(workspace)
     assert summary.unchanged == 1 and summary.fetched == 0
     assert len(content.list_passages(workspace)) == len(
-        content.preview_chunking(workspace, source.id, {"overlap_tokens": 0})
+        content_sources.preview_chunking(workspace, source.id, {"overlap_tokens": 0})
     )
     with pytest.raises(ConfigError):
-        content.set_source_settings(workspace, source.id, target_tokens=1)
+        content_sources.set_source_settings(workspace, source.id, target_tokens=1)
     with pytest.raises(ConfigError, match="Unknown setting"):
-        content.set_source_settings(workspace, source.id, colour="red")
+        content_sources.set_source_settings(workspace, source.id, colour="red")
 
 
 def test_exclude_document_and_url_pattern(workspace: Workspace, folder: Path) -> None:
-    content.add_files(workspace, [folder])
+    content_sources.add_files(workspace, [folder])
     _sync(workspace)
     docs = content.list_documents(workspace)
     content.exclude_document(workspace, docs[0].id)
@@ -186,34 +187,34 @@ def test_exclude_document_and_url_pattern(workspace: Workspace, folder: Path) ->
 
 
 def test_full_text_search_and_bad_inputs(workspace: Workspace, folder: Path) -> None:
-    content.add_files(workspace, [folder])
+    content_sources.add_files(workspace, [folder])
     _sync(workspace)
     hits = content.list_passages(workspace, query="harbour")
     assert [h.title for h in hits] == ["About"]
     assert content.list_passages(workspace, query='"unbalanced (quote') == []
     with pytest.raises(SourceError, match="No such file"):
-        content.add_files(workspace, [folder / "nope.md"])
+        content_sources.add_files(workspace, [folder / "nope.md"])
     (folder / "image.png").write_bytes(b"png")
     with pytest.raises(SourceError, match="Unsupported file type"):
-        content.add_files(workspace, [folder / "image.png"])
+        content_sources.add_files(workspace, [folder / "image.png"])
     with pytest.raises(SourceError, match="Not a website"):
-        content.add_site(workspace, "ftp://example.com")
+        content_sources.add_site(workspace, "ftp://example.com")
     with pytest.raises(SourceError):
-        content.add_text(workspace, "t", "  ")
+        content_sources.add_text(workspace, "t", "  ")
     with pytest.raises(SourceError):
-        content.add_qa(workspace, "q", "")
+        content_sources.add_qa(workspace, "q", "")
     with pytest.raises(SourceError, match="Unknown state"):
         content.list_passages(workspace, state="weird")
     with pytest.raises(SourceError):
-        content.remove_source(workspace, 999)
-    content.remove_source(workspace, content.list_sources(workspace)[0].id)
+        content_sources.remove_source(workspace, 999)
+    content_sources.remove_source(workspace, content_sources.list_sources(workspace)[0].id)
     assert content.list_documents(workspace) == []
 
 
 def test_undo_inverses_restore_curation_and_take_back_only_added_passages(
     workspace: Workspace,
 ) -> None:
-    content.add_text(workspace, "Hours", "We open at seven every morning.")
+    content_sources.add_text(workspace, "Hours", "We open at seven every morning.")
     _sync(workspace)
     chunked = content.list_passages(workspace)[0]
     before = content.curation_snapshot(workspace, chunked.id)

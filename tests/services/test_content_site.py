@@ -15,7 +15,7 @@ import pytest
 
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from tests.helpers.backends import OFFLINE
 from tests.helpers.loopback import LoopbackServer, ScriptedHandler
 from tests.helpers.pdfs import text_pdf
@@ -74,7 +74,7 @@ def _sync(ws: Workspace) -> content.SyncSummary:
 
 
 def test_site_sync_resync_and_gone_page(workspace: Workspace, site: LoopbackServer) -> None:
-    content.add_site(workspace, site.url + "/")
+    content_sources.add_site(workspace, site.url + "/")
     first = _sync(workspace)
     assert first.fetched == 4, first.to_json()
     docs = {urlsplit(d.uri).path: d for d in content.list_documents(workspace)}
@@ -99,7 +99,7 @@ def test_site_sync_resync_and_gone_page(workspace: Workspace, site: LoopbackServ
 def test_changed_page_is_refetched_and_rechunked(
     workspace: Workspace, site: LoopbackServer
 ) -> None:
-    content.add_site(workspace, site.url + "/")
+    content_sources.add_site(workspace, site.url + "/")
     _sync(workspace)
     links = ["/", "/pricing", "/faq", "/sheet.pdf"]
     site.state["pages"]["/pricing"] = (

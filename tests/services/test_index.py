@@ -23,7 +23,7 @@ from desktop.core.errors import (
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
 from desktop.providers.retry import RetryPolicy
-from desktop.services import answers, content, index
+from desktop.services import answers, content, content_sources, index
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from tests.helpers.backends import test_backends
@@ -67,7 +67,7 @@ def test_resync_with_one_changed_page_embeds_only_its_passages(
 ) -> None:
     folder = _site(tmp_path / "site")
     with _workspace(tmp_path) as ws:
-        content.add_files(ws, [folder])
+        content_sources.add_files(ws, [folder])
         job = _sync(ws, backends=backends)
         status = index.index_status(ws)
         assert status.included >= 200 and status.embedded == status.included
@@ -97,7 +97,7 @@ def test_resync_with_one_changed_page_embeds_only_its_passages(
 
 
 def _content(ws: Workspace, tmp_path: Path, backends: Backends) -> None:
-    content.add_files(ws, [_site(tmp_path / "site", pages=25)])
+    content_sources.add_files(ws, [_site(tmp_path / "site", pages=25)])
     _sync(ws, backends=backends)
     # Curation the bundle and the workspace search must both honour.
     ws.execute("update passages set excluded = 1 where id % 9 = 0")
@@ -163,7 +163,7 @@ def test_the_answers_service_searches_a_bundle_through_the_index(
     fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path, embedder="none") as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=5)])
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=5)])
         _sync(ws, backends=backends)
         assert fake_ollama.calls("/api/embed") == []  # no embedder: keyword only
         bundle = build_bundle(ws, tmp_path / "kw.bundle")
@@ -192,10 +192,12 @@ def test_filters_reach_the_search_service(
     fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path) as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=10)])
-        content.add_text(ws, "Hours", "The shop opens at nine and closes at six on weekdays.")
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=10)])
+        content_sources.add_text(
+            ws, "Hours", "The shop opens at nine and closes at six on weekdays."
+        )
         _sync(ws, backends=backends)
-        text_source = content.list_sources(ws)[-1].id
+        text_source = content_sources.list_sources(ws)[-1].id
         hits = asyncio.run(
             index.search(ws, "when does the shop open", source_ids=[text_source], backends=backends)
         )
@@ -209,7 +211,7 @@ def test_switching_embedder_shows_the_cost_and_switching_back_is_free(
     fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path) as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=10)])
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=10)])
         _sync(ws, backends=backends)
         included = index.index_status(ws).included
         cost = index.estimate_embedder(ws, "ollama:nomic-embed-text")
@@ -244,7 +246,7 @@ def test_ollama_down_says_what_to_run_and_keeps_the_content(
     down = f"http://127.0.0.1:{_free_port()}"
     backends = test_backends(ollama=down, retry=RetryPolicy(attempts=1, backoff_base_s=0.01))
     with _workspace(tmp_path) as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=3)])
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=3)])
         with pytest.raises(ProviderUnavailableError, match="ollama serve"):
             _sync(ws, backends=backends)
         assert index.index_status(ws).included > 0  # the passages were saved
@@ -253,7 +255,7 @@ def test_ollama_down_says_what_to_run_and_keeps_the_content(
 
 def test_model_not_pulled(fake_ollama: Any, tmp_path: Path, backends: Backends) -> None:
     with _workspace(tmp_path, embedder="ollama:missing-model") as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=2)])
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=2)])
         with pytest.raises(ModelNotFoundError, match="ollama pull missing-model"):
             _sync(ws, backends=backends)
 
@@ -262,7 +264,7 @@ def test_a_failed_batch_keeps_the_batches_before_it(
     fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path) as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=40)])  # > 2 batches of 32
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=40)])  # > 2 batches of 32
         fake_ollama.script(
             "/api/embed",
             Scripted(),
@@ -283,7 +285,7 @@ def test_a_model_answering_another_vector_size_is_refused(
     fake_ollama: Any, tmp_path: Path, backends: Backends
 ) -> None:
     with _workspace(tmp_path) as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=2)])
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=2)])
         _sync(ws, backends=backends)
         (tmp_path / "site" / "page000.md").write_text("# New\n\nA new text.\n", encoding="utf-8")
         fake_ollama.script("/api/embed", *[Scripted(dimensions=128) for _ in range(5)])
@@ -296,7 +298,7 @@ def test_mistral_embeds_and_a_wrong_key_says_so(
     fake_mistral: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backends: Backends
 ) -> None:
     with _workspace(tmp_path, embedder="mistral:mistral-embed") as ws:
-        content.add_files(ws, [_site(tmp_path / "site", pages=3)])
+        content_sources.add_files(ws, [_site(tmp_path / "site", pages=3)])
         _sync(ws, backends=backends)
         status = index.index_status(ws)
         assert status.pending == 0 and status.dimensions == 1024

@@ -14,7 +14,7 @@ from desktop.core.index.prefixes import NO_PREFIXES, PREFIX_TABLE, Prefixes, pre
 from desktop.core.jobs import Job
 from desktop.core.model_specs import ModelSpec
 from desktop.core.store.workspace import Workspace
-from desktop.services import content, index
+from desktop.services import content, content_sources, index
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 
@@ -31,7 +31,7 @@ def _workspace(tmp_path: Path, embedder: str) -> Workspace:
     for name, text in PAGES.items():
         (folder / name).write_text(text, encoding="utf-8")
     ws = create_workspace(tmp_path / "shop.botdesk", name="Shop", embedder=embedder)
-    content.add_files(ws, [folder])
+    content_sources.add_files(ws, [folder])
     return ws
 
 

@@ -11,7 +11,7 @@ import pytest
 from desktop.core.errors import CancelledError, ConfigError, ModelNotFoundError
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
-from desktop.services import answers, content, model_setup
+from desktop.services import answers, content, content_sources, model_setup
 from desktop.services.backends import Backends
 from tests.helpers.backends import test_backends
 from tests.helpers.fake_ollama import FakeModel
@@ -88,7 +88,7 @@ def test_embedder_cost_before_and_after_passages(workspace: Workspace, backends:
     assert "free" in line and "first sync" in line
     assert "nothing to embed" in model_setup.embedder_cost(workspace, "none")
     assert "Unknown embedder" in model_setup.embedder_cost(workspace, "nonsense")
-    content.add_text(workspace, "Hours", "We open at nine.")
+    content_sources.add_text(workspace, "Hours", "We open at nine.")
     asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     assert "1 of 1 passage(s) to embed" in model_setup.embedder_cost(
         workspace, "mistral:mistral-embed"

@@ -16,7 +16,7 @@ from desktop.core.jobs import Job
 from desktop.core.refresh_history import RefreshReport
 from desktop.core.store.lock import WorkspaceBusyError, WorkspaceLock
 from desktop.core.store.workspace import Workspace
-from desktop.services import answers, content, publish, refresh, refresh_history
+from desktop.services import answers, content, content_sources, publish, refresh, refresh_history
 from desktop.services.backends import Backends
 from desktop.services.workspaces import create_workspace
 from tests.helpers.backends import OFFLINE
@@ -62,7 +62,7 @@ def published(
     site = SiteServer()  # LoopbackServer.__enter__ is typed as the base class
     with site, Receiver() as receiver:
         ws = create_workspace(tmp_path / "lumen.botdesk", name="Lumen")
-        content.add_site(ws, site.url + "/", max_pages=50)
+        content_sources.add_site(ws, site.url + "/", max_pages=50)
         asyncio.run(content.sync(ws, Job("Sync"), backends=backends))
         answers.set_profile(ws, "default", generator="ollama:llama3.2", k=3, mode="keyword")
         questions = tmp_path / "questions.jsonl"

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from desktop.services import answers, content, index
+from desktop.services import answers, content, content_sources, index
 from desktop.ui.main_window import MainWindow
 
 
@@ -16,7 +16,9 @@ def _workspace_with_text(window: MainWindow, tmp_path: Path, qloop: Any) -> None
     assert window.create_path(str(tmp_path / "acme.botdesk"), "Acme")
     ws = window.context.workspace
     assert ws is not None
-    content.add_text(ws, "Opening hours", "We open at seven every morning, bread since 1990.")
+    content_sources.add_text(
+        ws, "Opening hours", "We open at seven every morning, bread since 1990."
+    )
     from desktop.core.jobs import Job
 
     qloop.run(content.sync(ws, Job("sync"), backends=window.context.backends))

@@ -9,6 +9,7 @@ from typing import Any
 
 from desktop.core.content.curation import INCLUDED_WHERE
 from desktop.core.content.models import (
+    ContentStats,
     DocumentDetail,
     DocumentInfo,
     PassageInfo,
@@ -16,6 +17,7 @@ from desktop.core.content.models import (
     SourceInfo,
 )
 from desktop.core.content.source_settings import source_settings
+from desktop.core.store.db import Row
 from desktop.core.store.workspace import Workspace
 
 
@@ -53,6 +55,11 @@ def sources(ws: Workspace) -> list[SourceInfo]:
 def source(ws: Workspace, source_id: int) -> SourceInfo | None:
     row = ws.fetch_one(SOURCE_SQL + " where s.id = ?", (source_id,))
     return None if row is None else source_info(row)
+
+
+def source_row(ws: Workspace, source_id: int) -> Row | None:
+    """A source's own row, its settings as stored (source_settings.py reads them)."""
+    return ws.fetch_one("select * from sources where id = ?", (source_id,))
 
 
 # -- documents -------------------------------------------------------------------------
@@ -98,6 +105,16 @@ def document(ws: Workspace, document_id: int) -> DocumentDetail | None:
     info = document_info(row)
     pages = [(int(p), int(s), int(e)) for p, s, e in json.loads(extra["pages"] or "[]")]
     return DocumentDetail(**info.__dict__, markdown=extra["markdown"] or "", pages=pages)
+
+
+def stored_markdown(ws: Workspace, source_id: int) -> list[Row]:
+    """The source's documents that have Markdown (id, uri, title, markdown, pages), by URI:
+    what a chunking preview cuts again without fetching."""
+    return ws.fetch_all(
+        "select id, uri, title, markdown, pages from documents where source_id = ?"
+        " and status != 'removed' and markdown is not null order by uri",
+        (source_id,),
+    )
 
 
 # -- passages --------------------------------------------------------------------------
@@ -189,3 +206,29 @@ def included_fingerprint(ws: Workspace) -> str:
     ):
         digest.update(f"{passage_id}:{text_hash};".encode())
     return digest.hexdigest()[:32]
+
+
+# -- counts ----------------------------------------------------------------------------
+def stats(ws: Workspace) -> ContentStats:
+    """How many sources, documents and passages, and passages by state."""
+    row = ws.fetch_one(
+        "select count(*) as passages,"
+        " coalesce(sum(p.excluded = 0 and d.excluded = 0 and d.status != 'removed'), 0)"
+        " as included,"
+        " coalesce(sum(p.excluded = 1 or d.excluded = 1), 0) as excluded,"
+        " coalesce(sum(p.edited_text is not null), 0) as edited,"
+        " coalesce(sum(p.needs_review), 0) as needs_review,"
+        " coalesce(sum(p.boilerplate), 0) as boilerplate"
+        " from passages p join documents d on d.id = p.document_id where p.removed = 0"
+    )
+    assert row is not None
+    return ContentStats(
+        sources=int(ws.scalar("select count(*) from sources")),
+        documents=int(ws.scalar("select count(*) from documents where status != 'removed'")),
+        passages=int(row["passages"]),
+        included=int(row["included"]),
+        excluded=int(row["excluded"]),
+        edited=int(row["edited"]),
+        needs_review=int(row["needs_review"]),
+        boilerplate=int(row["boilerplate"]),
+    )

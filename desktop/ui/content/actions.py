@@ -20,7 +20,7 @@ from desktop.core.content.models import ChunkPreview, SourceInfo, SyncSummary
 from desktop.core.errors import BotdeskError
 from desktop.core.jobs import ItemError, Job, JobEvent
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.ui.content.commands import (
     AddPassage,
     AddSources,
@@ -146,16 +146,18 @@ class ContentActions(QObject):
     def add_files(self, paths: Sequence[str | Path]) -> list[SourceInfo]:
         if not paths:
             return []
-        return self._add(lambda ws: content.add_files(ws, list(paths)), "Add files")
+        return self._add(lambda ws: content_sources.add_files(ws, list(paths)), "Add files")
 
     def add_text(self, title: str, text: str) -> SourceInfo | None:
-        return self._add_one(lambda ws: content.add_text(ws, title, text), "Add text")
+        return self._add_one(lambda ws: content_sources.add_text(ws, title, text), "Add text")
 
     def add_qa(self, question: str, answer: str) -> SourceInfo | None:
-        return self._add_one(lambda ws: content.add_qa(ws, question, answer), "Add Q&A")
+        return self._add_one(lambda ws: content_sources.add_qa(ws, question, answer), "Add Q&A")
 
     def add_site(self, url: str, **settings: Any) -> SourceInfo | None:
-        return self._add_one(lambda ws: content.add_site(ws, url, **settings), "Add website")
+        return self._add_one(
+            lambda ws: content_sources.add_site(ws, url, **settings), "Add website"
+        )
 
     def _add_one(self, make: Callable[[Workspace], SourceInfo], what: str) -> SourceInfo | None:
         added = self._add(lambda ws: [make(ws)], what)
@@ -194,7 +196,7 @@ class ContentActions(QObject):
         ):
             return False
         try:
-            content.remove_source(ws, source.id)
+            content_sources.remove_source(ws, source.id)
         except BotdeskError as exc:
             self._error(exc)
             return False
@@ -264,7 +266,7 @@ class ContentActions(QObject):
         if ws is None:
             return False
         try:
-            content.set_source_settings(ws, source_id, chunking=chunking, **site_rules)
+            content_sources.set_source_settings(ws, source_id, chunking=chunking, **site_rules)
         except BotdeskError as exc:
             self.context.messages.error(exc, context="Source settings")
             return False
@@ -285,7 +287,9 @@ class ContentActions(QObject):
 
         async def work(job: Job) -> list[ChunkPreview] | None:
             try:
-                chunks = await asyncio.to_thread(content.preview_chunking, ws, source_id, chunking)
+                chunks = await asyncio.to_thread(
+                    content_sources.preview_chunking, ws, source_id, chunking
+                )
             except BotdeskError as exc:  # shown in the dialog (no modal box inside a task)
                 job.fail(str(exc))
                 return None
@@ -302,7 +306,7 @@ class ContentActions(QObject):
         if self.sync_job is not None:
             self.context.messages.info("A sync is already running.")
             return None
-        sources = content.list_sources(ws)
+        sources = content_sources.list_sources(ws)
         if not sources:
             self.context.messages.info(EMPTY_TEXT + ".")
             return None

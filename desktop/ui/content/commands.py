@@ -1,8 +1,9 @@
 """The Content page's edits as undo commands (Ctrl+Z until the workspace closes).
 
-Each command does its work through desktop.services.content and undoes it with the
-inverse service call (including the undo-only ones: restoring a passage's curation
-snapshot, taking back a hand-written passage, forgetting an excluded pattern or group).
+Each command does its work through desktop.services.content (content_sources for a
+source) and undoes it with the inverse service call (including the undo-only ones:
+restoring a passage's curation snapshot, taking back a hand-written passage, forgetting
+an excluded pattern or group).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from PySide6.QtGui import QUndoCommand
 from desktop.core.content.models import SourceInfo
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 
 Changed = Callable[[], None]
 ErrorSink = Callable[[BotdeskError], None]
@@ -84,7 +85,7 @@ class AddSources(ContentCommand):
 
     def undo_work(self) -> None:
         for source in self.sources:
-            content.remove_source(self.ws, source.id)
+            content_sources.remove_source(self.ws, source.id)
         self.sources = []
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QSplitter, QStackedWidget, QVBoxLayout, QWidget
 from desktop.core.content.models import PassageInfo, SourceInfo
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.ui.content.actions import ContentActions, SyncOutcome, failed_items, skipped_items
 from desktop.ui.content.page_dialogs import ContentDialogs
 from desktop.ui.content.panels import (
@@ -155,7 +155,7 @@ class ContentPage(ContentDialogs, Page):
             self._load_document()
             return
         ws = self.workspace
-        sources = content.list_sources(ws) if ws is not None else []
+        sources = content_sources.list_sources(ws) if ws is not None else []
         self.stack.setCurrentIndex(1 if sources else 0)
         self.sources.set_sources(sources)
         if self.last_sync is None and self.content_actions.sync_job is None:
@@ -174,7 +174,7 @@ class ContentPage(ContentDialogs, Page):
         the chosen document changed (keeps the periodic cost low)."""
         if self.workspace is None:
             return
-        sources = content.list_sources(self.workspace)
+        sources = content_sources.list_sources(self.workspace)
         self.stack.setCurrentIndex(1 if sources else 0)
         self.sources.set_sources(sources)
         self._load_documents_later(reload_reading=False)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.ui.content.actions import ContentActions, SyncOutcome, failed_items, skipped_items
 from desktop.ui.content.dialogs import (
     BoilerplateDialog,
@@ -165,8 +165,8 @@ class ContentDialogs(QWidget):
         ws, source = self.workspace, self.sources.current()
         if ws is None or source is None:
             return None
-        current = content.source_chunk_settings(ws, source.id)
-        site = content.source_site_config(ws, source.id) if source.kind == "site" else None
+        current = content_sources.source_chunk_settings(ws, source.id)
+        site = content_sources.source_site_config(ws, source.id) if source.kind == "site" else None
         dialog = SourceSettingsDialog(self, source, current, source.passages, site)
 
         def preview(chunking: dict[str, int]) -> None:

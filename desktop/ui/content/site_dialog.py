@@ -1,8 +1,8 @@
 """The add-website dialog: start URL, rules and limits, and the crawl preview.
 
-"Preview" runs services.content.preview_site as a job (discovery only: sitemaps and the
+"Preview" runs services.content_sources.preview_site as a job (discovery only: sitemaps and the
 links of the first pages). The URLs found show as a tree by path; the include/exclude
-rules and the page limit are applied live (services.content.apply_site_rules, no
+rules and the page limit are applied live (services.content_sources.apply_site_rules, no
 network) while they are typed, with the count that a sync would fetch; each page left out
 says why, naming the rule that keeps it out.
 """
@@ -30,7 +30,7 @@ from desktop.core.content.models import PreviewNode, PreviewSelection, SitePrevi
 from desktop.core.errors import BotdeskError
 from desktop.core.ingest.types import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES
 from desktop.core.jobs import Job, JobEvent, JobState
-from desktop.services import content
+from desktop.services import content_sources
 from desktop.services.backends import Backends
 from desktop.ui.content.source_settings import lines_of
 from desktop.ui.jobs import JobHandle, JobsController
@@ -168,7 +168,9 @@ class AddSiteDialog(QDialog):
 
         async def work(job: Job) -> SitePreview | None:
             try:
-                found = await content.preview_site(url, job=job, backends=self.backends, **settings)
+                found = await content_sources.preview_site(
+                    url, job=job, backends=self.backends, **settings
+                )
             except BotdeskError as exc:
                 # Said in the dialog itself: no modal box from inside a task (a nested
                 # event loop there breaks the other running jobs).
@@ -214,7 +216,7 @@ class AddSiteDialog(QDialog):
         if self.preview is None:
             return
         try:
-            selection = content.apply_site_rules(
+            selection = content_sources.apply_site_rules(
                 self.preview,
                 include=self.include(),
                 exclude=self.exclude(),

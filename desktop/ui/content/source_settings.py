@@ -29,7 +29,7 @@ from desktop.core.ingest.types import (
     DEFAULT_TIMEOUT_S,
     SiteConfig,
 )
-from desktop.services.content import MAX_CONCURRENCY, MAX_TIMEOUT_S
+from desktop.services.content_sources import MAX_CONCURRENCY, MAX_TIMEOUT_S
 from desktop.ui.content.models import ChunkPreviewModel
 from desktop.ui.widgets import CompactTextEdit, plain_label, table_view
 
@@ -63,7 +63,7 @@ def lines_of(text: str) -> list[str]:
 
 def _default_as_none(value: Any, default: Any) -> Any:
     """None for a crawl setting left at SiteConfig's default: the source then follows the
-    default (services.content.set_source_settings drops it) instead of pinning it."""
+    default (services.content_sources.set_source_settings drops it) instead of pinning it."""
     return None if value == default else value
 
 
@@ -224,7 +224,7 @@ class SourceSettingsDialog(QDialog):
         }
 
     def site_settings(self) -> dict[str, Any]:
-        """A site's rules, limits and crawl settings as services.content.set_source_settings
+        """A site's rules, limits and crawl settings as services.content_sources.set_source_settings
         takes them (a crawl setting at its default is None: back to the default); {} for
         other sources."""
         if self.site is None:

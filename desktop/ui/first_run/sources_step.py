@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content_sources
 from desktop.ui.content.site_dialog import AddSiteDialog
 from desktop.ui.context import WindowContext
 from desktop.ui.widgets import plain_label
@@ -144,6 +144,6 @@ class SourcesPage(QWizardPage):
         # Check both before adding either, so that a bad path does not leave the site added.
         with ws.transaction():
             if url:
-                content.add_site(ws, url, **self.site_settings)
+                content_sources.add_site(ws, url, **self.site_settings)
             if paths:
-                content.add_files(ws, paths)
+                content_sources.add_files(ws, paths)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from desktop.core.content.models import PassageInfo
 from desktop.core.errors import BotdeskError
 from desktop.core.store.workspace import Workspace
-from desktop.services import content, index
+from desktop.services import content, content_sources, index
 from desktop.services.index import SearchResults, WhyNot
 from desktop.ui.content.commands import EditPassage, SetExcluded
 from desktop.ui.context import WindowContext
@@ -53,7 +53,7 @@ def find_candidates(ws: Workspace, text: str) -> list[PassageInfo]:
 
 def source_choices(ws: Workspace) -> list[tuple[str, int]]:
     choices = []
-    for source in content.list_sources(ws):
+    for source in content_sources.list_sources(ws):
         label = source.title or source.location or source.kind
         choices.append((f"{label} ({source.kind})", source.id))
     return choices

@@ -15,7 +15,7 @@ from desktop.core.content.models import SyncSummary
 from desktop.core.errors import ConfigError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.services.backends import Backends
 from tests.helpers.backends import OFFLINE
 from tests.helpers.site_server import Page, SiteServer
@@ -71,7 +71,9 @@ def _passages_of(ws: Workspace, path: str) -> int:
 def test_three_syncs_keep_traps_capped_and_retry_the_dead_page_with_backoff(
     workspace: Workspace, trap_site: SiteServer
 ) -> None:
-    content.add_site(workspace, trap_site.at("/"), max_depth=200, family_cap=CAP, timeout_s=8.0)
+    content_sources.add_site(
+        workspace, trap_site.at("/"), max_depth=200, family_cap=CAP, timeout_s=8.0
+    )
 
     first = _sync(workspace)
     sync1 = _page_requests(trap_site, 0)
@@ -144,7 +146,7 @@ def test_noindex_pages_are_left_out_unless_the_source_says_otherwise(
     with SiteServer(pages=pages) as site:
         site.robots = None
         site.sitemap = None
-        source = content.add_site(workspace, site.at("/"))
+        source = content_sources.add_site(workspace, site.at("/"))
         summary = _sync(workspace)
         assert "2 pages left out: marked noindex" in summary.notes
         assert summary.skipped.get("noindex") == 2
@@ -152,14 +154,14 @@ def test_noindex_pages_are_left_out_unless_the_source_says_otherwise(
         assert _documents(workspace, "%/header") == 0
         assert _documents(workspace, "%/plain") == 1
 
-        content.set_source_settings(workspace, source.id, honour_noindex=False)
+        content_sources.set_source_settings(workspace, source.id, honour_noindex=False)
         again = _sync(workspace)
         assert "noindex" not in again.skipped
         assert _documents(workspace, "%/meta") == 1
         assert _documents(workspace, "%/header") == 1
 
         # honoured again: the stored pages now marked noindex leave the index
-        content.set_source_settings(workspace, source.id, honour_noindex=True)
+        content_sources.set_source_settings(workspace, source.id, honour_noindex=True)
         third = _sync(workspace)
         assert third.removed == 2
         assert _documents(workspace, "%/meta") == 0
@@ -167,12 +169,16 @@ def test_noindex_pages_are_left_out_unless_the_source_says_otherwise(
 
 def test_crawl_settings_are_checked(workspace: Workspace) -> None:
     with pytest.raises(ConfigError, match="concurrency"):
-        content.add_site(workspace, "https://example.com/", concurrency=0)
+        content_sources.add_site(workspace, "https://example.com/", concurrency=0)
     with pytest.raises(ConfigError, match="timeout_s"):
-        content.add_site(workspace, "https://example.com/", timeout_s=-1)
-    source = content.add_site(workspace, "https://example.com/", concurrency=2, family_cap=10)
+        content_sources.add_site(workspace, "https://example.com/", timeout_s=-1)
+    source = content_sources.add_site(
+        workspace, "https://example.com/", concurrency=2, family_cap=10
+    )
     assert source.settings["concurrency"] == 2
-    changed = content.set_source_settings(workspace, source.id, concurrency=None, timeout_s=5)
+    changed = content_sources.set_source_settings(
+        workspace, source.id, concurrency=None, timeout_s=5
+    )
     assert "concurrency" not in changed.settings
     assert changed.settings["timeout_s"] == 5.0
 
@@ -183,7 +189,9 @@ def test_the_crawl_preview_names_the_trap_families(
     trap_site.pages["/"] = Page.html(
         "Home", "Events.", links=["/calendar/2024/01?session=f00d", "/list?page=1"]
     )
-    preview = asyncio.run(content.preview_site(trap_site.at("/"), max_depth=200, backends=backends))
+    preview = asyncio.run(
+        content_sources.preview_site(trap_site.at("/"), max_depth=200, backends=backends)
+    )
     assert any(t.startswith("possible crawl trap: /calendar/{n}/{n}") for t in preview.traps)
     assert any(t.startswith("possible crawl trap: /list?page={n}") for t in preview.traps)
     assert all("at most 50 of its pages" in t for t in preview.traps)

@@ -15,7 +15,7 @@ from desktop.core.errors import CancelledError
 from desktop.core.ingest.urls import pattern_rule
 from desktop.core.jobs import Job, JobEvent
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.services.backends import Backends
 from tests.helpers.site_server import SiteServer
 
@@ -44,7 +44,7 @@ def test_pattern_applies_when_a_document_is_stored_even_if_the_sync_is_cancelled
 ) -> None:
     names = [f"{i:02d}/events/e.md" if i % 2 else f"{i:02d}/shop/s.md" for i in range(40)]
     root = _pages(tmp_path / "site", names)
-    content.add_files(workspace, [root])
+    content_sources.add_files(workspace, [root])
     assert content.exclude_url_pattern(workspace, "*/events/*") == 0  # nothing stored yet
     job = Job("sync")
     _cancel_after(job, 8)
@@ -62,7 +62,7 @@ def test_pattern_applies_when_a_document_is_stored_even_if_the_sync_is_cancelled
 def test_passages_of_an_excluded_document_read_as_excluded(
     workspace: Workspace, tmp_path: Path, backends: Backends
 ) -> None:
-    content.add_files(workspace, [_pages(tmp_path / "docs", ["a.md", "b.md", "c.md"])])
+    content_sources.add_files(workspace, [_pages(tmp_path / "docs", ["a.md", "b.md", "c.md"])])
     asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     doc = content.list_documents(workspace)[0]
     content.exclude_document(workspace, doc.id)
@@ -79,7 +79,9 @@ def test_passages_of_an_excluded_document_read_as_excluded(
 def test_repeated_groups_count_excluded_documents_and_list_pending_groups_first(
     workspace: Workspace, tmp_path: Path, backends: Backends
 ) -> None:
-    content.add_files(workspace, [_pages(tmp_path / "docs", [f"p{i}.md" for i in range(4)])])
+    content_sources.add_files(
+        workspace, [_pages(tmp_path / "docs", [f"p{i}.md" for i in range(4)])]
+    )
     asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     [group] = boilerplate.groups(workspace)
     assert group.excluded == 0 and len(group.passage_ids) == 4
@@ -94,7 +96,7 @@ def test_repeated_groups_count_excluded_documents_and_list_pending_groups_first(
         page.parent.mkdir(exist_ok=True)
         words = " ".join(f"word{i}x{j}" for j in range(150))
         page.write_text(f"# More {i}\n\n{words}\n\n## Hours\n\n{other}\n", encoding="utf-8")
-    content.add_files(workspace, [tmp_path / "more"])
+    content_sources.add_files(workspace, [tmp_path / "more"])
     asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
     for doc in content.list_documents(workspace):
         wholly = "/docs/" not in doc.uri or doc.uri.endswith("p3.md")
@@ -120,7 +122,7 @@ def test_preview_and_pattern_rule_name_the_pattern() -> None:
             ("https://a.example/logo.png", "link"),
         ],
     )
-    selection = content.apply_site_rules(preview, exclude=["*/blog/*"])
+    selection = content_sources.apply_site_rules(preview, exclude=["*/blog/*"])
     why = {u.url: (u.reason, u.detail) for u in selection.urls}
     assert why["https://a.example/blog/x"] == ("pattern", "excluded by */blog/*")
     assert why["https://a.example/logo.png"][1].startswith("not a page")
@@ -130,7 +132,7 @@ def test_preview_and_pattern_rule_name_the_pattern() -> None:
 def test_a_site_sync_lists_what_it_skipped_and_why(
     workspace: Workspace, site_server: SiteServer, backends: Backends
 ) -> None:
-    source = content.add_site(
+    source = content_sources.add_site(
         workspace, site_server.at("/"), exclude=["/about", "*.pdf"], max_pages=50
     )
     summary = asyncio.run(content.sync(workspace, Job("sync"), backends=backends))
@@ -139,7 +141,7 @@ def test_a_site_sync_lists_what_it_skipped_and_why(
     assert summary.skipped_urls[about] == "excluded by /about"
     assert summary.skipped_urls[pdf] == "excluded by *.pdf"
     assert any(why.startswith("the site's robots.txt") for why in summary.skipped_urls.values())
-    stored = content.get_source(workspace, source.id).last_sync_summary
+    stored = content_sources.get_source(workspace, source.id).last_sync_summary
     assert stored is not None and stored["skipped_urls"][about] == "excluded by /about"
 
 

@@ -12,7 +12,7 @@ from desktop.core.content import boilerplate, curation, source_sync
 from desktop.core.errors import CancelledError
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from tests.helpers.backends import OFFLINE
 
 FOOTER = "Copyright 2026 Lumen Bakery. All rights reserved."
@@ -44,7 +44,7 @@ def _statuses(ws: Workspace) -> dict[str, int]:
 def test_unchanged_marks_share_commits_and_all_land(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    content.add_files(workspace, [_folder(tmp_path, 7)])
+    content_sources.add_files(workspace, [_folder(tmp_path, 7)])
     assert _sync(workspace).fetched == 7
     monkeypatch.setattr(source_sync, "MARKS_BATCH", 3)
     flushes: list[int] = []
@@ -62,7 +62,7 @@ def test_unchanged_marks_share_commits_and_all_land(
 
 
 def test_a_cancelled_resync_keeps_its_unchanged_marks(workspace: Workspace, tmp_path: Path) -> None:
-    content.add_files(workspace, [_folder(tmp_path, 6)])
+    content_sources.add_files(workspace, [_folder(tmp_path, 6)])
     _sync(workspace)
     job = Job("sync")
     real_advance = job.advance
@@ -81,7 +81,7 @@ def test_a_cancelled_resync_keeps_its_unchanged_marks(workspace: Workspace, tmp_
 def test_boilerplate_detection_skipped_only_when_its_inputs_are_unchanged(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    content.add_files(workspace, [_folder(tmp_path, 4)])
+    content_sources.add_files(workspace, [_folder(tmp_path, 4)])
     first = _sync(workspace)
     assert first.boilerplate == 4
     runs: list[int] = []

@@ -18,7 +18,7 @@ from desktop.core.index.store import Vector
 from desktop.core.index.workspace_corpus import WorkspaceCorpus
 from desktop.core.jobs import Job
 from desktop.core.store.workspace import Workspace
-from desktop.services import content
+from desktop.services import content, content_sources
 from tests.core.index.support import CountingEmbedder, hashed_vector, new_workspace
 from tests.helpers.backends import test_backends
 from tests.helpers.catalogue import Product, identifier_questions, write_catalogue
@@ -42,7 +42,7 @@ def catalogue(
     folder = tmp_path_factory.mktemp("catalogue")
     products = write_catalogue(folder / "site", count=40)
     ws = new_workspace(folder / "catalogue.botdesk")
-    content.add_files(ws, [folder / "site"])
+    content_sources.add_files(ws, [folder / "site"])
     embedded_blind = test_backends(embedder=CodeBlindEmbedder())  # type: ignore[arg-type]
     asyncio.run(content.sync(ws, Job("Sync"), backends=embedded_blind))
     yield ws, products

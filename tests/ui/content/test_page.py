@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from desktop.core.content.models import SitePreview
 from desktop.core.jobs import JobState
-from desktop.services import content
+from desktop.services import content, content_sources
 from desktop.services.demo import SAMPLE_DIR
 from desktop.ui.content.models import EMPTY_TEXT
 from desktop.ui.content.page import ContentPage
@@ -542,7 +542,7 @@ def test_site_rules_changed_in_settings(page: ContentPage, window: MainWindow, q
         dialog.exclude_edit.setPlainText("*/blog/*\n*/docs/*")
         dialog.apply_button.click()  # saves, then syncs the source with the new rules
         wait_for_sync(page, qloop)
-    updated = content.get_source(open_workspace(window), source.id)
+    updated = content_sources.get_source(open_workspace(window), source.id)
     assert updated.settings["exclude"] == ["*/blog/*", "*/docs/*"]
     assert sorted(urlsplit(d.uri).path for d in page.documents.documents) == ["/", "/about"]
 

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel
 
 from desktop.core.ingest.types import DEFAULT_CONCURRENCY
-from desktop.services import content
+from desktop.services import content_sources
 from desktop.ui.content.page import ContentPage
 from desktop.ui.content.source_settings import SourceSettingsDialog
 from desktop.ui.main_window import MainWindow
@@ -54,14 +54,14 @@ def test_a_site_shows_and_saves_its_crawl_settings(
         dialog.apply_button.click()  # saves, then syncs the source with the new settings
         wait_for_sync(page, qloop)
     ws = open_workspace(window)
-    stored = content.get_source(ws, source.id).settings
+    stored = content_sources.get_source(ws, source.id).settings
     assert "concurrency" not in stored  # the default again, not pinned
     assert (stored["timeout_s"], stored["family_cap"], stored["honour_noindex"]) == (
         7.5,
         12,
         False,
     )
-    effective = content.source_site_config(ws, source.id)
+    effective = content_sources.source_site_config(ws, source.id)
     assert (effective.concurrency, effective.timeout_s, effective.family_cap) == (4, 7.5, 12)
     assert not effective.honour_noindex
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from desktop.services import answers, content, index
+from desktop.services import answers, content_sources, index
 from desktop.ui.first_run.model_step import ModelSetupDialog
 from desktop.ui.first_run.name_step import file_name_for
 from desktop.ui.first_run.wizard import FirstRunWizard
@@ -63,7 +63,7 @@ def test_first_start_guides_from_a_name_to_a_first_answer(
     wizard.next()  # adds the files and starts the first sync
     assert wizard.currentPage() is wizard.models_page
     assert wizard.sync_job is not None
-    assert [s.kind for s in content.list_sources(ws)] == ["files"]
+    assert [s.kind for s in content_sources.list_sources(ws)] == ["files"]
 
     panel = wizard.models_page.panel
     qloop.run(panel.wait_idle())
@@ -127,7 +127,7 @@ def test_a_bad_source_keeps_the_step_and_adds_nothing(
     wizard.next()
     assert wizard.currentPage() is wizard.sources_page and wizard.sync_job is None
     assert "No such file or folder" in wizard.sources_page.result_label.text()
-    assert content.list_sources(ws) == []  # not the site either
+    assert content_sources.list_sources(ws) == []  # not the site either
 
 
 def test_the_website_step_uses_the_crawl_preview(
@@ -147,7 +147,7 @@ def test_the_website_step_uses_the_crawl_preview(
         wizard.next()
         ws = window.workspace
         assert ws is not None
-        [source] = content.list_sources(ws)
+        [source] = content_sources.list_sources(ws)
         assert source.kind == "site" and source.location == site.url + "/"
         window.jobs_dock.controller.cancel(wizard.sync_job.job_id if wizard.sync_job else -1)
         qloop.run(window.jobs.wait_all())

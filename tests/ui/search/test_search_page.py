@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from desktop.core.jobs import Job
 from desktop.providers.retry import RetryPolicy
-from desktop.services import content, index
+from desktop.services import content, content_sources, index
 from desktop.services.backends import Backends
 from desktop.ui.main_window import MainWindow
 from desktop.ui.search.models import CandidatesModel, HitsModel
@@ -42,7 +42,7 @@ def page(
     ws = window.workspace
     assert ws is not None
     index.set_embedder(ws, "ollama:all-minilm")
-    content.add_files(ws, [_folder(tmp_path)])
+    content_sources.add_files(ws, [_folder(tmp_path)])
     qloop.run(content.sync(ws, Job("Sync"), backends=backends))
     window.context.content_changed.emit()
     found = window.show_page("Search")
@@ -150,7 +150,7 @@ def test_a_keyword_only_workspace(
     assert window.create_path(str(tmp_path / "plain.botdesk"), "Plain")
     ws = window.workspace
     assert ws is not None
-    content.add_files(ws, [_folder(tmp_path)])
+    content_sources.add_files(ws, [_folder(tmp_path)])
     qloop.run(content.sync(ws, Job("Sync"), backends=backends))
     page = window.show_page("Search")
     assert isinstance(page, SearchPage)
@@ -202,7 +202,7 @@ def test_scraped_text_in_tooltips_is_not_read_as_html(
     assert window.create_path(str(tmp_path / "html.botdesk"), "Html")
     ws = window.workspace
     assert ws is not None
-    content.add_text(ws, "Tricky", "Refunds <b>bold</b> <img src=x onerror=alert(1)> here.")
+    content_sources.add_text(ws, "Tricky", "Refunds <b>bold</b> <img src=x onerror=alert(1)> here.")
     qloop.run(content.sync(ws, Job("Sync"), backends=backends))
     page = window.show_page("Search")
     assert isinstance(page, SearchPage)
