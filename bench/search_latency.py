@@ -27,9 +27,10 @@ The words (keyword search) come from one of two sources (--text):
 
 The NumPy floor holds the matrix in memory; so does vector search (loaded once, timed as
 "first vector search"); keyword search reads FTS5 from the file each time. The floor is
-the matrix product (BLAS, on every core), timed in passes of its own before and after the
-searches (OpenBLAS's threads spin on the cores for ~0.1 s after it); the row-by-row floor
-(one dot product per row, one thread, what search does) is interleaved with the searches.
+the matrix product (BLAS, on every core), timed in runs of its own, each followed by a
+pause before the searches on the same questions (OpenBLAS's threads spin on the cores for
+~0.1 s after it); the row-by-row floor (one dot product per row, one thread) is
+interleaved with the searches.
 An --compare-with version that calls threaded BLAS leaves those threads spinning into the
 searches after it.
 """
@@ -189,40 +190,39 @@ def top_ten(scores: np.ndarray) -> list[int]:
 
 
 # OpenBLAS's idle threads spin for ~0.1 s after a call before they sleep, each on a core:
-# the floor's matrix product is timed in passes of its own, and the searches wait this long
-# after it, so its spinning thread never takes a core from them (search itself makes no
+# the floor's matrix product is timed in runs of its own, and the searches wait this long
+# after each, so its spinning threads never take a core from them (search itself makes no
 # threaded BLAS call: see workspace_corpus.similarities).
 BLAS_IDLE_S = 0.5
-
-
-def blas_floor_pass(floor_at: Any, queries: int) -> float:
-    """The median time of the floor (the matrix product, BLAS threads and all) over every
-    question, then a pause for its threads to go idle."""
-    times = []
-    for i in range(queries):
-        started = time.perf_counter()
-        floor_at(i)
-        times.append((time.perf_counter() - started) * 1000)
-    time.sleep(BLAS_IDLE_S)
-    return statistics.median(times)
+# Questions per block: the floor's run over a block, the pause, then every search variant
+# on the same questions, so that a load that comes and goes falls on both alike.
+BLOCK = 10
 
 
 def interleaved(
-    runners: list[tuple[str, str, Any]], rows_floor_at: Any, queries: int
+    runners: list[tuple[str, str, Any]], floor_at: Any, rows_floor_at: Any, queries: int
 ) -> tuple[dict[str, list[float]], dict[str, list[list[int]]]]:
-    """Each question asked of the row-by-row floor and of every search variant in turn:
-    ({name: times in ms}, {name: passage ids found per question})."""
+    """Block by block, the floor alone, then each question asked of the row-by-row floor
+    and of every search variant in turn: ({name: times in ms}, {name: passage ids found
+    per question})."""
     times: dict[str, list[float]] = {name: [] for name, _, _ in runners}
-    times["rows floor"] = []
+    times["floor"], times["rows floor"] = [], []
     found: dict[str, list[list[int]]] = {name: [] for name, _, _ in runners}
-    for i in range(queries):
-        started = time.perf_counter()
-        rows_floor_at(i)
-        times["rows floor"].append((time.perf_counter() - started) * 1000)
-        for name, _, searched in runners:
+    for block in range(0, queries, BLOCK):
+        questions = range(block, min(queries, block + BLOCK))
+        for i in questions:
             started = time.perf_counter()
-            found[name].append(searched(i))
-            times[name].append((time.perf_counter() - started) * 1000)
+            floor_at(i)
+            times["floor"].append((time.perf_counter() - started) * 1000)
+        time.sleep(BLAS_IDLE_S)
+        for i in questions:
+            started = time.perf_counter()
+            rows_floor_at(i)
+            times["rows floor"].append((time.perf_counter() - started) * 1000)
+            for name, _, searched in runners:
+                started = time.perf_counter()
+                found[name].append(searched(i))
+                times[name].append((time.perf_counter() - started) * 1000)
     return times, found
 
 
@@ -293,7 +293,6 @@ def run(
         return top_ten(np.matmul(vectors[:, None, :], qvecs[i][:, None])[:, 0, 0])
 
     exact = [(np.argsort(-(vectors @ q))[:10] + 1).tolist() for q in qvecs]
-    floor_first = blas_floor_pass(floor_at, queries)
 
     def mode_runner(mode: str, module: Any = search_module, **options: Any) -> Any:
         searched = module.WorkspaceCorpus(ws)
@@ -336,14 +335,12 @@ def run(
             query_runner(ws, mode, module, qtexts=qtexts, qvecs=qvecs, options=options),
         )
     ]
-    times, found = interleaved(runners, rows_floor_at, queries)
-    floor_last = blas_floor_pass(floor_at, queries)
-    floor_median = (floor_first + floor_last) / 2
+    times, found = interleaved(runners, floor_at, rows_floor_at, queries)
+    floor_median = statistics.median(times["floor"])
     rows_median = statistics.median(times["rows floor"])
     print(
-        f"  {'numpy exact (floor)':26} median {floor_median:7.2f} ms   (the matrix product, "
-        f"BLAS; its own passes before and after the searches: {floor_first:.2f}, "
-        f"{floor_last:.2f} ms)"
+        f"  {'numpy exact (floor)':26} median {floor_median:7.2f} ms   p95 "
+        f"{p95_of(times['floor']):7.2f} ms   (the matrix product, BLAS; in runs of its own)"
     )
     print(
         f"  {'numpy exact, row by row':26} median {rows_median:7.2f} ms   p95 "

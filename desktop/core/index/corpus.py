@@ -1,11 +1,13 @@
 """What search asks of a body of passages (`Corpus`: a workspace or a bundle), the filters,
-and the helpers both corpora share (FTS5 top matches, unit vectors, word counts)."""
+and the helpers both corpora share (FTS5 top matches, unit vectors, word counts, the
+threads that score vectors)."""
 
 from __future__ import annotations
 
 import json
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,6 +71,41 @@ def top_matches(
         if len(found) >= limit or len(rows) < fetch:
             return found[:limit]
     return None
+
+
+# Vector search work that needs no database, safe to call from several threads at once:
+# each call scores what no other call has taken; the call that scores the last part returns
+# the ranked list, every other call None (see WorkspaceCorpus.vector_task).
+VectorTask = Callable[[], list[tuple[int, float]] | None]
+
+_WORKERS: ThreadPoolExecutor | None = None
+
+
+def search_workers() -> ThreadPoolExecutor:
+    """The threads that score vectors beside the searching thread."""
+    global _WORKERS  # noqa: PLW0603 -- one small pool for the process, made on first use
+    if _WORKERS is None:
+        _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vector-search")
+    return _WORKERS
+
+
+def run_shared(
+    task: VectorTask, first: Callable[[], None] | None = None
+) -> list[tuple[int, float]]:
+    """`task` done by a worker and this thread together; this thread does `first` (the
+    keyword search of a hybrid search) before it joins in. A worker call that has not
+    started by then (the workers busy with other searches) is cancelled, not waited for:
+    this thread has done all the work."""
+    future = search_workers().submit(task)
+    try:
+        if first is not None:
+            first()
+        mine = task()
+    finally:
+        theirs = None if future.cancel() else future.result()
+    found = mine if mine is not None else theirs
+    assert found is not None  # exactly one of the calls scored the last part
+    return found
 
 
 def unit_vector(vector: Vector) -> Vector:
@@ -144,11 +181,9 @@ class Corpus:
         ).fetchall()
         return {int(r[0]) for r in rows}
 
-    def vector_task(
-        self, query: Vector, depth: int, filters: Filters
-    ) -> Callable[[], list[tuple[int, float]]] | None:
-        """The vector search as work that needs no database (its reads done now), to run on
-        another thread while keyword search reads FTS5; None if it needs the database."""
+    def vector_task(self, query: Vector, depth: int, filters: Filters) -> VectorTask | None:
+        """The vector search as work that needs no database (its reads done now), for other
+        threads to share while keyword search reads FTS5; None if it needs the database."""
         return None
 
     def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:

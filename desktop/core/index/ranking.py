@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 from desktop.core.errors import ConfigError
-from desktop.core.index.corpus import MAX_CANDIDATES, MODES, NO_FILTERS, Corpus, Filters, Mode
+from desktop.core.index.corpus import (
+    MAX_CANDIDATES,
+    MODES,
+    NO_FILTERS,
+    Corpus,
+    Filters,
+    Mode,
+    run_shared,
+)
 from desktop.core.index.query import query_words, words_query
 from desktop.core.index.store import Vector
 
@@ -195,16 +202,6 @@ def check_k(k: int) -> int:
     return k
 
 
-_WORKERS: ThreadPoolExecutor | None = None
-
-
-def _workers() -> ThreadPoolExecutor:
-    global _WORKERS  # noqa: PLW0603 -- one small pool for the process, made on first use
-    if _WORKERS is None:
-        _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vector-search")
-    return _WORKERS
-
-
 def ranked_lists(
     corpus: Corpus,
     query: str,
@@ -216,9 +213,9 @@ def ranked_lists(
     parallel: bool = True,
 ) -> dict[str, list[tuple[int, float]]]:
     """Each mode's `depth` best (passage id, score), best first. For hybrid with the vectors
-    in memory, they are scored on a worker thread (one core) while this thread runs the
-    keyword search (the other): both release the GIL (NumPy, SQLite inside apsw), and only
-    this thread touches the database connection."""
+    in memory, a worker thread scores them (on one core) while this thread runs the keyword
+    search (on the other), then joins in on what is left: both release the GIL (NumPy,
+    SQLite inside apsw), and only this thread touches the database connection."""
     lists: dict[str, list[tuple[int, float]]] = {}
     if mode in ("vector", "hybrid") and query_vector is None:
         raise ConfigError("Vector search needs the question's vector.")
@@ -226,13 +223,12 @@ def ranked_lists(
     if mode == "hybrid" and parallel:
         assert query_vector is not None
         task = corpus.vector_task(query_vector, depth, filters)
-    if task is not None:
-        future = _workers().submit(task)
-        try:
+    if task is not None:  # dict order, keyword first, is the order fusion adds them in
+
+        def keyword_first() -> None:
             lists["keyword"] = keyword_ranked(corpus, query, depth, filters)
-        finally:
-            vector = future.result()
-        lists["vector"] = vector
+
+        lists["vector"] = run_shared(task, first=keyword_first)
         return lists
     if mode in ("keyword", "hybrid"):
         lists["keyword"] = keyword_ranked(corpus, query, depth, filters)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,10 @@ from desktop.core.index.corpus import (
     Corpus,
     Filters,
     PassageState,
+    VectorTask,
     ids_json,
     rank_sorted,
+    run_shared,
     top_matches,
     unit_vector,
 )
@@ -45,6 +49,8 @@ _MATRICES: weakref.WeakKeyDictionary[apsw.Connection, dict[str, _Matrix]] = (
 )
 # Rows read per step when the vectors are loaded into memory.
 LOAD_CHUNK_ROWS = 4096
+# Rows scored per part when threads share a vector search (100k rows: 13 parts).
+PART_ROWS = 8192
 
 
 def _cosine(matrix: np.ndarray[Any, Any], query: Vector) -> np.ndarray[Any, Any]:
@@ -64,17 +70,51 @@ class _Matrix:
     unit: np.ndarray[Any, Any]
 
 
-def similarities(unit: np.ndarray[Any, Any], query: Vector) -> np.ndarray[Any, Any]:
-    """Cosine of each unit row with `query` (float32): one dot product per row (a stack of
-    1 x D by D x 1 products, which NumPy hands to BLAS's sdot row by row, on this thread).
-    Not the matrix-vector product: OpenBLAS's sgemv used both cores for it, and left its
-    second thread spinning for ~0.1 s after, on the core keyword search runs on during a
-    hybrid search; on one core, row by row was faster than sgemv on two (100k x 384:
-    5.1 against 6.6 ms; 100k x 1024: 12.9 against 13.8 ms). Scores differ from sgemv's by
-    float32 rounding (< 1e-7), and a row's score never depends on the rows around it."""
+def similarities(
+    unit: np.ndarray[Any, Any], query: Vector, out: np.ndarray[Any, Any] | None = None
+) -> np.ndarray[Any, Any]:
+    """Cosine of each unit row with `query` (float32, into `out` if given): one dot product
+    per row (a stack of 1 x D by D x 1 products, which NumPy hands to BLAS's sdot row by
+    row, on this thread). Not the matrix-vector product: OpenBLAS's sgemv used both cores
+    for it, and left its second thread spinning for ~0.1 s after, on the core keyword
+    search runs on during a hybrid search; on one core, row by row was faster than sgemv
+    on two (100k x 384: 5.1 against 6.6 ms; 100k x 1024: 12.9 against 13.8 ms). Scores
+    differ from sgemv's by float32 rounding (< 1e-7), and a row's score never depends on
+    the rows around it, so scoring the rows in parts gives the same scores."""
     target = unit_vector(np.asarray(query, dtype=np.float32))
-    scores: np.ndarray[Any, Any] = np.matmul(unit[:, None, :], target[:, None])[:, 0, 0]
-    return scores
+    stacked = None if out is None else out[:, None, None]
+    scores: np.ndarray[Any, Any] = np.matmul(unit[:, None, :], target[:, None], out=stacked)
+    return scores[:, 0, 0]
+
+
+class SharedTop:
+    """The `depth` best rows for a question, scored in parts of PART_ROWS rows by every
+    thread that calls it: a worker, and the searching thread once its own work is done.
+    The call that scores the last part ranks them (see corpus.VectorTask)."""
+
+    def __init__(
+        self, ids: np.ndarray[Any, Any], unit: np.ndarray[Any, Any], query: Vector, depth: int
+    ) -> None:
+        self.ids, self.unit, self.query, self.depth = ids, unit, query, depth
+        self.scores = np.empty(len(ids), dtype=np.float32)
+        self.part_rows = PART_ROWS
+        self.parts = max(1, -(-len(ids) // self.part_rows))
+        self._claims = itertools.count()  # next() on it is atomic under the GIL
+        self._lock = threading.Lock()
+        self._scored = 0
+
+    def __call__(self) -> list[tuple[int, float]] | None:
+        for part in self._claims:
+            if part >= self.parts:
+                return None
+            rows = slice(part * self.part_rows, (part + 1) * self.part_rows)
+            similarities(self.unit[rows], self.query, out=self.scores[rows])
+            with self._lock:
+                self._scored += 1
+                last = self._scored == self.parts
+            if last:
+                return _top(self.ids, self.scores, self.depth)
+        return None  # pragma: no cover -- count() never ends
 
 
 def _top(
@@ -289,9 +329,7 @@ class WorkspaceCorpus(Corpus):
             ids, unit = ids[mask], unit[mask]
         return ids, similarities(unit, query).astype(np.float64)
 
-    def vector_task(
-        self, query: Vector, depth: int, filters: Filters
-    ) -> Callable[[], list[tuple[int, float]]] | None:
+    def vector_task(self, query: Vector, depth: int, filters: Filters) -> VectorTask | None:
         if self.table is None or self.embedder is None:
             return None
         self._check_query(query)
@@ -302,11 +340,7 @@ class WorkspaceCorpus(Corpus):
         if filters:
             mask = np.isin(ids, self._allowed(filters))
             ids, unit = ids[mask], unit[mask]
-
-        def work() -> list[tuple[int, float]]:
-            return _top(ids, similarities(unit, query), depth)
-
-        return work
+        return SharedTop(ids, unit, query, depth)
 
     def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
         if self.table is None or self.embedder is None:
@@ -314,7 +348,7 @@ class WorkspaceCorpus(Corpus):
         self._check_query(query)
         task = self.vector_task(query, depth, filters)
         if task is not None:
-            return task()
+            return run_shared(task)
         if filters:
             # The filter may keep few passages: score every one of them exactly.
             ids, matrix = self._eligible_vectors(filters, None)

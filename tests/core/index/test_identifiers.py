@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop.core.index import workspace_corpus as workspace_corpus_module
 from desktop.core.index.corpus import Filters
 from desktop.core.index.ranking import RRF, Fusion, exact_matches, fuse, identifier_words
 from desktop.core.index.search import SearchHit, run_search
@@ -137,10 +138,17 @@ def test_the_convex_combination_of_normalised_scores() -> None:
     assert max(boosted, key=lambda pid: boosted[pid]) == 3
 
 
+@pytest.mark.parametrize("part_rows", [3, workspace_corpus_module.PART_ROWS])
 @pytest.mark.parametrize("filters", [Filters(), Filters(url_prefix="/")])
 def test_parallel_hybrid_search_gives_the_same_results_as_serial(
-    catalogue: tuple[Workspace, list[Product]], filters: Filters, tmp_path: Path
+    catalogue: tuple[Workspace, list[Product]],
+    filters: Filters,
+    part_rows: int,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    # Scored in parts of 3 rows, the worker and the searching thread share the vectors.
+    monkeypatch.setattr(workspace_corpus_module, "PART_ROWS", part_rows)
     ws, products = catalogue
     corpus = WorkspaceCorpus(ws)
     questions = [q for q, _ in identifier_questions(products)]
