@@ -116,10 +116,7 @@ def store_vectors(
         " on conflict(text_hash, provider, model) do update set dimensions = excluded.dimensions,"
         " vector = excluded.vector, truncated = excluded.truncated,"
         " created_at = excluded.created_at",
-        [
-            (h, embedder.provider, model, int(v.size), to_blob(v), int(t), now)
-            for h, v, t in items
-        ],
+        [(h, embedder.provider, model, int(v.size), to_blob(v), int(t), now) for h, v, t in items],
     )
 
 
