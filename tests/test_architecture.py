@@ -31,6 +31,19 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_ruff_formatted() -> None:
+    """One layout for everyone: a file someone formatted by hand shows up here, not as noise
+    in the next person's diff."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_strict_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "desktop"],
