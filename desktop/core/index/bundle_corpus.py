@@ -12,8 +12,8 @@ from desktop.core.errors import ConfigError
 from desktop.core.index import store
 from desktop.core.index.corpus import (
     MAX_CANDIDATES,
-    Corpus,
     Filters,
+    FtsWords,
     PassageState,
     ids_json,
     rank_sorted,
@@ -25,7 +25,7 @@ from desktop.core.source_ref import SourceRef
 
 
 # -- a bundle ------------------------------------------------------------------------------------
-class BundleCorpus(Corpus):
+class BundleCorpus(FtsWords):
     """A published bundle file (docs/bundle-format.md), read-only."""
 
     kind = "bundle"

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import apsw
 import numpy as np
@@ -117,22 +117,67 @@ def ids_json(ids: Iterable[int]) -> str:
     return json.dumps(sorted({int(i) for i in ids}))
 
 
-class Corpus:
-    """What search needs of a workspace or a bundle."""
+@runtime_checkable
+class Corpus(Protocol):
+    """What search, ranking and the why-not explanations ask of a body of passages: the
+    workspace (WorkspaceCorpus) or a published bundle (BundleCorpus)."""
 
-    kind = ""
-    embedder: ModelSpec | None = None
-    dimensions: int | None = None
+    @property
+    def kind(self) -> str:
+        """ "workspace" or "bundle"."""
+        ...
 
-    def has_vectors(self) -> bool:
-        raise NotImplementedError
+    @property
+    def embedder(self) -> ModelSpec | None:
+        """What made the vectors (None: keyword only)."""
+        ...
+
+    @property
+    def dimensions(self) -> int | None: ...
+
+    def has_vectors(self) -> bool: ...
 
     def keyword(self, fts: str, limit: int | None, filters: Filters) -> list[tuple[int, float]]:
         """(passage id, -bm25), best first, among passages search may return."""
-        raise NotImplementedError
+        ...
 
-    def keyword_score(self, fts: str, passage_id: int) -> float | None:
-        raise NotImplementedError
+    def keyword_score(self, fts: str, passage_id: int) -> float | None: ...
+
+    def word_counts(self, words: Iterable[str]) -> tuple[dict[str, int], int]: ...
+
+    def common_words(self, words: Sequence[str]) -> set[str]: ...
+
+    def containing(self, word: str, ids: Sequence[int]) -> set[int]: ...
+
+    def vector_task(self, query: Vector, depth: int, filters: Filters) -> VectorTask | None:
+        """The vector search as work that needs no database, for other threads to share
+        while keyword search reads FTS5; None if it needs the database."""
+        ...
+
+    def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
+        """(passage id, similarity), best first."""
+        ...
+
+    def exact_vector(self, query: Vector, filters: Filters) -> list[tuple[int, float]]:
+        """Every eligible vector's similarity, best first (for explanations)."""
+        ...
+
+    def vector_of(self, passage_id: int) -> Vector | None: ...
+
+    def details(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]: ...
+
+    def state(self, passage_id: int, filters: Filters) -> PassageState: ...
+
+
+class FtsWords:
+    """What both corpora share, given their FTS5 table: word counts (cached per connection
+    and file state), the common-word check, which passages hold a word, and no vector task
+    unless the corpus has one. A corpus inherits it and names its table (`_fts_table`,
+    `_indexed_rows`); search sees the corpus only as a `Corpus`."""
+
+    kind = ""
+    embedder: ModelSpec | None = None  # keyword only until the corpus says otherwise
+    dimensions: int | None = None
 
     def _fts_table(self) -> tuple[apsw.Connection, str]:
         """The connection and the FTS5 table."""
@@ -185,23 +230,6 @@ class Corpus:
         """The vector search as work that needs no database (its reads done now), for other
         threads to share while keyword search reads FTS5; None if it needs the database."""
         return None
-
-    def vector(self, query: Vector, depth: int, filters: Filters) -> list[tuple[int, float]]:
-        """(passage id, similarity), best first."""
-        raise NotImplementedError
-
-    def exact_vector(self, query: Vector, filters: Filters) -> list[tuple[int, float]]:
-        """Every eligible vector's similarity, best first (for explanations)."""
-        raise NotImplementedError
-
-    def vector_of(self, passage_id: int) -> Vector | None:
-        raise NotImplementedError
-
-    def details(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        raise NotImplementedError
-
-    def state(self, passage_id: int, filters: Filters) -> PassageState:
-        raise NotImplementedError
 
 
 def rank_sorted(scored: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:

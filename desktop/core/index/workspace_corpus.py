@@ -19,8 +19,8 @@ from desktop.core.index import store
 from desktop.core.index.corpus import (
     MAX_CANDIDATES,
     NO_FILTERS,
-    Corpus,
     Filters,
+    FtsWords,
     PassageState,
     VectorTask,
     ids_json,
@@ -131,7 +131,7 @@ def _top(
     return list(zip(ids[best].tolist(), scores[best].astype(np.float64).tolist(), strict=True))
 
 
-class WorkspaceCorpus(Corpus):
+class WorkspaceCorpus(FtsWords):
     """The included passages of a workspace, with its embedder's vectors."""
 
     kind = "workspace"
