@@ -3,8 +3,9 @@
 Steps: parse with lxml; strip hostile and invisible elements and unsafe links; cap the
 nesting depth (markdownify recurses per element and dies near 330 nested divs); find the
 main content with trafilatura (as HTML, so headings, lists and tables survive), falling
-back to the whole body minus navigation when it finds nothing or too small a share of it
-(main_content.py); then markdownify.
+back to the whole body minus navigation when it finds nothing or too small a share of it,
+and dropping a product page's reviews and grids of other products first (main_content.py);
+then markdownify.
 bench/extraction_wcxb.py measured these choices on WCXB.
 """
 
@@ -19,7 +20,12 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from desktop.core.ingest.main_content import kept_too_little, looks_like_product_page
+from desktop.core.ingest.main_content import (
+    drop_product_extras,
+    kept_too_little,
+    looks_like_product_page,
+    sells_one_product,
+)
 from desktop.core.ingest.types import ExtractedDocument
 
 MAX_DEPTH = 100  # below markdownify's ~330 recursion limit, deeper than real pages go
@@ -267,8 +273,11 @@ def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
         return ExtractedDocument(title="", markdown="", warnings=["no text"])
     title = _title(root)  # before sanitising, which drops <head>
     product_page = looks_like_product_page(root)  # before sanitising drops scripts, buttons
+    one_product = sells_one_product(root)
     _sanitise(root)
     _limit_depth(root)
+    if one_product:  # its reviews and "also viewed" grids, which trafilatura keeps
+        drop_product_extras(root)
     body = root.find("body")
     page_words = _words(body.text_content()) if body is not None else 0
     cleaned = str(lxml.html.tostring(root, encoding="unicode"))

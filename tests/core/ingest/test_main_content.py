@@ -1,4 +1,5 @@
-"""Business pages: a listing grid trafilatura drops is kept; product pages keep its choice."""
+"""Business pages: a listing grid trafilatura drops is kept; product pages keep its choice,
+minus their reviews and grids of other products."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from desktop.core.ingest import main_content
 from desktop.core.ingest.html import extract_html
 from desktop.core.ingest.main_content import (
     declares_product,
+    drop_product_extras,
     kept_too_little,
     looks_like_product_page,
+    sells_one_product,
 )
 
 INTRO = (
@@ -134,3 +137,87 @@ def test_kept_too_little_below_half_the_fuller_words() -> None:
     assert not kept_too_little("a " * 50, fuller)
     assert kept_too_little("a " * 49, fuller)
     assert not kept_too_little("", "")
+
+
+DESCRIPTION = (
+    "<p>Our oak garden bench seats three, weathers to a silver grey and comes with a "
+    "ten-year guarantee on every joint.</p>"
+)
+ALSO_VIEWED = "".join(
+    f'<li><a href="/p/{i}">Teak garden chair T{i}</a><span>€{80 + i}.00</span></li>'
+    for i in range(1, 7)
+)
+REVIEWS = (
+    '<section class="product-reviews"><h2>Reviews</h2>'
+    "<p>Lovely bench, arrived quickly and the delivery driver carried it round.</p>"
+    "<p>Sturdy, but the finish faded after one winter outside.</p></section>"
+)
+
+
+def product_page(*, head: str = PRODUCT_JSON_LD, carts: int = 0) -> str:
+    buttons = "<button>Add to cart</button>" * carts
+    main = (
+        f"{DESCRIPTION}<p>Price: €349.00</p>{buttons}{REVIEWS}"
+        f'<h2>Customers also viewed</h2><ul class="grid">{ALSO_VIEWED}</ul>'
+    )
+    return shop_page(main, head=head)
+
+
+def test_product_page_drops_reviews_and_also_viewed_grid() -> None:
+    root = lxml.html.document_fromstring(product_page())
+    assert sells_one_product(root)
+    drop_product_extras(root)
+    text = root.text_content()
+    assert "ten-year guarantee" in text
+    assert "€349.00" in text  # the product's own price is no card
+    assert "Garden benches" in text  # the h1
+    assert "Lovely bench" not in text
+    assert "Teak garden chair" not in text
+    assert "€81.00" not in text
+
+
+def test_product_page_extraction_keeps_the_product_text() -> None:
+    markdown = extract_html(product_page()).markdown
+    assert "ten-year guarantee" in markdown
+    assert "Lovely bench" not in markdown
+    assert "Teak garden chair T1" not in markdown
+
+
+def test_block_holding_the_h1_is_never_dropped() -> None:
+    page = shop_page(DESCRIPTION, head=PRODUCT_JSON_LD).replace("<main>", '<main class="review">')
+    wrapped = page.replace("<main", "<div class='has-reviews'><main").replace(
+        "</main>", "</main></div>"
+    )
+    root = lxml.html.document_fromstring(wrapped)
+    drop_product_extras(root)
+    assert "ten-year guarantee" in root.text_content()
+
+
+LISTING_JSON_LD = """<script type="application/ld+json">
+[{"@type": "Product", "name": "Bench", "offers": {"price": "349"}},
+ {"@type": "Product", "name": "Chair", "offers": {"price": "89"}}]</script>"""
+SERVICE_JSON_LD = """<script type="application/ld+json">
+{"@type": "Product", "name": "Pest control", "aggregateRating": {"ratingValue": "4.9"}}
+</script>"""
+
+
+@pytest.mark.parametrize(
+    ("head", "carts", "expected"),
+    [
+        (PRODUCT_JSON_LD, 0, True),
+        ("", 1, True),
+        ("", 2, True),
+        ("", 3, False),  # a button per item: a listing
+        (LISTING_JSON_LD, 0, False),
+        (SERVICE_JSON_LD, 1, False),  # a Product without offers: rating stars on a service
+        ("", 0, False),
+    ],
+)
+def test_sells_one_product(head: str, carts: int, expected: bool) -> None:
+    root = lxml.html.document_fromstring(product_page(head=head, carts=carts))
+    assert sells_one_product(root) is expected
+
+
+def test_listing_keeps_its_priced_grid() -> None:
+    markdown = extract_html(product_page(head=LISTING_JSON_LD)).markdown
+    assert "Teak garden chair T6" in markdown
