@@ -274,9 +274,8 @@ def _configure(conn: apsw.Connection) -> None:
 def _checkpoint(path: Path) -> None:
     """A passive checkpoint on a connection of its own: it never blocks the writer."""
     try:
-        conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
+        conn = db.connect(path)
         try:
-            conn.setbusytimeout(db.BUSY_TIMEOUT_MS)
             conn.execute("pragma wal_checkpoint(passive)").fetchall()
         finally:
             conn.close()
