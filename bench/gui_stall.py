@@ -7,13 +7,18 @@ the Content page's sync as a job, exactly as F5 does. A QTimer ticking every 5 m
 when it actually fires: a gap much longer than 5 ms is time the window could not react.
 Prints the longest gap, the p99 and p50 of the gaps, the sync's duration and pages/s,
 and then the same for an unchanged re-sync. Target: longest gap under 100 ms.
-Run: python bench/gui_stall.py [--pages N] [--mode site|files] [--screenshot PATH]
+--sample-stalls MS prints what the GUI thread was doing whenever a timed sync keeps it
+busy longer than MS: a watcher thread samples its stack every 10 ms while it is stuck.
+Run: python bench/gui_stall.py [--pages N] [--mode site|files] [--server process|thread]
+     [--sample-stalls MS]
+     [--screenshot PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import importlib
 import os
@@ -21,7 +26,8 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import ThreadingHTTPServer
+import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
-from sync_site import _Handler, make_site
+from sync_site import make_site, served_site
 
 from desktop.app import warm_up_http
 from desktop.services.backends import Backends
@@ -83,10 +89,84 @@ class Attribution:
         return line
 
 
+class StallSampler:
+    """While the meter runs, samples the GUI thread's stack whenever its timer is late by
+    more than a threshold, and prints each stall's samples once the loop is back."""
+
+    def __init__(self, threshold_ms: float) -> None:
+        self.threshold = threshold_ms / 1000
+        self.gui_thread = threading.get_ident()
+        self.gui_task = f"/proc/self/task/{threading.get_native_id()}"
+        self.last_tick = time.perf_counter()
+        self.running = False
+        threading.Thread(target=self._watch, name="stall-sampler", daemon=True).start()
+
+    def _watch(self) -> None:
+        samples: Counter[str] = Counter()
+        stuck_since = 0.0
+        sched_before = (0, 0)
+        while True:
+            time.sleep(0.01)
+            stale = time.perf_counter() - self.last_tick
+            if self.running and stale > self.threshold:
+                if not stuck_since:
+                    stuck_since, sched_before = self.last_tick, self._schedstat()
+                frame = sys._current_frames().get(self.gui_thread)
+                if frame is not None:
+                    stack = traceback.format_stack(frame)[-14:]
+                    where = "".join(line.split("\n")[0] + "\n" for line in stack)
+                    samples[where + f"    (thread {self._kernel_state()})\n"] += 1
+                    samples["other threads:\n" + self._other_threads()] += 1
+            elif samples:
+                total = (time.perf_counter() - stuck_since) * 1000
+                ran, waited = (a - b for a, b in zip(self._schedstat(), sched_before, strict=True))
+                print(
+                    f"--- GUI thread stuck about {total:.0f} ms (since the first sample: on a CPU "
+                    f"{ran / 1e6:.0f} ms, waiting for one {waited / 1e6:.0f} ms); stacks sampled "
+                    "every 10 ms:"
+                )
+                for stack, count in samples.most_common(3):
+                    print(f"  {count} sample(s):\n{stack}")
+                samples.clear()
+                stuck_since = 0.0
+
+    def _other_threads(self) -> str:
+        """Where the other busy threads are (the sync's, when it runs on one of its own)."""
+        names = {t.ident: t.name for t in threading.enumerate()}
+        lines = []
+        for ident, frame in sys._current_frames().items():
+            name = names.get(ident, "?")
+            if ident in (self.gui_thread, threading.get_ident()) or "asyncio" not in name:
+                continue
+            stack = traceback.format_stack(frame)[-6:]
+            lines.append(f"  [{name}]\n" + "".join(x.split("\n")[0] + "\n" for x in stack))
+        return "".join(lines)
+
+    def _schedstat(self) -> tuple[int, int]:
+        """Nanoseconds the GUI thread has run on a CPU, and waited runnable for one (Linux)."""
+        try:
+            ran, waited, _ = Path(f"{self.gui_task}/schedstat").read_text().split()
+        except (OSError, ValueError):
+            return 0, 0
+        return int(ran), int(waited)
+
+    def _kernel_state(self) -> str:
+        """Running, or asleep and in which kernel wait (Linux): tells waiting for the GIL
+        (a futex) from working in Qt's C++ code, where the Python stack shows nothing."""
+        try:
+            stat = Path(f"{self.gui_task}/stat").read_text()
+            wchan = Path(f"{self.gui_task}/wchan").read_text()
+        except OSError:
+            return "state unknown"
+        state = stat.rsplit(")", 1)[1].split()[0]
+        return f"state {state}, waiting in {wchan or '-'}"
+
+
 class StallMeter:
     """Records the gaps between the ticks of a fast timer on the GUI thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, sampler: StallSampler | None = None) -> None:
+        self.sampler = sampler
         self.timer = QTimer()
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
@@ -104,9 +184,14 @@ class StallMeter:
         self.long = []
         self._last = time.perf_counter()
         self.timer.start()
+        if self.sampler is not None:
+            self.sampler.last_tick = self._last
+            self.sampler.running = True
 
     def stop(self) -> None:
         self.timer.stop()
+        if self.sampler is not None:
+            self.sampler.running = False
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -121,6 +206,8 @@ class StallMeter:
             ended = f" → {self.label}" if self.label != self._label_before else ""
             self.long.append((gap, self._label_before + ended))
         self._last = now
+        if self.sampler is not None:
+            self.sampler.last_tick = now
         self._label_before = self.label
 
     def report(self, name: str) -> str:
@@ -174,8 +261,6 @@ async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None
     page = next(p for p in window.pages if isinstance(p, ContentPage))
     page.content_actions.auto_sync = False
     assert window.create_path(str(tmp / "stall.botdesk"), "Stall bench")
-    pages = make_site(args.pages)
-    httpd: ThreadingHTTPServer | None = None
     mode = args.mode
     if mode == "site":
         try:
@@ -183,23 +268,24 @@ async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None
         except ImportError:
             print("[site] the crawler is not available: syncing the pages as files instead")
             mode = "files"
-    if mode == "site":
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        httpd.daemon_threads = True
-        _Handler.pages = pages
-        _Handler.origin = f"http://127.0.0.1:{httpd.server_address[1]}"
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        page.content_actions.add_site(
-            _Handler.origin + "/", max_pages=args.pages + 10, max_depth=50
-        )
-    else:
-        folder = tmp / "pages"
-        folder.mkdir()
-        for path, body in pages.items():
-            if path != "/":
-                (folder / (path.strip("/").replace("/", "_") + ".html")).write_bytes(body)
-        page.content_actions.add_files([folder])
-    meter = StallMeter()
+    with contextlib.ExitStack() as stack:
+        if mode == "site":
+            origin = stack.enter_context(served_site(args.pages, server=args.server))
+            page.content_actions.add_site(origin + "/", max_pages=args.pages + 10, max_depth=50)
+        else:
+            folder = tmp / "pages"
+            folder.mkdir()
+            for path, body in make_site(args.pages).items():
+                if path != "/":
+                    (folder / (path.strip("/").replace("/", "_") + ".html")).write_bytes(body)
+            page.content_actions.add_files([folder])
+        await _measure(args, window, page, mode)
+
+
+async def _measure(
+    args: argparse.Namespace, window: MainWindow, page: ContentPage, mode: str
+) -> None:
+    meter = StallMeter(StallSampler(args.sample_stalls) if args.sample_stalls else None)
     attribution = ATTRIBUTION
     attribution.report("setup")  # forget what opening the window cost
     try:
@@ -226,8 +312,6 @@ async def bench(args: argparse.Namespace, window: MainWindow, tmp: Path) -> None
             window.grab().save(args.screenshot)
             print(f"screenshot: {args.screenshot}")
     finally:
-        if httpd is not None:
-            httpd.shutdown()
         window.close_workspace()
 
 
@@ -235,7 +319,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--mode", choices=("site", "files"), default="site")
+    parser.add_argument(
+        "--server",
+        choices=("process", "thread"),
+        default="process",
+        help="serve the site from a process of its own (as a real site) or a thread of this one",
+    )
     parser.add_argument("--screenshot", default="")
+    parser.add_argument("--sample-stalls", type=float, default=0.0, metavar="MS")
     args = parser.parse_args()
     global ATTRIBUTION  # noqa: PLW0603
     ATTRIBUTION = Attribution()  # before the window: its signals bind the timed refresh

@@ -34,6 +34,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -272,6 +274,36 @@ def serve(n: int, traps: bool = False, latency_s: float = 0.0) -> None:
     httpd.shutdown()
 
 
+@contextmanager
+def served_site(
+    n: int, *, server: str = "process", traps: bool = False, latency_ms: int = 0
+) -> Iterator[str]:
+    """The generated site served on 127.0.0.1, yielding its origin. In a process of its own
+    by default: a customer's site does not share the app's interpreter, and server threads
+    in the bench's process would compete with the sync for the GIL."""
+    if server != "process":
+        httpd = _server(n, traps)
+        _Handler.latency_s = latency_ms / 1000
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            yield _Handler.origin
+        finally:
+            httpd.shutdown()
+        return
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(n), "--latency-ms", str(latency_ms)]
+        + (["--traps"] if traps else []),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    try:
+        yield child.stdout.readline().strip()
+    finally:
+        child.communicate()  # closing its stdin ends it
+
+
 async def _fetch_floor(origin: str, paths: list[str], concurrency: int = 4) -> float:
     """Pages/s of plain GETs of `paths`, `concurrency` at a time (the crawler's default)."""
     import httpx
@@ -330,24 +362,7 @@ def bench_site(
     timeout_s: float | None = None,
     latency_ms: int = 0,
 ) -> None:
-    child: subprocess.Popen[str] | None = None
-    httpd: ThreadingHTTPServer | None = None
-    if server == "process":
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(n), "--latency-ms", str(latency_ms)]
-            + (["--traps"] if traps else []),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None
-        origin = child.stdout.readline().strip()
-    else:
-        httpd = _server(n, traps)
-        _Handler.latency_s = latency_ms / 1000
-        origin = _Handler.origin
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with served_site(n, server=server, traps=traps, latency_ms=latency_ms) as origin:
         ws = create_workspace(tmp / "site.botdesk", name="bench")
         # room for the traps' capped families (50 each by default) beyond the site's pages
         extra = 200 if traps else 10
@@ -378,11 +393,6 @@ def bench_site(
                 f"{s3.passages_added}; skipped: {s2.skipped} / {s3.skipped}"
             )
         ws.close()
-    finally:
-        if httpd is not None:
-            httpd.shutdown()
-        if child is not None:
-            child.communicate()  # closing its stdin ends it
     print(f"[site] largest child process (extraction worker or site server): {_child_mb():.0f} MB")
 
 
