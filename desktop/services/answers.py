@@ -300,6 +300,10 @@ async def run_tests(
     )
 
 
+def bench_state(ws: Workspace) -> int:
+    return testruns.bench_state(ws)
+
+
 def list_runs(ws: Workspace) -> list[testruns.RunInfo]:
     return testruns.list_runs(ws)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,11 +24,14 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import BotdeskError, CancelledError
 from desktop.core.jobs import MB, ItemError, Job, JobEvent, JobState
+from desktop.core.store.workspace import Workspace
 from desktop.ui.messages import MessageBridge
 from desktop.ui.tasks import TaskSet
 from desktop.ui.widgets import ElidedLabel, plain_label, read_only_text
 
 JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
+# Work run on a thread of its own, given its own connection to the workspace.
+ThreadJobWork = Callable[[Job, Workspace], Coroutine[Any, Any, Any]]
 
 
 class JobHandle(QObject):
@@ -36,10 +40,47 @@ class JobHandle(QObject):
 
     changed = Signal(object)  # JobEvent
     finished = Signal(object, object)  # JobEvent, result (None on failure or cancel)
+    _from_thread = Signal(object)  # None: the job's thread has a newer event (_latest)
 
     def __init__(self, job: Job, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.job = job
+        self._owner_thread = threading.get_ident()
+        self._relay_open = True
+        self._relayed = False
+        self._relay_lock = threading.Lock()
+        self._latest: JobEvent | None = None  # the newest event from the job's thread
+        self._from_thread.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        job.listeners.append(self.report)
+
+    def report(self, event: JobEvent) -> None:
+        """The job's listener: `changed` fires on the window's thread, whichever thread the
+        job reports from (a queued signal carries it over)."""
+        if threading.get_ident() == self._owner_thread:
+            self.changed.emit(event)
+            return
+        # Coalesced: a sync reports every page, and each event the window handles has to
+        # win the GIL back from the busy job thread (up to 5 ms each); the window shows
+        # the newest state at its next turn instead of every one.
+        with self._relay_lock:
+            self._relayed = True
+            queued, self._latest = self._latest is not None, event
+        if not queued:
+            self._from_thread.emit(None)
+
+    @Slot(object)
+    def _deliver(self, _: object) -> None:
+        with self._relay_lock:
+            event, self._latest = self._latest, None
+        if event is not None and self._relay_open:  # late, it would show the job running
+            self.changed.emit(event)
+
+    def close_relay(self) -> None:
+        """The job has ended: drop reports from its thread still queued, and show its final
+        state, which one of them may have carried."""
+        self._relay_open = False
+        if self._relayed:
+            self.changed.emit(self.job.snapshot())
 
     @property
     def job_id(self) -> int:
@@ -84,14 +125,42 @@ class JobsController(QObject):
         """Run `work(job)` as a task on the qasync loop; the window stays responsive.
 
         The returned handle's `finished` fires once, after the shared `job_finished`."""
-        job = Job(title, listeners=[self.job_changed.emit])
+        job = Job(title)
         handle = JobHandle(job)  # no Qt parent: it lives while the page or the task holds it
-        job.listeners.append(handle.changed.emit)
+        handle.changed.connect(self.job_changed.emit)
         self.jobs[job.job_id] = job
         self._tasks.spawn(self._run(job, work, handle))
         job_event = job.snapshot()
         self.job_changed.emit(job_event)
         return handle
+
+    def start_on_thread(self, title: str, workspace: Workspace, work: ThreadJobWork) -> JobHandle:
+        """Run `work(job, ws)` on a thread of its own, with its own event loop and its own
+        connection `ws` to `workspace`'s file; progress and the end arrive as start()'s do.
+
+        For the long jobs that write as they go (a sync): their fetching, parsing and
+        committing never run on the window's thread, where one commit on a busy disk held
+        the window 100-320 ms (measured by bench/gui_stall.py). The page reads what each
+        commit stored through its own connection meanwhile. Cancel stops the work at its
+        next check, as for start()."""
+
+        def run_on_thread(job: Job) -> Any:
+            ws = workspace.open_again()
+            try:
+                return asyncio.run(work(job, ws))
+            finally:
+                ws.close()
+
+        async def in_thread(job: Job) -> Any:
+            running = asyncio.ensure_future(asyncio.to_thread(run_on_thread, job))
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                job.cancel()  # a thread cannot be cancelled: ask, and wait for it to stop
+                await running
+                raise
+
+        return self.start(title, in_thread)
 
     async def _run(self, job: Job, work: JobWork, handle: JobHandle) -> None:
         result: Any = None
@@ -110,6 +179,7 @@ class JobsController(QObject):
         else:
             if job.state is JobState.RUNNING:
                 job.finish(job.summary or "Done.")
+        handle.close_relay()
         final = job.snapshot()
         self.job_finished.emit(final, result)
         handle.finished.emit(final, result)

@@ -366,11 +366,13 @@ class RefreshScheduleDialog(QDialog):
             return None
         ws, publish_after, backends = self.ws, self.publish_box.isChecked(), self.backends
 
-        async def work(job: Job) -> RefreshReport:
-            return await refresh.refresh(ws, job, publish_after=publish_after, backends=backends)
+        async def work(job: Job, refresh_ws: Workspace) -> RefreshReport:
+            return await refresh.refresh(
+                refresh_ws, job, publish_after=publish_after, backends=backends
+            )
 
         self.run_now_button.setEnabled(False)
-        handle = self.jobs.start(f"Refresh {ws.path.name}", work)
+        handle = self.jobs.start_on_thread(f"Refresh {ws.path.name}", ws, work)
         handle.finished.connect(self._run_finished)
         self._run_handle = handle  # kept: the handle has no Qt parent
         return handle

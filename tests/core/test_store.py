@@ -7,6 +7,7 @@ from pathlib import Path
 import apsw
 import pytest
 
+from desktop.core.content import queries
 from desktop.core.errors import NotAWorkspaceError, WorkspaceError, WorkspaceTooNewError
 from desktop.core.store.migrations import latest_version
 from desktop.core.store.workspace import Workspace
@@ -85,3 +86,24 @@ def test_fts_follows_passage_text(workspace: Workspace) -> None:
     ws.execute("update passages set text = 'Opening hours' where id = 1")
     assert ws.fetch_all(match, ("price",)) == []
     assert ws.fetch_all(match, ("hours",)) == [{"rowid": 1}]
+
+
+def test_packed_fetch_returns_what_fetch_all_does(workspace: Workspace) -> None:
+    """The documents list is read in one SQLite step (JSON-packed): same rows, same order,
+    NULLs and non-ASCII text kept."""
+    ws = workspace
+    ws.execute(
+        "insert into sources(kind, location, created_at) values ('files', '/s', '2026-01-01')"
+    )
+    source_id = ws.last_insert_id()
+    for uri, title in (("/s/b.md", "Ünïcode “quotes” \\ \n"), ("/s/a.md", ""), ("/s/c.md", "x")):
+        ws.execute(
+            "insert into documents(source_id, uri, title, status, excluded, updated_at)"
+            " values (?, ?, ?, 'ok', 0, '2026-01-01')",
+            (source_id, uri, title),
+        )
+    plain = ws.fetch_all(queries.DOCUMENT_SQL + " order by d.uri")
+    packed = ws.fetch_all_packed(queries.DOCUMENT_COLUMNS, "from documents d", order_by="d.uri")
+    assert packed == plain and [r["uri"] for r in packed] == ["/s/a.md", "/s/b.md", "/s/c.md"]
+    assert packed[0]["fetched_at"] is None and packed[1]["title"] == "Ünïcode “quotes” \\ \n"
+    assert queries.documents(ws, source_id=source_id + 1) == []

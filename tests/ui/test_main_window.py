@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 from desktop.core.errors import SourceError
 from desktop.core.jobs import Job, JobState
 from desktop.core.logs import log_file
+from desktop.core.store.workspace import Workspace
 from desktop.services.workspaces import create_workspace
 from desktop.ui.help import GuideViewer
 from desktop.ui.jobs import JobDetailsDialog
@@ -66,6 +68,71 @@ def test_job_progress_and_cancel_in_the_jobs_dock(window: MainWindow, qloop: Any
     qloop.wait_until(lambda: job.state is JobState.CANCELLED)
     assert 5 < len(processed) < 1000
     assert row.cancel_button.text() == "Cancelled"
+
+
+def test_a_job_on_its_own_thread_writes_through_its_own_connection(
+    window: MainWindow, qloop: Any, workspace: Workspace
+) -> None:
+    """A sync's work runs off the window's thread, with a connection of its own; its
+    progress still arrives on the window's thread, and the window reads what it commits."""
+    gui_thread = threading.get_ident()
+    seen: dict[str, Any] = {}
+    events: list[tuple[int, JobState, int]] = []
+
+    async def work(job: Job, ws: Workspace) -> str:
+        seen["thread"], seen["conn"] = threading.get_ident(), ws.conn
+        job.stage("write", total=50)
+        for i in range(50):
+            with ws.transaction():
+                ws.set_setting(f"item-{i}", i)
+            job.advance()
+        job.finish("Wrote 50.")
+        return "done"
+
+    handle = window.jobs.start_on_thread("Writing", workspace, work)
+    handle.changed.connect(lambda e: events.append((threading.get_ident(), e.state, e.done)))
+    results: list[object] = []
+    handle.finished.connect(lambda _event, result: results.append(result))
+    qloop.run(window.jobs.wait_all())
+    assert seen["thread"] != gui_thread and seen["conn"] is not workspace.conn
+    assert results == ["done"] and handle.state is JobState.FINISHED
+    assert workspace.setting("item-49") == 49  # committed, and read on the window's connection
+    assert events and all(thread == gui_thread for thread, _, _ in events)
+    # The last event shown is the end, and no late progress from the thread follows it.
+    assert events[-1][1:] == (JobState.FINISHED, 50)
+    qloop.wait_until(lambda: True)
+    assert events[-1][1:] == (JobState.FINISHED, 50)
+    assert window.jobs_dock.rows[handle.job_id].cancel_button.text() == "Finished"
+
+
+def test_a_job_on_its_own_thread_stops_at_cancel_and_keeps_its_work(
+    window: MainWindow, qloop: Any, workspace: Workspace
+) -> None:
+    stored: list[int] = []
+
+    async def work(job: Job, ws: Workspace) -> None:
+        for i in range(10_000):
+            job.check()
+            with ws.transaction():
+                ws.set_setting("last", i)
+            stored.append(i)
+            await asyncio.sleep(0.001)
+
+    handle = window.jobs.start_on_thread("Endless", workspace, work)
+    qloop.wait_until(lambda: len(stored) > 5)
+    window.jobs_dock.rows[handle.job_id].cancel_button.click()
+    qloop.wait_until(lambda: handle.state is JobState.CANCELLED)
+    assert 5 < len(stored) < 10_000
+    assert workspace.setting("last") == stored[-1]  # what was done is kept
+    # Closing the workspace while such a job runs stops it, and closes only after it.
+    assert window.open_path(str(workspace.path)) and window.workspace is not None
+    stored.clear()
+    handle = window.jobs.start_on_thread("Endless again", window.workspace, work)
+    qloop.wait_until(lambda: len(stored) > 2)
+    window.close_workspace()
+    qloop.wait_until(lambda: window.central.currentWidget() is window.start_screen)
+    assert handle.state is JobState.CANCELLED
+    assert workspace.setting("last") == stored[-1]
 
 
 def test_a_failing_job_reports_without_stopping_the_others(window: MainWindow, qloop: Any) -> None:

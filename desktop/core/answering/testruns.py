@@ -444,3 +444,18 @@ def list_runs(ws: Workspace) -> list[RunInfo]:
         )
         for r in rows
     ]
+
+
+def bench_state(ws: Workspace) -> int:
+    """A number that changes when what the Test bench shows changes: the profiles, the
+    questions and the runs (a running one's progress too). A window polls it to reload
+    what another connection wrote (the command line, a sync's own connection) without
+    reloading for every passage a sync stores."""
+    rows = ws.fetch_all(
+        "select 'p', id, name, updated_at, '' from answer_profiles"
+        " union all select 'q', id, question, expected_source,"
+        " must_include || must_not_include || coalesce(should_decline, '') from test_questions"
+        " union all select 'r', id, status, coalesce(finished_at, ''),"
+        " (select count(*) from test_results where run_id = test_runs.id) from test_runs"
+    )
+    return hash(tuple(tuple(row) for row in rows))

@@ -63,12 +63,17 @@ def source_row(ws: Workspace, source_id: int) -> Row | None:
 
 
 # -- documents -------------------------------------------------------------------------
-DOCUMENT_SQL = """
-select d.id, d.source_id, d.uri, d.title, d.content_type, d.status, d.status_reason,
-  d.excluded, d.fetched_at, d.updated_at,
-  (select count(*) from passages p where p.document_id = d.id and p.removed = 0) as n_passages
-from documents d
-"""
+DOCUMENT_COLUMNS = {
+    **{name: f"d.{name}" for name in ("id", "source_id", "uri", "title", "content_type")},
+    **{name: f"d.{name}" for name in ("status", "status_reason", "excluded")},
+    **{name: f"d.{name}" for name in ("fetched_at", "updated_at")},
+    "n_passages": "(select count(*) from passages p where p.document_id = d.id and p.removed = 0)",
+}
+DOCUMENT_SQL = (
+    "select "
+    + ", ".join(f"{expr} as {name}" for name, expr in DOCUMENT_COLUMNS.items())
+    + " from documents d"
+)
 
 
 def document_info(row: dict[str, Any]) -> DocumentInfo:
@@ -88,10 +93,19 @@ def document_info(row: dict[str, Any]) -> DocumentInfo:
 
 
 def documents(ws: Workspace, *, source_id: int | None = None) -> list[DocumentInfo]:
+    """The documents (of one source), by URI. Read packed: the window reads this list of
+    thousands while a sync runs on a thread of its own (see db.fetch_all_packed)."""
     if source_id is None:
-        rows = ws.fetch_all(DOCUMENT_SQL + " order by d.source_id, d.uri")
+        rows = ws.fetch_all_packed(
+            DOCUMENT_COLUMNS, "from documents d", order_by="d.source_id, d.uri"
+        )
     else:
-        rows = ws.fetch_all(DOCUMENT_SQL + " where d.source_id = ? order by d.uri", (source_id,))
+        rows = ws.fetch_all_packed(
+            DOCUMENT_COLUMNS,
+            "from documents d where d.source_id = ?",
+            (source_id,),
+            order_by="d.uri",
+        )
     return [document_info(r) for r in rows]
 
 

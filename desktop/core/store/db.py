@@ -6,8 +6,10 @@ macOS's; apsw ships its own current SQLite with extension loading.
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +145,29 @@ def fetch_all(conn: apsw.Connection, sql: str, params: Any = ()) -> list[Row]:
             names = [d[0] for d in cursor.getdescription()]
         rows.append(dict(zip(names, row, strict=True)))
     return rows
+
+
+def fetch_all_packed(
+    conn: apsw.Connection,
+    columns: Mapping[str, str],
+    tail: str,
+    params: Any = (),
+    *,
+    order_by: str,
+) -> list[Row]:
+    """fetch_all of `select <columns> <tail> order by <order_by>` ({name: SQL expression}),
+    in one step of SQLite: the rows come back packed in one JSON array.
+
+    apsw lets go of the GIL around each step, one per row, and must win it back after.
+    Beside a busy Python thread (a sync runs on one) each win waits up to the switch
+    interval, 5 ms: 1,000 rows took 135-270 ms on the window's thread that way, and 6 ms
+    packed. For the long lists the window reads while a job runs. Text, integers and
+    NULLs only: JSON holds no blobs, and a REAL comes back rounded to 15 digits."""
+    packed = ", ".join(columns.values())
+    sql = f"select json_group_array(json_array({packed}) order by {order_by}) {tail}"
+    text = scalar(conn, sql, params)
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in json.loads(text or "[]")]
 
 
 def fetch_one(conn: apsw.Connection, sql: str, params: Any = ()) -> Row | None:

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +133,16 @@ class Workspace:
         _daily_backup(conn, path)
         return cls(path, conn)
 
+    def open_again(self) -> Workspace:
+        """A second connection to this workspace's file, for a job on a thread of its own.
+
+        WAL lets it write while this one reads; its commits are seen here at the next read.
+        The caller closes it, on the thread that used it."""
+        self.refuse_if_readonly()
+        conn = db.connect(self.path)
+        _configure(conn)
+        return Workspace(self.path, conn)
+
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.join(CHECKPOINT_JOIN_S)
@@ -207,6 +217,11 @@ class Workspace:
 
     def fetch_all(self, sql: str, params: Any = ()) -> list[db.Row]:
         return db.fetch_all(self.conn, sql, params)
+
+    def fetch_all_packed(
+        self, columns: Mapping[str, str], tail: str, params: Any = (), *, order_by: str
+    ) -> list[db.Row]:
+        return db.fetch_all_packed(self.conn, columns, tail, params, order_by=order_by)
 
     def fetch_one(self, sql: str, params: Any = ()) -> db.Row | None:
         return db.fetch_one(self.conn, sql, params)

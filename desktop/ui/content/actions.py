@@ -313,12 +313,13 @@ class ContentActions(QObject):
         ids = list(source_ids) if source_ids is not None else None
         backends = self.context.backends
 
-        async def work(job: Job) -> SyncSummary:
-            return await content.sync(ws, job, source_ids=ids, backends=backends)
+        async def work(job: Job, sync_ws: Workspace) -> SyncSummary:
+            return await content.sync(sync_ws, job, source_ids=ids, backends=backends)
 
         names = [s.title or s.location for s in sources if ids is None or s.id in ids]
         title = f"Sync {names[0]}" if len(names) == 1 else f"Sync {len(names)} sources"
-        handle = self.context.jobs.start(title, work)
+        # On a thread and a connection of its own: the window only shows its progress.
+        handle = self.context.jobs.start_on_thread(title, ws, work)
         handle.finished.connect(self._sync_ended)
         self.sync_job = handle
         self.sync_started.emit(handle)

@@ -97,10 +97,10 @@ class FirstRunWizard(QWizard):
 
         backends = self.context.backends
 
-        async def work(job: Job) -> object:
-            return await content.sync(ws, job, backends=backends)
+        async def work(job: Job, sync_ws: Workspace) -> object:
+            return await content.sync(sync_ws, job, backends=backends)
 
-        self.sync_job = self.context.jobs.start("First sync", work)
+        self.sync_job = self.context.jobs.start_on_thread("First sync", ws, work)
         self.sync_job.changed.connect(self.ready_page.show_sync)
         self.sync_job.finished.connect(self._sync_finished)
 
@@ -132,8 +132,11 @@ def follow_up(
         if index.index_status(ws).pending == 0:
             ask(question)
             return
-        embed = context.jobs.start(
-            "Embed passages", lambda job: index.embed_pending(ws, job, backends=context.backends)
+        backends = context.backends
+        embed = context.jobs.start_on_thread(
+            "Embed passages",
+            ws,
+            lambda job, embed_ws: index.embed_pending(embed_ws, job, backends=backends),
         )
         embed.finished.connect(lambda *_: ask(question) if context.workspace is ws else None)
 

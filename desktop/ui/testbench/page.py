@@ -56,6 +56,7 @@ class TestBenchPage(Page):
         self.runs: list[RunInfo] = []
         self.shown_results: list[RunResult] = []
         self._seen_version: int | None = None
+        self._seen_state: int | None = None  # answers.bench_state when last reloaded
 
         self.ask_bar = AskBar()
         self.model_panel = ModelNeededPanel()
@@ -156,6 +157,8 @@ class TestBenchPage(Page):
         self.reload_profiles()
         self.reload_questions()
         self.reload_runs()
+        if self.workspace is not None:
+            self._seen_state = answers.bench_state(self.workspace)
 
     def reload_if_changed_outside(self) -> None:
         """Another program wrote to the workspace (e.g. `botdesk profile set`): show it."""
@@ -163,8 +166,13 @@ class TestBenchPage(Page):
         if ws is None:
             return
         version = outside_change_count(ws)
-        if version != self._seen_version:
-            self._seen_version = version
+        if version == self._seen_version:
+            return
+        self._seen_version = version
+        # A sync commits on its own connection too: reload only when the bench's rows did.
+        state = answers.bench_state(ws)
+        if state != self._seen_state:
+            self._seen_state = state
             self.reload_all()
 
     def showEvent(self, event: QShowEvent) -> None:

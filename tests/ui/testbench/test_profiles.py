@@ -112,3 +112,25 @@ def test_an_outside_change_keeps_the_run_on_screen(page: TestBenchPage, qloop: A
     assert main(["profile", "set", str(ws.path), "other", "--generator", "ollama:x"]) == 0
     qloop.wait_until(lambda: "other" in page.column_a.profiles)
     assert combo.currentIndex() == 1 and combo.currentText().startswith("Run 1 ")
+
+
+def test_content_written_by_another_connection_does_not_reload_the_bench(
+    page: TestBenchPage, monkeypatch: Any
+) -> None:
+    """A sync commits every page on its own connection: the bench reloads only when its
+    profiles, questions or runs changed, not for each passage stored."""
+    ws = page.workspace
+    assert ws is not None
+    reloads: list[str] = []
+    monkeypatch.setattr(page, "reload_all", lambda: reloads.append("all"))
+    other = ws.open_again()
+    try:
+        with other.transaction():
+            other.set_setting("last-sync", "now")  # stands in for a sync's commit
+        page.reload_if_changed_outside()
+        assert reloads == []
+        answers.add_question(other, answers.TestQuestion("Do you ship abroad?"))
+        page.reload_if_changed_outside()
+        assert reloads == ["all"]
+    finally:
+        other.close()
