@@ -7,13 +7,15 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDockWidget,
     QFrame,
     QHBoxLayout,
+    QMainWindow,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -357,8 +359,26 @@ class JobsDock(QDockWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A scroll area asks for room for its scroll bars (68 px): one line is enough here.
+        scroll.setMinimumHeight(self.empty_label.sizeHint().height() + 4)
         self.setWidget(scroll)
         controller.job_changed.connect(self.on_job_changed)
+        self._shape: tuple[int, bool] | None = None  # (running rows, finished list shown)
+        self._fit_later()
+
+    def sizeHint(self) -> QSize:
+        # QDockWidget's hint counts the scroll area's room for scroll bars; this one is the
+        # title bar (where the content starts, once laid out) plus what is shown.
+        body = self.widget()
+        shown = body.widget() if isinstance(body, QScrollArea) else None
+        if body is None or shown is None:
+            return super().sizeHint()
+        title = body.geometry().top() or self.fontMetrics().height() + 4
+        return QSize(super().sizeHint().width(), title + shown.sizeHint().height())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self.fit_to_content)
 
     def finished_rows(self) -> list[JobRow]:
         return [row for row in self.rows.values() if row.finished]
@@ -370,6 +390,7 @@ class JobsDock(QDockWidget):
             row.details_requested.connect(self.show_details)
             self.rows[event.job_id] = row
             self.running_layout.insertWidget(0, row)
+            row.show()  # now, not at the layout's next turn: fit_to_content measures it
         was_finished = row.finished
         row.update_event(event)
         if row.finished and not was_finished:
@@ -392,9 +413,27 @@ class JobsDock(QDockWidget):
         finished = len(self.finished_rows())
         self.finished_header.set_count(finished)
         self.empty_label.setVisible(len(self.rows) == finished)
+        self._fit_later()
 
     def _show_finished(self, expanded: bool) -> None:
         self.finished_box.setVisible(expanded)
+        self._fit_later()
+
+    def _fit_later(self) -> None:
+        shape = (len(self.rows) - len(self.finished_rows()), self.finished_box.isVisible())
+        if shape != self._shape:  # a job started or ended, or the finished list unfolded
+            self._shape = shape
+            QTimer.singleShot(0, self, self.fit_to_content)
+
+    def fit_to_content(self) -> None:
+        """As tall as what it shows (one line when idle: on a 640-px laptop screen every
+        line counts), at most a third of the window; beyond that it scrolls. The window's
+        own size never changes: the page above gives or takes the room."""
+        window = self.parentWidget()
+        if not isinstance(window, QMainWindow) or self.isFloating() or self.isHidden():
+            return
+        wanted = min(self.sizeHint().height(), max(1, window.height() // 3))
+        window.resizeDocks([self], [wanted], Qt.Orientation.Vertical)
 
     def clear_finished(self) -> None:
         for row in self.finished_rows():

@@ -329,6 +329,40 @@ def test_a_long_job_summary_never_resizes_the_window(window: MainWindow, qloop: 
     assert label.displayed_text().endswith("…") and len(label.displayed_text()) < 400
 
 
+def test_the_jobs_panel_is_one_line_when_idle_and_grows_for_a_running_job(
+    window: MainWindow, qloop: Any
+) -> None:
+    """On a 640-px laptop screen the idle panel takes one line, not a block of empty space;
+    a running job's row (with its progress bar and Cancel) is shown whole, and the window
+    itself keeps its size throughout."""
+    window.resize(1024, 640)
+    qloop.wait_until(lambda: True)
+    dock = window.jobs_dock
+    size = window.size()
+    idle = dock.height()
+    line = dock.empty_label.sizeHint().height()
+    assert idle < 3 * line + 10  # the title bar and one line
+    release = asyncio.Event()
+
+    async def waiting(job: Job) -> None:
+        job.stage("fetch", total=10)
+        job.advance()
+        await release.wait()
+
+    def shown_whole(handle: Any) -> bool:
+        row = dock.rows[handle.job_id]
+        return row.visibleRegion().boundingRect().height() >= row.sizeHint().height()
+
+    handles = [window.jobs.start(f"Sync shop{i}.example", waiting) for i in range(3)]
+    qloop.wait_until(lambda: all(shown_whole(h) for h in handles))
+    assert dock.height() > idle
+    release.set()
+    qloop.run(window.jobs.wait_all())
+    # Back to two lines: "No jobs running" and the folded "Finished (3)".
+    qloop.wait_until(lambda: dock.height() < idle + line + 10)
+    assert window.size() == size
+
+
 def test_byte_progress_reads_in_mb(window: MainWindow, qloop: Any) -> None:
     async def download(job: Job) -> None:
         job.stage("download llama3.2", total=2_019_393_189, unit="bytes")

@@ -33,7 +33,7 @@ from desktop.services import answers
 from desktop.services.answers import AnswerProfile, AnswerResult
 from desktop.ui.testbench.models import FAIL_COLOUR
 from desktop.ui.testbench.settings_form import ProfileSettingsForm
-from desktop.ui.widgets import CompactTextEdit, plain_label
+from desktop.ui.widgets import CompactTextEdit, ElidedLabel, plain_label
 
 
 def render_answer(text: str, *, given: int | None = None, invalid: set[int] | None = None) -> str:
@@ -95,6 +95,7 @@ class ProfileColumn(QWidget):
     rename_requested = Signal(str)  # the shown profile's name
     delete_requested = Signal(str)
     generator_changed = Signal()
+    settings_toggled = Signal(bool)  # the settings form was unfolded (True) or folded
 
     def __init__(self, side: str) -> None:
         super().__init__()
@@ -135,6 +136,7 @@ class ProfileColumn(QWidget):
         self.settings = ProfileSettingsForm()
         self.settings.edited.connect(self._on_edited)
         self.settings.generator_edit.editingFinished.connect(self.generator_changed.emit)
+        self._build_settings_toggle()
         self._build_answer_parts(header)
 
     def _build_answer_parts(self, header: QHBoxLayout) -> None:
@@ -171,14 +173,16 @@ class ProfileColumn(QWidget):
         passages_layout.addWidget(plain_label("Passages given"))
         passages_layout.addWidget(passages, 1)
         # The user decides what gets the room: settings, the answer, or the passages.
-        parts = QSplitter(Qt.Orientation.Vertical)
+        parts = self.parts = QSplitter(Qt.Orientation.Vertical)
         # On a laptop the settings scroll rather than push the window taller than the screen.
-        settings_scroll = QScrollArea()
-        settings_scroll.setWidget(self.settings)
-        settings_scroll.setWidgetResizable(True)
-        settings_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        settings_scroll.setMinimumHeight(self.settings.fontMetrics().lineSpacing() * 4)
-        parts.addWidget(settings_scroll)
+        self.settings_scroll = QScrollArea()
+        self.settings_scroll.setWidget(self.settings)
+        self.settings_scroll.setWidgetResizable(True)
+        self.settings_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.settings_scroll.setMinimumHeight(self.settings.fontMetrics().lineSpacing() * 4)
+        # Folded by default to one line that names the set-up: the answer gets the room.
+        self.settings_scroll.hide()  # a hidden splitter part gives its room to the others
+        parts.addWidget(self.settings_scroll)
         parts.addWidget(answer_box)
         parts.addWidget(passages_box)
         parts.setStretchFactor(1, 3)
@@ -187,7 +191,54 @@ class ProfileColumn(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
+        toggle_row = QHBoxLayout()
+        toggle_row.addWidget(self.settings_toggle)
+        toggle_row.addWidget(self.settings_summary, 1)
+        layout.addLayout(toggle_row)
         layout.addWidget(parts, 1)
+
+    def _build_settings_toggle(self) -> None:
+        self.settings_toggle = QToolButton()
+        self.settings_toggle.setObjectName(f"settings-toggle-{self.side}")
+        self.settings_toggle.setCheckable(True)
+        self.settings_toggle.setAutoRaise(True)
+        self.settings_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.settings_toggle.setText("Settings")
+        self.settings_toggle.setToolTip("Show or hide this profile's settings (change, re-ask)")
+        self.settings_toggle.toggled.connect(self.show_settings)
+        # While folded, the set-up in one line; cut with "…" in a narrow column.
+        self.settings_summary = ElidedLabel()
+        self.settings.edited.connect(self._show_summary)
+
+    def show_settings(self, shown: bool) -> None:
+        """Unfold (or fold) the settings form; settings_toggled tells the other column."""
+        self.settings_toggle.setChecked(shown)
+        self.settings_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        if self.settings_scroll.isHidden() == shown:
+            self.settings_scroll.setVisible(shown)
+            if shown:
+                self._give_settings_room()
+            self.settings_toggled.emit(shown)
+        self._show_summary()
+
+    def _give_settings_room(self) -> None:
+        """Unfolded, the form gets the room it asks for, up to half the column; the answer
+        and the passages share the rest as they did."""
+        sizes = self.parts.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return  # not laid out yet: the splitter's stretch factors decide
+        wanted = min(self.settings.sizeHint().height(), total // 2)
+        rest = max(1, sizes[1] + sizes[2])
+        left = total - wanted
+        self.parts.setSizes([wanted, left * sizes[1] // rest, left - left * sizes[1] // rest])
+
+    def _show_summary(self) -> None:
+        folded = self.settings_scroll.isHidden()
+        self.settings_summary.setText(self.settings.summary() if folded else "")
 
     # -- profiles ----------------------------------------------------------------------
     def name(self) -> str:
@@ -212,6 +263,7 @@ class ProfileColumn(QWidget):
         if self._loading or name not in self.profiles:
             return
         self.settings.show_profile(self.profiles[name])
+        self._show_summary()
         self._on_edited()
         self.generator_changed.emit()
 

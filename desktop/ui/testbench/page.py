@@ -39,6 +39,7 @@ from desktop.ui.widgets import debounce, plain_label
 # How often the page looks whether another program (the command line) changed the file:
 # one `pragma data_version`, microseconds, no disk access.
 OUTSIDE_CHANGE_POLL_MS = 1500
+SETTINGS_SHOWN_SETTING = "testbench/settings_shown"  # the profile settings unfolded
 MODEL_CHECK_DELAY_MS = 200
 
 
@@ -68,6 +69,9 @@ class TestBenchPage(Page):
         self.tabs = QTabWidget()
         self._lay_out()
         self._wire()
+        saved = context.settings
+        if saved is not None and saved.value(SETTINGS_SHOWN_SETTING, False, type=bool):
+            self._settings_toggled(True)
         self.outside_changes = QTimer(self)
         self.outside_changes.setInterval(OUTSIDE_CHANGE_POLL_MS)
         self.outside_changes.timeout.connect(self.reload_if_changed_outside)
@@ -106,6 +110,7 @@ class TestBenchPage(Page):
             column.rename_requested.connect(self._rename_profile)
             column.delete_requested.connect(self._delete_profile)
             column.generator_changed.connect(self.check_models)
+            column.settings_toggled.connect(self._settings_toggled)
         self.edits.questions_changed.connect(self.reload_questions)
         self.edits.profiles_changed.connect(self.reload_profiles)
         self.edits.profile_renamed.connect(self._follow_rename)
@@ -126,6 +131,14 @@ class TestBenchPage(Page):
         self.runner.run_finished.connect(self._on_run_finished)
         self.model_panel.setup_requested.connect(self.model_setup_requested.emit)
         self.model_panel.recheck_requested.connect(self.check_models)
+
+    def _settings_toggled(self, shown: bool) -> None:
+        """Both columns fold and unfold together (they are compared side by side), and the
+        choice is kept for the next start."""
+        for column in (self.column_a, self.column_b):
+            column.show_settings(shown)
+        if self.context.settings is not None:
+            self.context.settings.setValue(SETTINGS_SHOWN_SETTING, shown)
 
     # -- workspace -------------------------------------------------------------------------
     @property

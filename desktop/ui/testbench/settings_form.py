@@ -112,6 +112,20 @@ class ProfileSettingsForm(QGroupBox):
             system_prompt=self.prompt_edit.toPlainText(),
         )
 
+    def summary(self) -> str:
+        """The settings that differ most between two set-ups, in one line (shown while the
+        form is folded away)."""
+        generator = self.generator_edit.text().strip() or "no generator"
+        minimum = (
+            f", minimum score {self.min_score_spin.value():g}"
+            if self.min_score_check.isChecked()
+            else ""
+        )
+        return (
+            f"{generator} · {self.mode_combo.currentText()} search, {self.k_spin.value()} "
+            f"passages{minimum} · temperature {self.temperature_spin.value():g}"
+        )
+
     def _on_edited(self, *_args: object) -> None:
         if not self._loading:
             self.edited.emit()

@@ -103,10 +103,12 @@ def test_headers_are_not_clipped_and_inputs_fit(
     fill(page, qloop)
     window = page.window()
     window.resize(*size)
-    for tab in (0, 1):
+    # The second pass with the profiles' settings unfolded (they start folded).
+    for tab, unfolded in ((0, False), (0, True), (1, True)):
+        page.column_a.show_settings(unfolded)
         page.tabs.setCurrentIndex(tab)
         qtbot.wait(20)
-        window.grab().save(f"/tmp/testbench-{tab}-{size[0]}x{size[1]}.png")
+        window.grab().save(f"/tmp/testbench-{tab}-{unfolded}-{size[0]}x{size[1]}.png")
         for view in page.findChildren(QTableView):
             if not view.isVisible():
                 continue
@@ -130,3 +132,21 @@ def test_headers_are_not_clipped_and_inputs_fit(
                 hint = widget.minimumSizeHint()
                 assert widget.width() >= hint.width(), widget
                 assert widget.height() >= hint.height(), widget
+
+
+def test_profile_settings_fold_to_one_line_that_names_the_set_up(page: TestBenchPage) -> None:
+    """Folded (the default), each column says its set-up in one line and the answer gets
+    the room; unfolding one column unfolds both, and the choice is kept."""
+    a, b = page.column_a, page.column_b
+    assert a.settings_scroll.isHidden() and b.settings_scroll.isHidden()
+    a.settings.k_spin.setValue(3)
+    assert "3 passages" in a.settings_summary.text()
+    assert a.settings.generator_edit.text() in a.settings_summary.text()
+    a.settings_toggle.click()
+    assert not a.settings_scroll.isHidden() and not b.settings_scroll.isHidden()
+    assert a.settings_summary.text() == ""  # the form itself shows the settings
+    settings = page.context.settings
+    assert settings is not None and settings.value("testbench/settings_shown", type=bool)
+    b.settings_toggle.click()
+    assert a.settings_scroll.isHidden() and b.settings_scroll.isHidden()
+    assert not settings.value("testbench/settings_shown", type=bool)
