@@ -8,7 +8,7 @@ from desktop.core.errors import WorkspaceError
 from desktop.core.index.store import parse_embedder
 from desktop.core.model_specs import DEFAULT_EMBEDDER
 from desktop.core.store import backup
-from desktop.core.store.lock import WorkspaceLock, current_holder
+from desktop.core.store.lock import WorkspaceLock, current_holder, held_by_this_process
 from desktop.core.store.workspace import SUFFIX, Workspace
 
 
@@ -61,6 +61,12 @@ def restore_backup(path: Path | str, chosen: Path | str | None = None) -> tuple[
 
 
 def lock_holder_text(path: Path | str) -> str:
-    """What another process is doing with this workspace ("" when nothing): for the window."""
+    """What another process is doing with this workspace ("" when nothing): for the window.
+
+    A job of this process (the window's own sync) is not another program's: the jobs panel
+    shows it. The OS lock alone cannot tell, since a second open of the lock file in the
+    same process conflicts with the first."""
+    if held_by_this_process(path):
+        return ""
     holder = current_holder(path)
     return holder.describe() if holder else ""

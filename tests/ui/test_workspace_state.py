@@ -3,12 +3,17 @@ offers to restore the last good backup of a damaged one."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from desktop.core.jobs import Job
 from desktop.core.store.backup import list_backups
+from desktop.core.store.lock import WorkspaceLock
+from desktop.core.store.workspace import Workspace
 from desktop.services.workspaces import create_workspace, open_workspace
 from desktop.ui import workspace_state
 from desktop.ui.main_window import MainWindow
@@ -57,6 +62,31 @@ def test_another_process_holding_the_lock_is_shown_until_it_ends(
         window.resize(1920, 1080)
         window.grab().save("/tmp/hardening-lock-banner.png")
     qloop.wait_until(lambda: not banner.isVisible(), timeout=10)
+
+
+def test_the_windows_own_sync_is_not_another_program(
+    window: MainWindow, qloop: Any, shop: Path
+) -> None:
+    """The window's sync holds the workspace lock too (on a thread of its own): the banner
+    must not call it "another program" while it runs."""
+    assert window.open_path(str(shop))
+    qloop.wait_until(lambda: window.workspace is not None)
+    banner = window.workspace_banner
+    release = threading.Event()
+    locked = threading.Event()
+
+    async def holding(job: Job, ws: Workspace) -> None:
+        with WorkspaceLock.unless_held(ws.path, "sync"):
+            locked.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)
+
+    window.jobs.start_on_thread("Sync shop", window.workspace, holding)
+    qloop.wait_until(locked.is_set)
+    banner.refresh()  # what its timer does every two seconds
+    assert not banner.isVisible(), banner.label.text()
+    release.set()
+    qloop.run(window.jobs.wait_all())
 
 
 def test_a_damaged_workspace_can_be_restored_from_the_window(
