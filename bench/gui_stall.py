@@ -131,12 +131,12 @@ class StallSampler:
                 stuck_since = 0.0
 
     def _other_threads(self) -> str:
-        """Where the other busy threads are (the sync's, when it runs on one of its own)."""
+        """Where the other threads are (the sync's runs on one of its own)."""
         names = {t.ident: t.name for t in threading.enumerate()}
         lines = []
         for ident, frame in sys._current_frames().items():
             name = names.get(ident, "?")
-            if ident in (self.gui_thread, threading.get_ident()) or "asyncio" not in name:
+            if ident in (self.gui_thread, threading.get_ident()):
                 continue
             stack = traceback.format_stack(frame)[-6:]
             lines.append(f"  [{name}]\n" + "".join(x.split("\n")[0] + "\n" for x in stack))
