@@ -78,6 +78,9 @@ class Job:
     errors: list[ItemError] = field(default_factory=list)
     started_at: float = field(default_factory=time.monotonic)
     _cancel_requested: bool = False
+    # Called once at cancel(), from the thread that asks: a job running on a thread of its
+    # own stops its task there at once instead of at its next check (a fetch may wait 20 s).
+    _on_cancel: list[Callable[[], None]] = field(default_factory=list)
 
     # -- reporting -----------------------------------------------------------------
     def stage(self, name: str, total: int | None = None, *, unit: str = "") -> None:
@@ -117,7 +120,17 @@ class Job:
     # -- cancellation --------------------------------------------------------------
     def cancel(self) -> None:
         """Ask the job to stop at its next check; work already committed stays."""
+        if self._cancel_requested:
+            return
         self._cancel_requested = True
+        for callback in self._on_cancel:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the job is cancelled (now, if it already is)."""
+        self._on_cancel.append(callback)
+        if self._cancel_requested:
+            callback()
 
     @property
     def cancel_requested(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -146,10 +147,29 @@ class JobsController(QObject):
         commit stored through its own connection meanwhile. Cancel stops the work at its
         next check, as for start()."""
 
+        async def main(job: Job, ws: Workspace) -> Any:
+            # A cancel stops the task at its next await (the item in flight is dropped, as
+            # the sync promises), not only at its next check: closing the window must not
+            # leave the process waiting out a slow fetch with the workspace locked.
+            task, loop = asyncio.current_task(), asyncio.get_running_loop()
+            assert task is not None
+
+            def stop() -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: the work ended
+                    loop.call_soon_threadsafe(task.cancel)
+
+            job.on_cancel(stop)
+            try:
+                return await work(job, ws)
+            except asyncio.CancelledError:
+                # As CancelledError (ours, an Exception): a BaseException must not leave
+                # the executor's thread, whose future would then never finish.
+                raise CancelledError(f"{job.title}: cancelled.") from None
+
         def run_on_thread(job: Job) -> Any:
             ws = workspace.open_again()
             try:
-                return asyncio.run(work(job, ws))
+                return asyncio.run(main(job, ws))
             finally:
                 ws.close()
 

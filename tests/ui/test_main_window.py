@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -373,3 +374,28 @@ def test_byte_progress_reads_in_mb(window: MainWindow, qloop: Any) -> None:
     bar = window.jobs_dock.rows[handle.job_id].bar
     assert bar.format() == "385.3 of 1925.8 MB"
     assert bar.maximum() == 1925 and bar.value() == 385  # no int overflow above 2 GB
+
+
+def test_cancel_stops_a_job_on_its_own_thread_at_once(
+    window: MainWindow, qloop: Any, workspace: Workspace
+) -> None:
+    """A job waiting on a slow server (a fetch may wait 20 s) stops at cancel, without
+    waiting for its next check: closing the window must not leave the process behind
+    holding the workspace's lock."""
+    waiting = threading.Event()
+    finished_cleanly: list[bool] = []
+
+    async def slow(job: Job, ws: Workspace) -> None:
+        waiting.set()
+        try:
+            await asyncio.sleep(60)  # a fetch from a server that does not answer
+        finally:
+            finished_cleanly.append(True)  # the finally blocks run (Extractor.aclose...)
+
+    handle = window.jobs.start_on_thread("Sync a slow site", workspace, slow)
+    qloop.wait_until(waiting.is_set)
+    started = time.monotonic()
+    handle.cancel()
+    qloop.wait_until(lambda: handle.state is JobState.CANCELLED, timeout=10)
+    assert time.monotonic() - started < 10 and finished_cleanly == [True]
+    handle.cancel()  # again, after the end: nothing happens
