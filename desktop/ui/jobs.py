@@ -137,7 +137,9 @@ class JobsController(QObject):
         self.job_changed.emit(job_event)
         return handle
 
-    def start_on_thread(self, title: str, workspace: Workspace, work: ThreadJobWork) -> JobHandle:
+    def start_on_thread(
+        self, title: str, workspace: Workspace, work: ThreadJobWork, *, stop_at_once: bool = True
+    ) -> JobHandle:
         """Run `work(job, ws)` on a thread of its own, with its own event loop and its own
         connection `ws` to `workspace`'s file; progress and the end arrive as start()'s do.
 
@@ -145,7 +147,8 @@ class JobsController(QObject):
         committing never run on the window's thread, where one commit on a busy disk held
         the window 100-320 ms (measured by bench/gui_stall.py). The page reads what each
         commit stored through its own connection meanwhile. Cancel stops the work at its
-        next check, as for start()."""
+        next await (`stop_at_once`), or at its next check only: work that must hear the
+        answer to a call it sent (a publish's release) says so with stop_at_once=False."""
 
         async def main(job: Job, ws: Workspace) -> Any:
             # A cancel stops the task at its next await (the item in flight is dropped, as
@@ -158,7 +161,8 @@ class JobsController(QObject):
                 with contextlib.suppress(RuntimeError):  # the loop closed: the work ended
                     loop.call_soon_threadsafe(task.cancel)
 
-            job.on_cancel(stop)
+            if stop_at_once:
+                job.on_cancel(stop)
             try:
                 return await work(job, ws)
             except asyncio.CancelledError:

@@ -372,7 +372,9 @@ class RefreshScheduleDialog(QDialog):
             )
 
         self.run_now_button.setEnabled(False)
-        handle = self.jobs.start_on_thread(f"Refresh {ws.path.name}", ws, work)
+        # A refresh may publish: a cancel must let the release call hear its answer (the
+        # publish client checks for it between calls), so it stops at the next check only.
+        handle = self.jobs.start_on_thread(f"Refresh {ws.path.name}", ws, work, stop_at_once=False)
         handle.finished.connect(self._run_finished)
         self._run_handle = handle  # kept: the handle has no Qt parent
         return handle

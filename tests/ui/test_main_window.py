@@ -399,3 +399,25 @@ def test_cancel_stops_a_job_on_its_own_thread_at_once(
     qloop.wait_until(lambda: handle.state is JobState.CANCELLED, timeout=10)
     assert time.monotonic() - started < 10 and finished_cleanly == [True]
     handle.cancel()  # again, after the end: nothing happens
+
+
+def test_a_job_that_must_hear_an_answer_stops_at_its_next_check(
+    window: MainWindow, qloop: Any, workspace: Workspace
+) -> None:
+    """A refresh may publish: its release call must hear its answer, so its cancel waits
+    for the job's next check instead of dropping the call in flight."""
+    sent = threading.Event()
+    heard: list[str] = []
+
+    async def releasing(job: Job, ws: Workspace) -> None:
+        sent.set()
+        await asyncio.sleep(0.5)  # the release call's answer on its way
+        heard.append("release answered")
+        job.check()
+        heard.append("went on after the cancel")
+
+    handle = window.jobs.start_on_thread("Refresh", workspace, releasing, stop_at_once=False)
+    qloop.wait_until(sent.is_set)
+    handle.cancel()
+    qloop.wait_until(lambda: handle.state is JobState.CANCELLED)
+    assert heard == ["release answered"]
