@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from desktop.core.answering.testbench import expected_items
+from desktop.core.answering.testbench import expected_items, source_rule_hint
 from desktop.core.answering.testruns import RunResult, run_results
 from desktop.core.source_ref import SourceRef
 from desktop.core.store.workspace import Workspace
@@ -134,9 +134,11 @@ def explain_checks(result: RunResult) -> list[str]:
             found = list(dict.fromkeys(_shown_location(p.source) for p in result.retrieved))
             more = " …" if len(found) > MAX_SOURCES_SHOWN else ""
             shown = ", ".join(found[:MAX_SOURCES_SHOWN]) + more
+            hint = source_rule_hint(expected_items(q.expected_source), found)
             lines["retrieval"] = (
                 f"expected source {wanted} — not retrieved "
                 f"({'retrieved: ' + shown if found else 'nothing was retrieved'})"
+                + (f"; {hint}" if hint else "")
             )
     answer = result.answer.lower()
     if "must_include" in result.checks:

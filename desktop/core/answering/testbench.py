@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -471,6 +472,27 @@ def source_matches(item: str, chunk_id: int, location: str) -> bool:
     if item.startswith("#") and item[1:].isdigit():
         return chunk_id == int(item[1:])
     return glob_matches(location, item)
+
+
+_HOST_LIKE = re.compile(r"^[\w-]+(\.[\w-]+)+(/|$)")
+
+
+def source_rule_hint(items: Sequence[str], retrieved: Sequence[str]) -> str:
+    """Why an expected source that reads right may still not match, for a failed check:
+    the rule matches paths, case-sensitively (sets written for the older "contains, any
+    case, host too" rule fail on these two after an upgrade). "" when neither applies."""
+    hosts = [item for item in items if "://" not in item and _HOST_LIKE.match(item)]
+    if hosts:
+        path = "/" + hosts[0].split("/", 1)[1] if "/" in hosts[0] else "/"
+        return (
+            f"“{hosts[0]}” names a host: the rule matches the path ({path}) "
+            "or a full https:// address"
+        )
+    for item in items:
+        for location in retrieved:
+            if not glob_matches(location, item) and glob_matches(location.lower(), item.lower()):
+                return f"the rule is case-sensitive: “{item}” does not match {location}"
+    return ""
 
 
 def evaluate(question: TestQuestion, result: AnswerResult) -> dict[str, bool]:

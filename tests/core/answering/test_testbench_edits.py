@@ -154,3 +154,26 @@ def test_profiles_new_rename_delete_and_default_is_protected(workspace: Workspac
     assert gone.k == 2 and [p.name for p in profiles.list_profiles(workspace)] == ["default"]
     with pytest.raises(ConfigError, match="cannot be deleted"):
         profiles.delete_profile(workspace, "default")
+
+
+@pytest.mark.parametrize(
+    ("rule", "hint"),
+    [
+        (
+            "acme.test/shipping",
+            "“acme.test/shipping” names a host: the rule matches the path"
+            " (/shipping) or a full https:// address",
+        ),
+        ("www.acme.test", "“www.acme.test” names a host: the rule matches the path (/)"),
+        ("/Shipping*", "the rule is case-sensitive: “/Shipping*” does not match /shipping/eu"),
+        ("/returns", ""),  # simply not retrieved: nothing to explain
+    ],
+)
+def test_a_failed_source_rule_says_why_a_right_looking_value_missed(rule: str, hint: str) -> None:
+    """Sets written for the old rule (any case, host included) fail after an upgrade: the
+    failure says which part of the rule they trip on."""
+    assert testbench.evaluate(
+        TestQuestion("q", rule), answered("https://acme.test/shipping/eu")
+    ) == {"retrieval": False}
+    found = testbench.source_rule_hint(testbench.expected_items(rule), ["/shipping/eu"])
+    assert found.startswith(hint) and (found == "") == (hint == "")
