@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from desktop.core.content import queries
+from desktop.core.content import source_settings as source_rows
 from desktop.core.content.chunking import settings_from
 from desktop.core.content.file_sync import readable_path
 from desktop.core.content.models import (
@@ -41,7 +42,7 @@ from desktop.core.ingest.files import list_files
 from desktop.core.ingest.traps import TrapReport
 from desktop.core.ingest.types import SiteConfig
 from desktop.core.jobs import Job
-from desktop.core.store.workspace import Workspace, utc_now
+from desktop.core.store.workspace import Workspace
 from desktop.services.backends import Backends
 
 _SITE_SETTINGS = ("include", "exclude", "max_pages", "max_depth")
@@ -56,14 +57,7 @@ _CHUNK_SETTINGS = ("target_tokens", "overlap_tokens", "min_tokens")
 def _insert_source(
     ws: Workspace, kind: str, location: str, title: str, settings: dict[str, Any]
 ) -> SourceInfo:
-    with ws.transaction():
-        ws.execute(
-            "insert into sources(kind, location, title, settings, created_at)"
-            " values (?, ?, ?, ?, ?)",
-            (kind, location, title, json.dumps(settings), utc_now()),
-        )
-        source_id = ws.last_insert_id()
-    return get_source(ws, source_id)
+    return get_source(ws, source_rows.insert_source(ws, kind, location, title, settings))
 
 
 def _check_url(url: str) -> str:
@@ -202,8 +196,7 @@ def get_source(ws: Workspace, source_id: int) -> SourceInfo:
 def remove_source(ws: Workspace, source_id: int) -> None:
     """Delete a source with its documents and passages (curation included)."""
     get_source(ws, source_id)
-    with ws.transaction():
-        ws.execute("delete from sources where id = ?", (source_id,))
+    source_rows.delete_source(ws, source_id)
 
 
 def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> SourceInfo:
@@ -239,10 +232,7 @@ def set_source_settings(ws: Workspace, source_id: int, **changes: Any) -> Source
     if chunking:
         settings_from(chunking, workspace_chunk_settings(ws))  # validates
         settings["chunking"] = chunking
-    with ws.transaction():
-        ws.execute(
-            "update sources set settings = ? where id = ?", (json.dumps(settings), source_id)
-        )
+    source_rows.save_source_settings(ws, source_id, settings)
     return get_source(ws, source_id)
 
 

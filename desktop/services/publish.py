@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from desktop.core.bundle import write as bundle_core
 from desktop.core.bundle.quantization import Quantization
 from desktop.core.bundle.write import BuiltBundle, BundlePassage, VectorLoader
+from desktop.core.content import queries as content_queries
+from desktop.core.content import source_settings as source_rows
 from desktop.core.errors import ConfigError, PublishError
 from desktop.core.jobs import Job
 from desktop.core.publish import checks as checks_core
@@ -187,14 +189,14 @@ def set_source_public_url(ws: Workspace, source_id: int, url: str) -> None:
     parsed = urlsplit(url)
     if url and (parsed.scheme not in ("http", "https") or not parsed.hostname):
         raise ConfigError(f"{url!r} is not a web address.", hint="Write https://… .")
-    row = ws.fetch_one("select kind, settings from sources where id = ?", (source_id,))
+    row = content_queries.source_row(ws, source_id)
     if row is None:
         raise ConfigError(f"No source {source_id}.")
     if row["kind"] != "files":
         raise ConfigError("Only file sources need a public URL; web pages have theirs.")
-    settings = json.loads(row["settings"] or "{}")
+    settings = source_rows.source_settings(row)
     settings["public_url"] = url
-    ws.execute("update sources set settings = ? where id = ?", (json.dumps(settings), source_id))
+    source_rows.save_source_settings(ws, source_id, settings)
 
 
 # -- bundle and changes ------------------------------------------------------------------

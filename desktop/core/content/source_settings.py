@@ -1,4 +1,5 @@
-"""A source's settings as the sync reads them: chunking, URL exclusions, the crawl's config.
+"""A source's row and settings: the one place that writes `sources`, and how the sync reads
+a source's settings (chunking, URL exclusions, the crawl's config).
 
 A source row keeps its settings as JSON (`sources.settings`); the workspace keeps the
 defaults (`chunking`) and the user's excluded URL patterns.
@@ -15,7 +16,7 @@ from desktop.core.content.chunking import settings_from
 from desktop.core.content.models import ChunkSettings, skip_reason_text
 from desktop.core.ingest.types import SiteConfig
 from desktop.core.ingest.urls import pattern_rule
-from desktop.core.store.workspace import Workspace
+from desktop.core.store.workspace import Workspace, utc_now
 from desktop.core.text import sha256_hex
 
 CRAWL_MEMORY_KEY = "crawl_memory"  # in a site source's settings: what the next sync needs
@@ -27,6 +28,32 @@ def source_settings(row: dict[str, Any]) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def insert_source(
+    ws: Workspace, kind: str, location: str, title: str, settings: dict[str, Any]
+) -> int:
+    """A new source row; returns its id."""
+    with ws.transaction():
+        ws.execute(
+            "insert into sources(kind, location, title, settings, created_at)"
+            " values (?, ?, ?, ?, ?)",
+            (kind, location, title, json.dumps(settings), utc_now()),
+        )
+        return ws.last_insert_id()
+
+
+def save_source_settings(ws: Workspace, source_id: int, settings: dict[str, Any]) -> None:
+    with ws.transaction():
+        ws.execute(
+            "update sources set settings = ? where id = ?", (json.dumps(settings), source_id)
+        )
+
+
+def delete_source(ws: Workspace, source_id: int) -> None:
+    """The source, its documents and their passages (curation included: foreign keys)."""
+    with ws.transaction():
+        ws.execute("delete from sources where id = ?", (source_id,))
 
 
 def workspace_chunk_settings(ws: Workspace) -> ChunkSettings:
