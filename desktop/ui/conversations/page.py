@@ -201,8 +201,8 @@ class ConversationsPage(Page):
             self._gaps_done(None, conversations.GapReport("none", "", 0, []))
             return
         self.gaps.summary.setText("Grouping the questions the live bot failed…")
-        self.gaps_job = self.context.jobs.start(
-            "Find gaps", actions.gaps_work(ws, self.context.backends)
+        self.gaps_job = self.context.jobs.start_on_thread(
+            "Find gaps", ws, actions.gaps_work(self.context.backends)
         )
         self.gaps_job.finished.connect(self._gaps_done)
 
@@ -233,8 +233,8 @@ class ConversationsPage(Page):
         if ws is None or self.pull_job is not None:
             return
         self.pull_button.setEnabled(False)
-        self.pull_job = self.context.jobs.start(
-            "Pull conversations", actions.pull_work(ws, self.context.backends)
+        self.pull_job = self.context.jobs.start_on_thread(
+            "Pull conversations", ws, actions.pull_work(self.context.backends)
         )
         self.pull_job.finished.connect(self._pull_done)
 
