@@ -387,17 +387,23 @@ async def _build(
     A new bundle is dated by the backends' clock."""
     now = backends.now().isoformat(timespec="seconds")
 
+    def build_on_own_connection(created_at: str) -> BuiltBundle:
+        own = ws.open_again()  # the window keeps reading through `ws` meanwhile
+        try:
+            return bundle_core.build_bundle(
+                own,
+                out,
+                bot_id=target[1],
+                quantization=quantization,
+                vector_loader=backends.bundle_vectors,
+                created_at=created_at,
+            )
+        finally:
+            own.close()
+
     async def build(created_at: str) -> BuiltBundle:
         # Reading every passage and writing the file: off the event loop, window stays live.
-        return await asyncio.to_thread(
-            bundle_core.build_bundle,
-            ws,
-            out,
-            bot_id=target[1],
-            quantization=quantization,
-            vector_loader=backends.bundle_vectors,
-            created_at=created_at,
-        )
+        return await asyncio.to_thread(build_on_own_connection, created_at)
 
     built = await build(str(interrupted["created_at"]) if interrupted else now)
     if interrupted and built.content_hash != interrupted["content_hash"]:

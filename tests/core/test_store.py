@@ -11,6 +11,7 @@ from desktop.core.content import queries
 from desktop.core.errors import NotAWorkspaceError, WorkspaceError, WorkspaceTooNewError
 from desktop.core.store.migrations import latest_version
 from desktop.core.store.workspace import Workspace
+from tests.core.test_workspace_state import read_only
 
 
 def test_create_and_reopen_keeps_settings(tmp_path: Path) -> None:
@@ -107,3 +108,21 @@ def test_packed_fetch_returns_what_fetch_all_does(workspace: Workspace) -> None:
     assert packed == plain and [r["uri"] for r in packed] == ["/s/a.md", "/s/b.md", "/s/c.md"]
     assert packed[0]["fetched_at"] is None and packed[1]["title"] == "Ünïcode “quotes” \\ \n"
     assert queries.documents(ws, source_id=source_id + 1) == []
+
+
+def test_open_again_gives_a_second_connection_of_the_same_kind(tmp_path: Path) -> None:
+    path = tmp_path / "acme.botdesk"
+    with Workspace.create(path, name="Acme") as ws:
+        other = ws.open_again()
+        try:
+            with other.transaction():
+                other.set_setting("from-the-other", 1)
+            assert other.conn is not ws.conn and ws.setting("from-the-other") == 1
+        finally:
+            other.close()
+    with read_only(path), Workspace.open(path) as ws:
+        other = ws.open_again()
+        try:
+            assert other.readonly and other.setting("from-the-other") == 1
+        finally:
+            other.close()

@@ -100,6 +100,24 @@ def test_dry_run_sends_nothing(ready: Workspace) -> None:
     assert ready.scalar("select count(*) from publish_releases") == 0
 
 
+def test_the_bundle_is_built_on_a_connection_of_its_own(
+    ready: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An apsw connection serves one call at a time: a build on the window's connection
+    (seconds on a large workspace) would hold up every read of the window meanwhile."""
+    used: list[Any] = []
+    original = publish.bundle_core.build_bundle
+
+    def recording(ws: Workspace, *args: Any, **kwargs: Any) -> Any:
+        used.append(ws.conn)
+        return original(ws, *args, **kwargs)
+
+    monkeypatch.setattr(publish.bundle_core, "build_bundle", recording)
+    with Receiver() as receiver:
+        report = run_publish(ready, receiver, dry_run=True)
+    assert report.bundle_size > 0 and used and all(conn is not ready.conn for conn in used)
+
+
 @pytest.mark.parametrize(
     ("faults", "method"),
     [

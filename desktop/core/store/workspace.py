@@ -134,14 +134,18 @@ class Workspace:
         return cls(path, conn)
 
     def open_again(self) -> Workspace:
-        """A second connection to this workspace's file, for a job on a thread of its own.
+        """A second connection to this workspace's file, for work on a thread of its own
+        (a sync, a bundle build): an apsw connection serves one call at a time, so work on
+        this one would hold up every read of the window meanwhile.
 
         WAL lets it write while this one reads; its commits are seen here at the next read.
-        The caller closes it, on the thread that used it."""
-        self.refuse_if_readonly()
-        conn = db.connect(self.path)
-        _configure(conn)
-        return Workspace(self.path, conn)
+        A read-only workspace gives a read-only connection. The caller closes it."""
+        conn = db.connect(self.path, immutable=self.readonly)
+        if self.readonly:
+            conn.execute("pragma foreign_keys = on")
+        else:
+            _configure(conn)
+        return Workspace(self.path, conn, readonly_reason=self.readonly_reason)
 
     def close(self) -> None:
         if self._checkpointer is not None:
