@@ -421,3 +421,22 @@ def test_a_job_that_must_hear_an_answer_stops_at_its_next_check(
     handle.cancel()
     qloop.wait_until(lambda: handle.state is JobState.CANCELLED)
     assert heard == ["release answered"]
+
+
+def test_a_job_on_its_own_thread_that_fails_says_why(
+    window: MainWindow, qloop: Any, workspace: Workspace
+) -> None:
+    shown: list[tuple[str, str]] = []
+    window.messages.message_shown.connect(lambda level, text: shown.append((level, text)))
+
+    async def failing(job: Job, ws: Workspace) -> None:
+        job.item_error("https://shop.example/a", "HTTP 404")
+        raise SourceError("The site answered 500.", hint="Try again later.")
+
+    handle = window.jobs.start_on_thread("Sync shop.example", workspace, failing)
+    qloop.run(window.jobs.wait_all())
+    assert handle.state is JobState.FAILED and "500" in handle.snapshot().summary
+    assert [e.item for e in handle.errors] == ["https://shop.example/a"]
+    assert any(level == "error" and "The site answered 500." in text for level, text in shown)
+    row = window.jobs_dock.rows[handle.job_id]
+    assert not row.details_button.isHidden()  # the failed items, one click away
