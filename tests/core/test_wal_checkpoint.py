@@ -28,3 +28,23 @@ def test_a_small_commit_starts_no_thread(workspace: Workspace) -> None:
         workspace.conn.execute("create table small (text)")
         workspace.conn.execute("insert into small values ('a')")
     assert workspace._checkpointer is None
+
+
+def test_once_copied_back_small_commits_start_no_more_threads(
+    workspace: Workspace, monkeypatch: Any
+) -> None:
+    """The WAL file never shrinks: its size on disk cannot say how full it is. Judged by
+    it, every commit after the first big one started a checkpoint thread."""
+    with workspace.transaction():
+        workspace.conn.execute("create table filler (text)")
+        for _ in range(3):
+            workspace.conn.execute("insert into filler values (?)", ("x" * 2_500_000,))
+    first = workspace._checkpointer
+    assert first is not None
+    first.join(workspace_module.CHECKPOINT_JOIN_S)
+    started: list[str] = []
+    monkeypatch.setattr(workspace_module, "_checkpoint", lambda path: started.append("again"))
+    for i in range(20):
+        with workspace.transaction():
+            workspace.conn.execute("insert into filler values (?)", (str(i),))
+    assert workspace._checkpointer is first and started == []

@@ -35,8 +35,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-# SQLite's own automatic checkpoint point (1,000 pages of 4 KiB).
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+# Frames in the WAL after a commit past which it is copied back: SQLite's own automatic
+# checkpoint point (1,000 pages of 4 KiB).
+WAL_CHECKPOINT_PAGES = 1000
 CHECKPOINT_JOIN_S = 30.0  # closing waits for a checkpoint under way
 
 
@@ -50,6 +51,9 @@ class Workspace:
         # every refused write's message.
         self.readonly_reason = readonly_reason
         self._checkpointer: threading.Thread | None = None  # see _checkpoint_when_large
+        self._wal_pages = 0  # frames in the WAL after the last commit (SQLite's WAL hook)
+        if not readonly_reason:
+            conn.set_wal_hook(self._on_wal_commit)
 
     @property
     def readonly(self) -> bool:
@@ -182,16 +186,20 @@ class Workspace:
             self.conn.execute("commit")
         self._checkpoint_when_large()
 
+    def _on_wal_commit(self, _conn: apsw.Connection, _name: str, pages: int) -> int:
+        # Called by SQLite inside each commit of this connection: only note the size. The
+        # WAL file never shrinks, so its size on disk cannot say how full it is: after the
+        # first big sync every commit started a checkpoint thread (1,000 threads a sync).
+        self._wal_pages = pages
+        return apsw.SQLITE_OK
+
     def _checkpoint_when_large(self) -> None:
         """Copy a grown WAL back into the file on a thread of its own (see _configure)."""
         if self.readonly_reason or (self._checkpointer and self._checkpointer.is_alive()):
             return
-        try:
-            size = os.path.getsize(f"{self.path}-wal")
-        except OSError:
+        if self._wal_pages < WAL_CHECKPOINT_PAGES:
             return
-        if size < WAL_CHECKPOINT_BYTES:
-            return
+        self._wal_pages = 0
         self._checkpointer = threading.Thread(
             target=_checkpoint, args=(self.path,), name="wal-checkpoint", daemon=True
         )
