@@ -63,10 +63,20 @@ def source_row(ws: Workspace, source_id: int) -> Row | None:
 
 
 # -- documents -------------------------------------------------------------------------
+_DOCUMENT_FIELDS = (
+    "id",
+    "source_id",
+    "uri",
+    "title",
+    "content_type",
+    "status",
+    "status_reason",
+    "excluded",
+    "fetched_at",
+    "updated_at",
+)
 DOCUMENT_COLUMNS = {
-    **{name: f"d.{name}" for name in ("id", "source_id", "uri", "title", "content_type")},
-    **{name: f"d.{name}" for name in ("status", "status_reason", "excluded")},
-    **{name: f"d.{name}" for name in ("fetched_at", "updated_at")},
+    **{name: f"d.{name}" for name in _DOCUMENT_FIELDS},
     "n_passages": "(select count(*) from passages p where p.document_id = d.id and p.removed = 0)",
 }
 DOCUMENT_SQL = (

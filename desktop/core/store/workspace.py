@@ -126,7 +126,7 @@ class Workspace:
         if readonly_reason:
             if version < latest_version():
                 readonly_reason += " (and it was made by an older Botdesk: some views may fail)"
-            conn.execute("pragma foreign_keys = on")
+            _configure(conn, readonly=True)
             return cls(path, conn, readonly_reason=readonly_reason)
         _configure(conn)
         if 0 < version < latest_version():
@@ -145,10 +145,7 @@ class Workspace:
         WAL lets it write while this one reads; its commits are seen here at the next read.
         A read-only workspace gives a read-only connection. The caller closes it."""
         conn = db.connect(self.path, immutable=self.readonly)
-        if self.readonly:
-            conn.execute("pragma foreign_keys = on")
-        else:
-            _configure(conn)
+        _configure(conn, readonly=self.readonly)
         return Workspace(self.path, conn, readonly_reason=self.readonly_reason)
 
     def close(self) -> None:
@@ -286,11 +283,13 @@ def _daily_backup(conn: apsw.Connection, path: Path) -> None:
         log.warning("daily backup of %s failed: %s", path, exc)
 
 
-def _configure(conn: apsw.Connection) -> None:
+def _configure(conn: apsw.Connection, *, readonly: bool = False) -> None:
+    conn.execute("pragma foreign_keys = on")
+    if readonly:
+        return  # opened immutable: nothing is written, so no journal settings apply
     # WAL + NORMAL never corrupts; only a power loss can drop the last commits.
     conn.execute("pragma journal_mode = wal")
     conn.execute("pragma synchronous = normal")
-    conn.execute("pragma foreign_keys = on")
     # SQLite checkpoints inside the commit that grows the WAL past 1,000 pages, on the
     # committing thread: the window's, during a sync. A checkpoint writes the pages back
     # and syncs the file: 150-850 ms on a busy disk, measured as GUI stalls. Workspace
