@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -57,6 +57,16 @@ FOCUS_RING_QSS = (
 )
 
 
+FIRST_SIZE = QSize(1280, 800)
+
+
+def first_size(available: QSize) -> QSize:
+    """The window's size at its first start: 1280x800, or the screen's free area when that
+    is smaller (a 1366x768 laptop with its task bar), so the jobs panel and the status bar
+    are not below the screen's edge. Later starts restore the size the user left."""
+    return FIRST_SIZE.boundedTo(available)
+
+
 class MainWindow(QMainWindow):
     """Botdesk's main window, one per workspace."""
 
@@ -72,7 +82,7 @@ class MainWindow(QMainWindow):
         )
         self.setWindowTitle("Botdesk")
         self.setStyleSheet(FOCUS_RING_QSS)
-        self.resize(1280, 800)
+        self.resize(first_size(self.screen().availableGeometry().size()))
 
         self.start_screen = self._build_start_screen()
         self.pages: list[Page] = build_pages(self.context)

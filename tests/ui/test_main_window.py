@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, QSize, QUrl, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 
@@ -21,7 +21,7 @@ from desktop.core.store.workspace import Workspace
 from desktop.services.workspaces import create_workspace
 from desktop.ui.help import GuideViewer
 from desktop.ui.jobs import JobDetailsDialog
-from desktop.ui.main_window import MainWindow
+from desktop.ui.main_window import MainWindow, first_size
 
 
 def test_start_screen_then_open_workspace(window: MainWindow, tmp_path: Path, qloop: Any) -> None:
@@ -440,3 +440,15 @@ def test_a_job_on_its_own_thread_that_fails_says_why(
     assert any(level == "error" and "The site answered 500." in text for level, text in shown)
     row = window.jobs_dock.rows[handle.job_id]
     assert not row.details_button.isHidden()  # the failed items, one click away
+
+
+def test_the_first_window_fits_a_small_screen(window: MainWindow) -> None:
+    """At its first start the window is 1280x800 or the screen's free area, whichever is
+    smaller: on a 1366x768 laptop the jobs panel and status bar stay on the screen."""
+    assert first_size(QSize(1920, 1080)) == QSize(1280, 800)
+    assert first_size(QSize(1366, 728)) == QSize(1280, 728)
+    assert first_size(QSize(1024, 640)) == QSize(1024, 640)
+    available = window.screen().availableGeometry().size()  # offscreen: 800x800
+    # No wider or taller than the screen's free area, unless the window cannot be smaller.
+    assert window.size() == first_size(available).expandedTo(window.minimumSizeHint())
+    assert window.height() <= available.height()
